@@ -23,7 +23,8 @@ for (const r of roots) {
   }
 }
 
-const importRe = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g
+const importRe =
+  /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g
 const graph = new Map()
 const problems = []
 for (const file of files) {
@@ -36,14 +37,20 @@ for (const file of files) {
     if (spec.startsWith(".")) {
       const target = relative(root, resolve(dirname(file), spec.replace(/\.js$/, ".ts")))
       if (!typeOnly) deps.push(target)
-      if (rel.startsWith("src/") && target.startsWith("hosts/")) problems.push(`${rel}: src must not import hosts (${spec})`)
+      if (rel.startsWith("src/") && target.startsWith("hosts/"))
+        problems.push(`${rel}: src must not import hosts (${spec})`)
       if (rel.startsWith("hosts/rondel/") && target.startsWith("hosts/accounting/"))
         problems.push(`${rel}: rondel must not import accounting (${spec})`)
       if (rel.startsWith("hosts/accounting/") && target.startsWith("hosts/rondel/"))
         problems.push(`${rel}: accounting must not import rondel (${spec})`)
       if (rel.startsWith("src/") && !rel.startsWith("src/index") && target === "src/index.ts")
         problems.push(`${rel}: never import src/index.ts from inside src (${spec})`)
-    } else if ((spec.startsWith("@effect/sql") || spec === "pg") && !rel.startsWith("src/pg/") && !rel.startsWith("bench/") && !rel.startsWith("tests/")) {
+    } else if (
+      (spec.startsWith("@effect/sql") || spec === "pg") &&
+      !rel.startsWith("src/pg/") &&
+      !rel.startsWith("bench/") &&
+      !rel.startsWith("tests/")
+    ) {
       problems.push(`${rel}: only src/pg may import ${spec}`)
     }
   }
