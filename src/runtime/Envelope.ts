@@ -6,7 +6,7 @@ export const MessageId = Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(200)
 export type MessageId = typeof MessageId.Type
 
 /** The wire form of every message: who it is for (key), what it is (type, version), why it exists (causation, correlation). */
-export class Envelope extends Schema.Class<Envelope>("mailroom/Envelope")({
+export const Envelope = Schema.Struct({
   messageId: MessageId,
   /** The message that caused this one; a message from outside causes itself. */
   causationId: MessageId,
@@ -24,7 +24,10 @@ export class Envelope extends Schema.Class<Envelope>("mailroom/Envelope")({
   occurredAt: Schema.Number,
   /** W3C trace context of the producer, so one flow is one trace across hosts. */
   traceparent: Schema.optional(Schema.String)
-}) {}
+})
+
+/** The wire form of every message (a plain, JSON-safe object). */
+export interface Envelope extends Schema.Schema.Type<typeof Envelope> {}
 
 /** JSON codec for envelopes stored in a database row or sent over a wire. */
 export const EnvelopeFromJson = Schema.parseJson(Envelope)

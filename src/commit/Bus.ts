@@ -1,0 +1,128 @@
+import { Context, Effect, Layer, PubSub, Schema } from "effect"
+import type { Queue, Scope } from "effect"
+import type { Envelope } from "../runtime/Envelope.js"
+
+/** A message could not be handed to a host (unknown host, mailbox full, stopped, or its handling failed). */
+export class Undeliverable extends Schema.TaggedError<Undeliverable>()("Undeliverable", {
+  host: Schema.String,
+  messageId: Schema.String,
+  type: Schema.String,
+  reason: Schema.String
+}) {}
+
+/** How a host receives messages: enqueue only, or enqueue and wait until handled. */
+export interface HostInbox {
+  readonly tell: (envelope: Envelope) => Effect.Effect<void, Undeliverable>
+  readonly ask: (envelope: Envelope) => Effect.Effect<void, Undeliverable>
+}
+
+/** Something that happened in the application, for live feeds, notifications and tests. */
+export type Observation =
+  | {
+      readonly _tag: "Committed"
+      readonly host: string
+      readonly key: string
+      readonly consumed: Envelope
+      readonly events: ReadonlyArray<Envelope>
+      readonly commands: ReadonlyArray<Envelope>
+      readonly stateChanged: boolean
+      readonly duplicate: boolean
+    }
+  | { readonly _tag: "Received"; readonly host: string; readonly envelope: Envelope }
+  | { readonly _tag: "HandlingFailed"; readonly host: string; readonly envelope: Envelope; readonly error: string }
+  | {
+      readonly _tag: "DeliveryFailed"
+      readonly step: "publish" | "dispatch" | "relay"
+      readonly to: string
+      readonly envelope: Envelope
+      readonly error: string
+    }
+  | { readonly _tag: "Notice"; readonly level: "info" | "warning" | "error"; readonly message: string }
+
+/** Routes messages between hosts by type, derived from their declarations, and carries the observation feed. */
+export class Bus extends Context.Tag("mailroom/commit/Bus")<
+  Bus,
+  {
+    /** Registers a host's inbox for the message types it consumes, for the lifetime of the scope. */
+    readonly register: (
+      host: string,
+      consumes: ReadonlyArray<string>,
+      inbox: HostInbox
+    ) => Effect.Effect<void, never, Scope.Scope>
+    /** Names of the hosts that consume a message type. */
+    readonly consumersOf: (type: string) => ReadonlyArray<string>
+    /** Names of all registered hosts. */
+    readonly hosts: () => ReadonlyArray<string>
+    /** Enqueues a message for a host. */
+    readonly tell: (host: string, envelope: Envelope) => Effect.Effect<void, Undeliverable>
+    /** Hands a message to a host and waits until it is handled. */
+    readonly ask: (host: string, envelope: Envelope) => Effect.Effect<void, Undeliverable>
+    /** Publishes an observation to every feed subscriber (never blocks; a slow subscriber loses the oldest). */
+    readonly observe: (observation: Observation) => Effect.Effect<void>
+    /** Subscribes to observations for the lifetime of the scope. */
+    readonly subscribe: Effect.Effect<Queue.Dequeue<Observation>, never, Scope.Scope>
+    /** True while at least one subscriber listens (lets hot paths skip building observations). */
+    readonly observed: () => boolean
+  }
+>() {}
+
+/** Builds a bus. */
+export const make = Effect.gen(function* () {
+  const inboxes = new Map<string, HostInbox>()
+  const consumers = new Map<string, Array<string>>()
+  const feed = yield* PubSub.sliding<Observation>(4096)
+  let subscribers = 0
+
+  const unknownHost = (host: string, envelope: Envelope) =>
+    new Undeliverable({ host, messageId: envelope.messageId, type: envelope.type, reason: `no host named "${host}"` })
+
+  const register = (host: string, consumes: ReadonlyArray<string>, inbox: HostInbox) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        if (inboxes.has(host)) throw new Error(`host "${host}" is already registered`)
+        inboxes.set(host, inbox)
+        for (const type of consumes) {
+          const list = consumers.get(type) ?? []
+          list.push(host)
+          consumers.set(type, list)
+        }
+      }),
+      () =>
+        Effect.sync(() => {
+          inboxes.delete(host)
+          for (const [type, list] of consumers) {
+            const rest = list.filter((name) => name !== host)
+            if (rest.length === 0) consumers.delete(type)
+            else consumers.set(type, rest)
+          }
+        })
+    )
+
+  return Bus.of({
+    register,
+    consumersOf: (type) => consumers.get(type) ?? [],
+    hosts: () => [...inboxes.keys()],
+    tell: (host, envelope) => {
+      const inbox = inboxes.get(host)
+      return inbox === undefined ? Effect.fail(unknownHost(host, envelope)) : inbox.tell(envelope)
+    },
+    ask: (host, envelope) => {
+      const inbox = inboxes.get(host)
+      return inbox === undefined ? Effect.fail(unknownHost(host, envelope)) : inbox.ask(envelope)
+    },
+    observe: (observation) => (subscribers === 0 ? Effect.void : Effect.asVoid(PubSub.publish(feed, observation))),
+    subscribe: Effect.acquireRelease(
+      Effect.tap(PubSub.subscribe(feed), () => {
+        subscribers++
+      }),
+      () =>
+        Effect.sync(() => {
+          subscribers--
+        })
+    ),
+    observed: () => subscribers > 0
+  })
+})
+
+/** The in-process bus. */
+export const layer: Layer.Layer<Bus> = Layer.effect(Bus, make)

@@ -1,0 +1,96 @@
+import { Context, Schema } from "effect"
+import type { Effect } from "effect"
+import type { Envelope } from "../runtime/Envelope.js"
+import type { AnyHostDefinition } from "./HostDefinition.js"
+
+/** The storage or infrastructure under a boundary failed; the operation had no effect unless stated. */
+export class PersistenceError extends Schema.TaggedError<PersistenceError>()("PersistenceError", {
+  operation: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Another writer committed the same key first; the whole handling must be retried. */
+export class VersionConflict extends Schema.TaggedError<VersionConflict>()("VersionConflict", {
+  host: Schema.String,
+  key: Schema.String,
+  expected: Schema.Number
+}) {}
+
+/** A host's current state for one key, with the version the next commit must build on (0 = none yet). */
+export interface Loaded {
+  readonly state: unknown
+  readonly version: number
+}
+
+/** One handled message's outcome, handed to the boundary to apply atomically (as far as the boundary can). */
+export interface CommitRequest {
+  readonly host: AnyHostDefinition
+  readonly key: string
+  /** The message that was handled. */
+  readonly consumed: Envelope
+  /** Version the state was loaded at; the commit fails with VersionConflict if it moved. */
+  readonly expectedVersion: number
+  /** New state, or undefined when the message changed nothing. */
+  readonly state: unknown
+  readonly events: ReadonlyArray<Envelope>
+  readonly commands: ReadonlyArray<Envelope>
+}
+
+/** A message the boundary could not hand on after the state was saved (memory boundary only). */
+export interface DeliveryFailure {
+  readonly step: "publish" | "dispatch"
+  readonly to: string
+  readonly envelope: Envelope
+  readonly error: string
+}
+
+/** What a commit did. */
+export interface CommitReport {
+  /** The key's version after the commit. */
+  readonly version: number
+  /** True when the consumed message had already been processed: nothing was applied again. */
+  readonly duplicate: boolean
+  /** Deliveries that failed after the state was saved (reported, never swallowed). */
+  readonly failures: ReadonlyArray<DeliveryFailure>
+}
+
+/** One entry of a host's append-only audit log: what it handled and what that produced. */
+export interface AuditEntry {
+  readonly seq: number
+  readonly host: string
+  readonly key: string
+  readonly message: Envelope
+  readonly events: ReadonlyArray<Envelope>
+  readonly commands: ReadonlyArray<Envelope>
+  readonly stateChanged: boolean
+  readonly version: number
+  readonly committedAt: number
+}
+
+/** The single seam where infrastructure applies a host's effects: in memory (direct) or durably (outbox). */
+export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary")<
+  CommitBoundary,
+  {
+    /** Which boundary this is; acknowledgment semantics differ (see README guarantees). */
+    readonly kind: "memory" | "postgres"
+    /** Accepts a message for a host: memory enqueues it, Postgres stores it durably before returning. */
+    readonly submit: (host: string, envelope: Envelope) => Effect.Effect<void, PersistenceError | SubmitRejected>
+    /** Reads a host's state for one key. */
+    readonly load: (host: AnyHostDefinition, key: string) => Effect.Effect<Loaded | undefined, PersistenceError>
+    /** Applies one handled message's effects. */
+    readonly commit: (request: CommitRequest) => Effect.Effect<CommitReport, PersistenceError | VersionConflict>
+    /** Keys that have state for a host. */
+    readonly keys: (host: AnyHostDefinition) => Effect.Effect<ReadonlyArray<string>, PersistenceError>
+    /** A host's audit log, optionally for one key, in commit order. */
+    readonly audit: (host: string, key?: string) => Effect.Effect<ReadonlyArray<AuditEntry>, PersistenceError>
+    /** Messages committed but not yet handed to their consumers (always 0 for the memory boundary). */
+    readonly backlog: Effect.Effect<number, PersistenceError>
+  }
+>() {}
+
+/** The boundary refused to accept a message (no such host, mailbox full, shutting down). */
+export class SubmitRejected extends Schema.TaggedError<SubmitRejected>()("SubmitRejected", {
+  host: Schema.String,
+  messageId: Schema.String,
+  reason: Schema.String
+}) {}

@@ -1,0 +1,151 @@
+import { Clock, Effect, Layer } from "effect"
+import type { Envelope } from "../runtime/Envelope.js"
+import * as Bus from "./Bus.js"
+import {
+  type AuditEntry,
+  CommitBoundary,
+  type CommitReport,
+  type DeliveryFailure,
+  PersistenceError,
+  SubmitRejected,
+  VersionConflict
+} from "./CommitBoundary.js"
+import * as Faults from "./Faults.js"
+
+interface Row {
+  readonly state: unknown
+  readonly version: number
+}
+
+/**
+ * The in-memory direct commit: save, then publish events, then dispatch commands, in process.
+ * Not durable by design. A save failure sends nothing; a failed delivery after the save is reported
+ * (as an observation and in the commit report) while the state stays moved.
+ */
+export const make = Effect.gen(function* () {
+  const bus = yield* Bus.Bus
+  const faults = yield* Faults.Faults
+  const states = new Map<string, Map<string, Row>>()
+  const audits = new Map<string, Array<AuditEntry>>()
+
+  const table = (host: string) => {
+    let rows = states.get(host)
+    if (rows === undefined) {
+      rows = new Map()
+      states.set(host, rows)
+    }
+    return rows
+  }
+
+  const deliver = (step: "publish" | "dispatch", envelope: Envelope, failures: Array<DeliveryFailure>) => {
+    const consumers = bus.consumersOf(envelope.type)
+    if (consumers.length === 0) {
+      if (step === "dispatch") {
+        failures.push({ step, to: "(none)", envelope, error: `no host consumes command ${envelope.type}` })
+      }
+      return Effect.void
+    }
+    return Effect.forEach(
+      consumers,
+      (to) =>
+        faults.check(step, to).pipe(
+          Effect.zipRight(bus.tell(to, envelope)),
+          Effect.catchAll((error) =>
+            Effect.sync(() => {
+              failures.push({ step, to, envelope, error: describe(error) })
+            })
+          )
+        ),
+      { discard: true }
+    )
+  }
+
+  return CommitBoundary.of({
+    kind: "memory",
+    submit: (host, envelope) =>
+      Effect.mapError(
+        bus.tell(host, envelope),
+        (error) => new SubmitRejected({ host, messageId: envelope.messageId, reason: error.reason })
+      ),
+    load: (host, key) => Effect.sync(() => states.get(host.name)?.get(key)),
+    keys: (host) => Effect.sync(() => [...(states.get(host.name)?.keys() ?? [])]),
+    audit: (host, key) =>
+      Effect.sync(() => {
+        const log = audits.get(host) ?? []
+        return key === undefined ? [...log] : log.filter((entry) => entry.key === key)
+      }),
+    backlog: Effect.succeed(0),
+    commit: (request) =>
+      Effect.gen(function* () {
+        const host = request.host.name
+        yield* Effect.mapError(
+          faults.check("save", host),
+          (error) => new PersistenceError({ operation: "save", message: error.message })
+        )
+        const rows = table(host)
+        const current = rows.get(request.key)?.version ?? 0
+        if (current !== request.expectedVersion) {
+          return yield* new VersionConflict({ host, key: request.key, expected: request.expectedVersion })
+        }
+        const changed = request.state !== undefined
+        const version = changed ? current + 1 : current
+        if (changed) rows.set(request.key, { state: request.state, version })
+        let log = audits.get(host)
+        if (log === undefined) {
+          log = []
+          audits.set(host, log)
+        }
+        log.push({
+          seq: log.length + 1,
+          host,
+          key: request.key,
+          message: request.consumed,
+          events: request.events,
+          commands: request.commands,
+          stateChanged: changed,
+          version,
+          committedAt: yield* Clock.currentTimeMillis
+        })
+        if (bus.observed()) {
+          yield* bus.observe({
+            _tag: "Committed",
+            host,
+            key: request.key,
+            consumed: request.consumed,
+            events: request.events,
+            commands: request.commands,
+            stateChanged: changed,
+            duplicate: false
+          })
+        }
+        const failures: Array<DeliveryFailure> = []
+        for (const event of request.events) yield* deliver("publish", event, failures)
+        for (const command of request.commands) yield* deliver("dispatch", command, failures)
+        for (const failure of failures) {
+          yield* bus.observe({ _tag: "DeliveryFailed", ...failure })
+          yield* Effect.logWarning(
+            `${failure.step} of ${failure.envelope.type} ${failure.envelope.messageId} to ${failure.to} failed after ${host} saved: ${failure.error}`
+          )
+        }
+        const report: CommitReport = { version, duplicate: false, failures }
+        return report
+      })
+  })
+})
+
+/** The in-memory direct-commit boundary (needs the Bus and Faults services). */
+export const layer: Layer.Layer<CommitBoundary, never, Bus.Bus | Faults.Faults> = Layer.effect(CommitBoundary, make)
+
+/** The in-memory boundary with its own bus and an idle fault injector. */
+export const layerMemory: Layer.Layer<CommitBoundary | Bus.Bus | Faults.Faults> = layer.pipe(
+  Layer.provideMerge(Layer.merge(Bus.layer, Faults.layer))
+)
+
+// internal
+
+const describe = (error: unknown): string =>
+  typeof error === "object" && error !== null && "reason" in error
+    ? String((error as { reason: unknown }).reason)
+    : typeof error === "object" && error !== null && "message" in error
+      ? String((error as { message: unknown }).message)
+      : String(error)

@@ -1,0 +1,242 @@
+import { Clock, Effect, Either, Schema } from "effect"
+import type { Scope } from "effect"
+import type * as Actor from "../runtime/Actor.js"
+import * as ActorSystem from "../runtime/ActorSystem.js"
+import type { Envelope, MessageId } from "../runtime/Envelope.js"
+import * as Bus from "./Bus.js"
+import type { AuditEntry, CommitReport, PersistenceError, SubmitRejected, VersionConflict } from "./CommitBoundary.js"
+import { CommitBoundary } from "./CommitBoundary.js"
+import * as Faults from "./Faults.js"
+import type { DecodeFailure, HostDefinition, WireMessage } from "./HostDefinition.js"
+import * as MessageIds from "./MessageIds.js"
+
+/** A message was refused by a host before any state was touched (it could not be decoded). */
+export class MessageRejected extends Schema.TaggedError<MessageRejected>()("MessageRejected", {
+  host: Schema.String,
+  messageId: Schema.String,
+  type: Schema.String,
+  reason: Schema.String
+}) {}
+
+/** Version conflicts kept recurring: another writer keeps moving the same key. */
+export class ConflictRetriesExhausted extends Schema.TaggedError<ConflictRetriesExhausted>()(
+  "ConflictRetriesExhausted",
+  { host: Schema.String, key: Schema.String, attempts: Schema.Number }
+) {}
+
+/** Why handling one message failed with a typed error (a reply, not a crash). */
+export type HandleError = MessageRejected | PersistenceError | ConflictRetriesExhausted
+
+/** Where a message comes from when it enters through a host's front door. */
+export interface Origin {
+  /** Use this id instead of a fresh one (replaying a duplicate on purpose). */
+  readonly messageId?: string
+  readonly causationId?: string
+  readonly correlationId?: string
+}
+
+/** Runtime options of one host. */
+export interface HostOptions {
+  readonly mailboxCapacity?: number
+  readonly maxConcurrentKeys?: number
+  readonly idleTimeout?: import("effect").Duration.DurationInput
+  readonly supervision?: Partial<Actor.SupervisionPolicy>
+  /** How often a whole handling is retried on a version conflict before failing clearly. */
+  readonly maxConflictRetries?: number
+}
+
+/** A running host: its front door, its queries and its supervision controls. */
+export interface Host<S, In, E extends DecodeFailure = DecodeFailure> {
+  readonly name: string
+  readonly definition: HostDefinition<S, In, any, any, E>
+  /** Accepts a typed message for this host; returns its envelope once acknowledged (see boundary semantics). */
+  readonly execute: (message: In, origin?: Origin) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+  /** Accepts an untrusted wire message: decoded and validated first, then submitted like `execute`. */
+  readonly submit: (
+    message: WireMessage,
+    origin?: Origin
+  ) => Effect.Effect<Envelope, MessageRejected | SubmitRejected | PersistenceError>
+  /** Reads the current state of one key, without going through the mailbox. */
+  readonly state: (key: string) => Effect.Effect<S | undefined, PersistenceError>
+  /** Keys that have state. */
+  readonly keys: Effect.Effect<ReadonlyArray<string>, PersistenceError>
+  /** This host's audit log (optionally one key). */
+  readonly audit: (key?: string) => Effect.Effect<ReadonlyArray<AuditEntry>, PersistenceError>
+  /** The supervised actor behind the host (stats, parked messages, redrive). */
+  readonly actor: Actor.ActorRef<Envelope, CommitReport, HandleError>
+}
+
+/** Starts a host for the lifetime of the scope: spawns its actor and registers it with the bus. */
+export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
+  definition: HostDefinition<S, In, Ev, Cmd, E>,
+  options: HostOptions = {}
+): Effect.Effect<
+  Host<S, In, E>,
+  never,
+  Scope.Scope | ActorSystem.ActorSystem | CommitBoundary | Bus.Bus | Faults.Faults | MessageIds.MessageIds
+> =>
+  Effect.gen(function* () {
+    const system = yield* ActorSystem.ActorSystem
+    const boundary = yield* CommitBoundary
+    const bus = yield* Bus.Bus
+    const faults = yield* Faults.Faults
+    const ids = yield* MessageIds.MessageIds
+    const name = definition.name
+    const maxConflictRetries = options.maxConflictRetries ?? 5
+
+    const outbound = (cause: Envelope, key: string, message: Ev | Cmd, index: number, now: number): Envelope => {
+      const wire = definition.encode(message)
+      return {
+        messageId: MessageIds.derive(cause.messageId, index),
+        causationId: cause.messageId,
+        correlationId: cause.correlationId,
+        key: definition.keyOfOutbound?.(message) ?? key,
+        type: wire.type,
+        version: wire.version,
+        payload: wire.payload,
+        occurredAt: now,
+        ...(cause.traceparent === undefined ? {} : { traceparent: cause.traceparent })
+      }
+    }
+
+    const decideAndCommit = (key: string, envelope: Envelope, message: In) =>
+      Effect.flatMap(boundary.load(definition, key), (loaded) => {
+        const effects = definition.decide(loaded?.state as S | undefined, message, {
+          messageId: envelope.messageId,
+          now: envelope.occurredAt
+        })
+        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const events = effects.events.map((event, i) => outbound(envelope, key, event, i, now))
+          const offset = events.length
+          const commands = effects.commands.map((command, i) => outbound(envelope, key, command, offset + i, now))
+          return boundary.commit({
+            host: definition,
+            key,
+            consumed: envelope,
+            expectedVersion: loaded?.version ?? 0,
+            state: effects.state,
+            events,
+            commands
+          })
+        })
+      })
+
+    const handle = (key: string, envelope: Envelope): Effect.Effect<CommitReport, HandleError> => {
+      const decoded = definition.decode(envelope)
+      if (Either.isLeft(decoded)) {
+        const rejected = new MessageRejected({
+          host: name,
+          messageId: envelope.messageId,
+          type: envelope.type,
+          reason: decoded.left.message
+        })
+        return Effect.zipRight(
+          bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: rejected.reason }),
+          Effect.fail(rejected)
+        )
+      }
+      const attempt = (n: number): Effect.Effect<CommitReport, HandleError> =>
+        Effect.catchTag(decideAndCommit(key, envelope, decoded.right), "VersionConflict", (conflict: VersionConflict) =>
+          n < maxConflictRetries
+            ? attempt(n + 1)
+            : Effect.fail(new ConflictRetriesExhausted({ host: name, key: conflict.key, attempts: n + 1 }))
+        )
+      return Effect.zipRight(
+        faults.checkCrash(name, envelope),
+        Effect.tapError(attempt(0), (error) =>
+          bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) })
+        )
+      )
+    }
+
+    const actor = yield* system.spawn<Envelope, CommitReport, HandleError>(
+      {
+        name,
+        ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
+        ...(options.maxConcurrentKeys === undefined ? {} : { maxConcurrentKeys: options.maxConcurrentKeys }),
+        ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+        ...(options.supervision === undefined ? {} : { supervision: options.supervision }),
+        describe: (envelope) => `${envelope.type} ${envelope.messageId} (key ${envelope.key})`
+      },
+      handle
+    )
+
+    const undeliverable = (envelope: Envelope, error: { readonly _tag: string }) =>
+      new Bus.Undeliverable({
+        host: name,
+        messageId: envelope.messageId,
+        type: envelope.type,
+        reason: describeError(error)
+      })
+
+    yield* bus.register(name, definition.consumes, {
+      tell: (envelope) => Effect.mapError(actor.tell(envelope.key, envelope), (error) => undeliverable(envelope, error)),
+      ask: (envelope) =>
+        Effect.mapError(Effect.asVoid(actor.ask(envelope.key, envelope)), (error) => undeliverable(envelope, error))
+    })
+
+    const envelopeFor = (wire: WireMessage, key: string, origin: Origin | undefined) =>
+      Effect.gen(function* () {
+        const messageId = (origin?.messageId as MessageId | undefined) ?? (yield* ids.next)
+        const now = yield* Clock.currentTimeMillis
+        const envelope: Envelope = {
+          messageId,
+          causationId: (origin?.causationId as MessageId | undefined) ?? messageId,
+          correlationId: (origin?.correlationId as MessageId | undefined) ?? messageId,
+          key,
+          type: wire.type,
+          version: wire.version,
+          payload: wire.payload,
+          occurredAt: now
+        }
+        return envelope
+      })
+
+    const submitEnvelope = (envelope: Envelope) => Effect.as(boundary.submit(name, envelope), envelope)
+
+    const host: Host<S, In, E> = {
+      name,
+      definition,
+      actor,
+      execute: (message, origin) => {
+        const wire = (definition.encode as (m: unknown) => WireMessage)(message)
+        return Effect.flatMap(envelopeFor(wire, definition.keyOf(message), origin), submitEnvelope)
+      },
+      submit: (wire, origin) => {
+        const decoded = definition.decode(wire)
+        if (Either.isLeft(decoded)) {
+          return Effect.fail(
+            new MessageRejected({
+              host: name,
+              messageId: origin?.messageId ?? "(new)",
+              type: wire.type,
+              reason: decoded.left.message
+            })
+          )
+        }
+        if (!definition.consumes.includes(wire.type)) {
+          return Effect.fail(
+            new MessageRejected({
+              host: name,
+              messageId: origin?.messageId ?? "(new)",
+              type: wire.type,
+              reason: `${name} does not consume ${wire.type} (it consumes ${definition.consumes.join(", ")})`
+            })
+          )
+        }
+        return Effect.flatMap(envelopeFor(wire, definition.keyOf(decoded.right), origin), submitEnvelope)
+      },
+      state: (key) => Effect.map(boundary.load(definition, key), (loaded) => loaded?.state as S | undefined),
+      keys: boundary.keys(definition),
+      audit: (key) => boundary.audit(name, key)
+    }
+    return host
+  })
+
+// internal
+
+const describeError = (error: { readonly _tag: string }): string => {
+  const fields = error as { readonly reason?: unknown; readonly message?: unknown }
+  const detail = typeof fields.reason === "string" ? fields.reason : typeof fields.message === "string" ? fields.message : ""
+  return detail === "" ? error._tag : `${error._tag}: ${detail}`
+}
