@@ -1,0 +1,514 @@
+import {
+  Cause,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  FiberId,
+  FiberSet,
+  MetricLabel,
+  MutableQueue,
+  ScheduleDecision,
+  ScheduleIntervals,
+  type Scope
+} from "effect"
+import * as Actor from "../Actor.js"
+import * as ActorMetrics from "../ActorMetrics.js"
+import * as Supervisor from "../Supervisor.js"
+import { Pending } from "./pending.js"
+
+/** What an actor needs from its system. */
+export interface ActorEnv {
+  readonly policy: Supervisor.SupervisionPolicy
+  readonly mailboxCapacity: number
+  readonly idleTimeout: Duration.DurationInput
+  readonly maxConcurrentKeys: number | undefined
+  readonly shutdownTimeout: Duration.DurationInput
+  readonly pending: Pending
+  readonly escalate: (escalation: Supervisor.Escalation) => Effect.Effect<void>
+  readonly register: (actor: ActorInstance) => void
+  readonly unregister: (actor: ActorInstance) => void
+}
+
+/** A running actor as seen by its system. */
+export interface ActorInstance {
+  readonly stats: () => Actor.ActorStats
+  readonly shutdown: Effect.Effect<void>
+}
+
+class Entry<Msg> {
+  constructor(
+    readonly message: Msg,
+    readonly reply: Deferred.Deferred<any, any> | undefined,
+    public attempts: number
+  ) {}
+}
+
+/** The child of one key: its bounded mailbox, the entry it holds and its supervision state. */
+class Slot<Msg> {
+  readonly queue: MutableQueue.MutableQueue<Entry<Msg>>
+  /** The entry being handled, or waiting for its retry after a restart. */
+  current: Entry<Msg> | undefined = undefined
+  /** Set while the worker is parked idle: resumes it. */
+  wake: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  idleSince = 0
+  /** Passivated, stopped or shut down: the worker ends at its next step. */
+  done = false
+  restarting = false
+  budget: Supervisor.RestartBudget | undefined = undefined
+  backoffState: unknown = noState
+  handlers!: {
+    readonly onSuccess: (a: unknown) => Effect.Effect<void>
+    readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<void>
+  }
+
+  constructor(
+    readonly key: string,
+    capacity: number
+  ) {
+    this.queue = MutableQueue.bounded(capacity)
+  }
+}
+
+const noState: unique symbol = Symbol.for("mailroom/runtime/noState")
+const resumeNow: Effect.Effect<void> = Effect.void
+const flushEvery = 256
+
+/** Starts an actor in the current scope; closing the scope shuts it down gracefully. */
+export const make = <Msg, A, E>(
+  env: ActorEnv,
+  options: Actor.ActorOptions<Msg>,
+  behaviour: Actor.Behaviour<Msg, A, E>
+): Effect.Effect<Actor.ActorRef<Msg, A, E>, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const name = options.name
+    const policy = Supervisor.merge(env.policy, options.supervision)
+    const capacity = options.mailboxCapacity ?? env.mailboxCapacity
+    if (!(capacity >= 1))
+      throw new Error(`actor ${name}: mailboxCapacity must be at least 1, got ${capacity}`)
+    const idleMillis = Duration.toMillis(options.idleTimeout ?? env.idleTimeout)
+    const maxConcurrentKeys = options.maxConcurrentKeys ?? env.maxConcurrentKeys
+    const semaphore =
+      maxConcurrentKeys === undefined || !Number.isFinite(maxConcurrentKeys)
+        ? undefined
+        : yield* Effect.makeSemaphore(maxConcurrentKeys)
+    const clock = yield* Effect.clock
+    const tags = [MetricLabel.make(ActorMetrics.actorTag, name)]
+    const pending = new Pending(env.pending)
+
+    const slots = new Map<string, Slot<Msg>>()
+    // Insertion order is idle order: a slot is moved to the end each time it goes idle.
+    const idleSlots = new Map<string, Slot<Msg>>()
+    const stoppedKeys = new Map<string, string>()
+    const parked = new Map<string, Actor.ParkedMessage<Msg>>()
+    let parkSeq = 0
+    let depth = 0
+    let inFlight = 0
+    let processed = 0
+    let failed = 0
+    let defects = 0
+    let restarts = 0
+    let restarting = 0
+    let workers = 0
+    let passivations = 0
+    let unflushed = 0
+    let sweeping = false
+    let closing = false
+    let stopped = false
+    let shutdownDone: Deferred.Deferred<void> | undefined
+
+    // FiberSet first, so its finalizer (interrupt everything) runs after the graceful shutdown below.
+    const fibers = yield* FiberSet.make<void, never>()
+    const run = yield* FiberSet.runtime(fibers)<never>()
+    const forkOptions = { immediate: false } as const
+
+    const flush = () => {
+      if (unflushed > 0) {
+        ActorMetrics.processed.unsafeUpdate(unflushed, tags)
+        unflushed = 0
+      }
+      ActorMetrics.mailboxDepth.unsafeUpdate(depth, tags)
+    }
+
+    const stopReason = (key: string) =>
+      new Actor.ActorStopped({ actor: name, key, reason: "actor is shutting down" })
+
+    const invoke = (key: string, message: Msg): Effect.Effect<A, E> => {
+      let effect: Effect.Effect<A, E>
+      try {
+        effect = behaviour(key, message)
+      } catch (error) {
+        effect = Effect.die(error)
+      }
+      return semaphore === undefined ? effect : semaphore.withPermits(1)(effect)
+    }
+
+    // --- hot path: one step of a key's worker ---
+
+    const step = (slot: Slot<Msg>): Effect.Effect<void> => {
+      let entry = slot.current
+      if (entry === undefined) {
+        entry = MutableQueue.poll(slot.queue, undefined)
+        if (entry === undefined) return idle(slot)
+        slot.current = entry
+        depth--
+        inFlight++
+      }
+      return Effect.matchCauseEffect(invoke(slot.key, entry.message), slot.handlers)
+    }
+
+    const replied = (slot: Slot<Msg>, exit: Exit.Exit<unknown, unknown> | undefined, value: unknown) => {
+      const entry = slot.current!
+      slot.current = undefined
+      slot.backoffState = noState
+      inFlight--
+      processed++
+      if (entry.reply !== undefined) Deferred.unsafeDone(entry.reply, exit ?? Exit.succeed(value))
+      if (++unflushed >= flushEvery || MutableQueue.isEmpty(slot.queue)) flush()
+      pending.add(-1)
+      return resumeNow
+    }
+
+    const failedReply = (slot: Slot<Msg>, cause: Cause.Cause<unknown>) => {
+      if (Supervisor.isDefect(cause)) return defect(slot, cause)
+      failed++
+      ActorMetrics.failed.unsafeUpdate(1, tags)
+      return replied(slot, Exit.failCause(cause), undefined)
+    }
+
+    const idle = (slot: Slot<Msg>): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        if (slot.done || !MutableQueue.isEmpty(slot.queue)) return resume(resumeNow)
+        flush()
+        slot.idleSince = clock.unsafeCurrentTimeMillis()
+        idleSlots.delete(slot.key)
+        idleSlots.set(slot.key, slot)
+        slot.wake = resume
+        if (!sweeping && !closing && Number.isFinite(idleMillis)) {
+          sweeping = true
+          run(sweep, forkOptions)
+        }
+      })
+
+    const activate = (key: string): Slot<Msg> => {
+      const slot = new Slot<Msg>(key, capacity)
+      slot.handlers = {
+        onSuccess: (value) => replied(slot, undefined, value),
+        onFailure: (cause) => failedReply(slot, cause)
+      }
+      slots.set(key, slot)
+      workers++
+      run(
+        Effect.whileLoop({ while: () => !slot.done, body: () => step(slot), step: noop }),
+        forkOptions
+      ).addObserver(() => {
+        workers--
+      })
+      return slot
+    }
+
+    const offer = (key: string, entry: Entry<Msg>): Actor.MailboxFull | Actor.ActorStopped | undefined => {
+      if (closing) return stopReason(key)
+      let slot = slots.get(key)
+      if (slot === undefined) {
+        const reason = stoppedKeys.get(key)
+        if (reason !== undefined) return new Actor.ActorStopped({ actor: name, key, reason })
+        slot = activate(key)
+      }
+      if (!MutableQueue.offer(slot.queue, entry)) return new Actor.MailboxFull({ actor: name, key, capacity })
+      depth++
+      pending.add(1)
+      const wake = slot.wake
+      if (wake !== undefined) {
+        slot.wake = undefined
+        wake(resumeNow)
+      }
+      return undefined
+    }
+
+    // --- supervision (cold path) ---
+
+    const park = (key: string, entry: Entry<Msg>, cause: Cause.Cause<unknown>, now: number): string => {
+      const id = `${name}/${++parkSeq}`
+      const causeText = Cause.pretty(cause)
+      const description = options.describe?.(entry.message)
+      parked.set(id, {
+        id,
+        actor: name,
+        key,
+        message: entry.message,
+        attempts: entry.attempts,
+        cause,
+        causeText,
+        ...(description === undefined ? {} : { description }),
+        parkedAt: now
+      })
+      ActorMetrics.parked.unsafeUpdate(parked.size, tags)
+      if (entry.reply !== undefined) {
+        Deferred.unsafeDone(
+          entry.reply,
+          Exit.fail(
+            new Actor.MessageParked({
+              actor: name,
+              key,
+              parkedId: id,
+              attempts: entry.attempts,
+              cause: causeText
+            })
+          )
+        )
+      }
+      pending.add(-1)
+      return id
+    }
+
+    const defect = (slot: Slot<Msg>, cause: Cause.Cause<unknown>): Effect.Effect<void> => {
+      const entry = slot.current!
+      entry.attempts++
+      defects++
+      ActorMetrics.defects.unsafeUpdate(1, tags)
+      const now = clock.unsafeCurrentTimeMillis()
+      if (slot.budget === undefined)
+        slot.budget = new Supervisor.RestartBudget(policy.maxRestarts, policy.within)
+      if (!slot.budget.record(now)) return stopKey(slot, cause, now, `restart budget spent`)
+      restarts++
+      ActorMetrics.restarts.unsafeUpdate(1, tags)
+      slot.restarting = true
+      restarting++
+      pending.add(1)
+      let logged: Effect.Effect<void> = Effect.void
+      if (entry.attempts >= policy.maxAttempts) {
+        slot.current = undefined
+        inFlight--
+        const id = park(slot.key, entry, cause, now)
+        logged = Effect.logWarning(`message parked after ${entry.attempts} attempts`, cause).pipe(
+          Effect.annotateLogs({ actor: name, key: slot.key, parkedId: id })
+        )
+      }
+      return Effect.zipRight(logged, backoff(slot, cause, now))
+    }
+
+    const backoff = (slot: Slot<Msg>, cause: Cause.Cause<unknown>, now: number): Effect.Effect<void> => {
+      const schedule = policy.backoff
+      const state = slot.backoffState === noState ? schedule.initial : slot.backoffState
+      return Effect.flatMap(
+        Effect.suspend(() => schedule.step(now, undefined, state)),
+        ([next, _, decision]): Effect.Effect<void> => {
+          slot.backoffState = next
+          const restarted = Effect.sync(() => {
+            slot.restarting = false
+            restarting--
+            pending.add(-1)
+          })
+          if (ScheduleDecision.isDone(decision)) {
+            return Effect.zipRight(restarted, stopKey(slot, cause, now, "backoff schedule exhausted"))
+          }
+          const delay = ScheduleIntervals.start(decision.intervals) - now
+          return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), restarted) : restarted
+        }
+      )
+    }
+
+    const stopKey = (
+      slot: Slot<Msg>,
+      cause: Cause.Cause<unknown>,
+      now: number,
+      why: string
+    ): Effect.Effect<void> => {
+      const key = slot.key
+      const count = slot.budget?.count ?? 0
+      const reason = `${why} (${count} restarts within ${Duration.format(policy.within)})`
+      slot.done = true
+      slots.delete(key)
+      idleSlots.delete(key)
+      stoppedKeys.set(key, reason)
+      let parkedCount = 0
+      const entry = slot.current
+      if (entry !== undefined) {
+        slot.current = undefined
+        inFlight--
+        park(key, entry, cause, now)
+        parkedCount++
+      }
+      const stoppedCause = Cause.fail(new Actor.ActorStopped({ actor: name, key, reason }))
+      for (let queued = MutableQueue.poll(slot.queue, undefined); queued !== undefined; ) {
+        depth--
+        park(key, queued, stoppedCause, now)
+        parkedCount++
+        queued = MutableQueue.poll(slot.queue, undefined)
+      }
+      flush()
+      ActorMetrics.escalations.unsafeUpdate(1, tags)
+      return env.escalate({
+        actor: name,
+        key,
+        cause,
+        causeText: Cause.pretty(cause),
+        restarts: count,
+        parked: parkedCount,
+        at: now
+      })
+    }
+
+    // --- passivation ---
+
+    const sweep: Effect.Effect<void> = Effect.suspend(() => {
+      const now = clock.unsafeCurrentTimeMillis()
+      let next = -1
+      for (const [key, slot] of idleSlots) {
+        if (slot.wake === undefined || slot.done) {
+          idleSlots.delete(key)
+          continue
+        }
+        const deadline = slot.idleSince + idleMillis
+        if (deadline > now) {
+          next = deadline
+          break
+        }
+        idleSlots.delete(key)
+        slots.delete(key)
+        slot.done = true
+        passivations++
+        const wake = slot.wake
+        slot.wake = undefined
+        wake(resumeNow)
+      }
+      if (next < 0 || closing) {
+        sweeping = false
+        return Effect.void
+      }
+      return Effect.zipRight(Effect.sleep(Duration.millis(next - now)), sweep)
+    })
+
+    // --- shutdown ---
+
+    const dropLeftovers = () => {
+      let dropped = 0
+      const reply = (slot: Slot<Msg>, entry: Entry<Msg>) => {
+        dropped++
+        if (entry.reply !== undefined) {
+          Deferred.unsafeDone(
+            entry.reply,
+            Exit.fail(
+              new Actor.ActorStopped({
+                actor: name,
+                key: slot.key,
+                reason: "shutdown timeout before handling"
+              })
+            )
+          )
+        }
+        pending.add(-1)
+      }
+      for (const slot of slots.values()) {
+        slot.done = true
+        if (slot.current !== undefined) {
+          inFlight--
+          reply(slot, slot.current)
+          slot.current = undefined
+        }
+        if (slot.restarting) {
+          slot.restarting = false
+          restarting--
+          pending.add(-1)
+        }
+        for (let queued = MutableQueue.poll(slot.queue, undefined); queued !== undefined; ) {
+          depth--
+          reply(slot, queued)
+          queued = MutableQueue.poll(slot.queue, undefined)
+        }
+      }
+      slots.clear()
+      idleSlots.clear()
+      flush()
+      return dropped
+    }
+
+    const shutdown: Effect.Effect<void> = Effect.suspend(() => {
+      if (shutdownDone !== undefined) return Deferred.await(shutdownDone)
+      const done = Deferred.unsafeMake<void>(FiberId.none)
+      shutdownDone = done
+      closing = true
+      return pending.awaitZero.pipe(
+        Effect.timeoutOption(options.shutdownTimeout ?? env.shutdownTimeout),
+        Effect.interruptible,
+        Effect.exit,
+        Effect.zipRight(FiberSet.clear(fibers)),
+        Effect.zipRight(
+          Effect.suspend(() => {
+            const dropped = dropLeftovers()
+            return dropped === 0
+              ? Effect.void
+              : Effect.logWarning(`shutdown timeout: ${dropped} messages interrupted or not handled`).pipe(
+                  Effect.annotateLogs({ actor: name })
+                )
+          })
+        ),
+        Effect.ensuring(
+          Effect.sync(() => {
+            stopped = true
+            env.unregister(instance)
+            Deferred.unsafeDone(done, Exit.void)
+          })
+        )
+      )
+    })
+
+    const stats = (): Actor.ActorStats => ({
+      name,
+      mailboxDepth: depth,
+      inFlight,
+      processed,
+      failed,
+      defects,
+      restarts,
+      restarting,
+      parked: parked.size,
+      activeKeys: slots.size,
+      workers,
+      passivations,
+      stoppedKeys: stoppedKeys.size,
+      stopped
+    })
+
+    const instance: ActorInstance = { stats, shutdown }
+    env.register(instance)
+    yield* Effect.addFinalizer(() => shutdown)
+
+    const ref: Actor.ActorRef<Msg, A, E> = {
+      name,
+      tell: (key, message) =>
+        Effect.suspend(() => {
+          const error = offer(key, new Entry(message, undefined, 0))
+          return error === undefined ? Effect.void : Effect.fail(error)
+        }),
+      ask: (key, message) =>
+        Effect.suspend(
+          (): Effect.Effect<A, E | Actor.MailboxFull | Actor.ActorStopped | Actor.MessageParked> => {
+            const reply = Deferred.unsafeMake<A, E | Actor.MessageParked | Actor.ActorStopped>(FiberId.none)
+            const error = offer(key, new Entry(message, reply, 0))
+            return error === undefined ? Deferred.await(reply) : Effect.fail(error)
+          }
+        ),
+      parked: Effect.sync(() => Array.from(parked.values())),
+      redrive: (parkedId) =>
+        Effect.suspend((): Effect.Effect<void, Actor.NotParked | Actor.MailboxFull | Actor.ActorStopped> => {
+          const message = parked.get(parkedId)
+          if (message === undefined) return Effect.fail(new Actor.NotParked({ actor: name, parkedId }))
+          if (closing) return Effect.fail(stopReason(message.key))
+          // Redriving is the operator's decision that the key may run again.
+          stoppedKeys.delete(message.key)
+          const error = offer(message.key, new Entry(message.message, undefined, 0))
+          if (error !== undefined) return Effect.fail(error)
+          parked.delete(parkedId)
+          ActorMetrics.parked.unsafeUpdate(parked.size, tags)
+          return Effect.void
+        }),
+      stats: Effect.sync(stats)
+    }
+    return ref
+  })
+
+// internal
+
+const noop = () => {}
