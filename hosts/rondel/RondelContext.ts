@@ -1,0 +1,8 @@
+import type * as Effects from "../../src/commit/Effects.js"
+import type * as BillingId from "../contracts/BillingId.js"
+
+/** What Rondel's decide is given by its host: the message's id and time, and the billing id a paid move would use. */
+export interface RondelContext extends Effects.DecideContext {
+  /** Billing id for a charge this message may create; the host derives it from the message id, so it is stable across redeliveries. */
+  readonly newBillingId: BillingId.BillingId
+}

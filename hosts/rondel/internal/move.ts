@@ -1,0 +1,111 @@
+import * as Effects from "../../../src/commit/Effects.js"
+import * as ChargeMessages from "../../contracts/ChargeMessages.js"
+import type * as Contracts from "../../contracts/Contracts.js"
+import * as RondelMessages from "../../contracts/RondelMessages.js"
+import type * as RondelContext from "../RondelContext.js"
+import type * as RondelState from "../RondelState.js"
+import { actionDetermined, type Decision, findNation, withNation } from "./decision.js"
+import * as Movement from "./movement.js"
+
+/**
+ * Handles a Move: refused moves are reported and leave any pending move alone; a valid move first supersedes a
+ * pending one (void its charge, report its target rejected), then completes (free) or waits for payment (paid).
+ */
+export const move = (
+  state: RondelState.RondelState | undefined,
+  message: RondelMessages.Move,
+  ctx: RondelContext.RondelContext
+): Decision => {
+  // No state to record the message id in: a redelivered Move for an unknown game is rejected again (harmless).
+  if (state === undefined) {
+    return Effects.make({
+      events: [rejected(message, "UnknownGame", `game ${message.gameId} has no starting positions`)]
+    })
+  }
+  if (state.handledMoves.includes(ctx.messageId)) return Effects.none
+  const handled: RondelState.RondelState = { ...state, handledMoves: [...state.handledMoves, ctx.messageId] }
+  const entry = findNation(state, message.nation)
+  if (entry === undefined) {
+    const playing = state.nations.map((n) => n.nation).join(", ")
+    return Effects.make({
+      state: handled,
+      events: [
+        rejected(
+          message,
+          "NationNotInGame",
+          `${message.nation} does not play in ${state.gameId}; ${playing} do`
+        )
+      ]
+    })
+  }
+  const plan = Movement.plan(entry.position, message.space)
+  if (plan._tag === "Refused") {
+    return Effects.make({ state: handled, events: [rejected(message, plan.reason, plan.detail)] })
+  }
+
+  const events: Array<Contracts.RondelEvent> = []
+  const commands: Array<Contracts.RondelOutbound> = []
+  if (entry.pending !== null) {
+    commands.push(
+      ChargeMessages.VoidCharge.make({
+        gameId: state.gameId,
+        nation: entry.nation,
+        billingId: entry.pending.billingId
+      })
+    )
+    events.push(
+      RondelMessages.MoveToActionSpaceRejected.make({
+        gameId: state.gameId,
+        nation: entry.nation,
+        space: entry.pending.space,
+        reason: "Superseded",
+        detail: `superseded by a move to ${message.space}`
+      })
+    )
+  }
+
+  if (plan._tag === "Free") {
+    events.push(actionDetermined(state, entry.nation, message.space))
+    return Effects.make({
+      state: withNation(handled, { ...entry, position: message.space, pending: null }),
+      events,
+      commands
+    })
+  }
+
+  // A paid move always starts on the wheel: the first move is free.
+  const from = entry.position!
+  const pending = { space: message.space, billingId: ctx.newBillingId, amount: plan.amount }
+  events.push(
+    RondelMessages.MovementAwaitingPayment.make({
+      gameId: state.gameId,
+      nation: entry.nation,
+      from,
+      ...pending
+    })
+  )
+  commands.push(
+    ChargeMessages.ChargeMovement.make({
+      gameId: state.gameId,
+      nation: entry.nation,
+      billingId: pending.billingId,
+      amount: pending.amount
+    })
+  )
+  return Effects.make({ state: withNation(handled, { ...entry, pending }), events, commands })
+}
+
+// internal
+
+const rejected = (
+  message: RondelMessages.Move,
+  reason: RondelMessages.RejectionReason,
+  detail: string
+): RondelMessages.MoveToActionSpaceRejected =>
+  RondelMessages.MoveToActionSpaceRejected.make({
+    gameId: message.gameId,
+    nation: message.nation,
+    space: message.space,
+    reason,
+    detail
+  })
