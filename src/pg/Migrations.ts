@@ -1,0 +1,205 @@
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+
+/**
+ * Versioned migrations of one bounded context's own schema: state, audit log, outbox, inbox and the
+ * batch-commit and relay functions. Each context records its migrations in its own schema, so contexts
+ * can be added, upgraded or dropped independently.
+ */
+export const forHost = (schema: string): Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> => ({
+  "1_tables": run(tables(schema)),
+  "2_functions": run(functions(schema))
+})
+
+/** Runs the migrations of every given schema (serialised across processes by an advisory lock). */
+export const runAll = (schemas: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    for (const schema of schemas) {
+      yield* sql.withTransaction(
+        Effect.gen(function* () {
+          // Two processes starting at once would race on CREATE SCHEMA and the migrations table.
+          yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`mailroom:migrate:${schema}`}))`
+          yield* sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`)
+          yield* Migrator.make({})({
+            loader: Migrator.fromRecord(forHost(schema)),
+            table: `${schema}.mailroom_migrations`
+          })
+        })
+      )
+    }
+  })
+
+/** Quotes an SQL identifier. */
+export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`
+
+// internal
+
+const run = (text: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(text).raw)
+
+const tables = (schema: string) => {
+  const s = ident(schema)
+  return `
+CREATE TABLE ${s}.state (
+  key text PRIMARY KEY,
+  version bigint NOT NULL,
+  state jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE ${s}.audit (
+  seq bigserial PRIMARY KEY,
+  key text NOT NULL,
+  message_id text NOT NULL,
+  message jsonb NOT NULL,
+  events jsonb NOT NULL,
+  commands jsonb NOT NULL,
+  state_changed boolean NOT NULL,
+  version bigint NOT NULL,
+  committed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX audit_key ON ${s}.audit (key, seq);
+-- Messages for this context. A row is pending until the commit that handled it marks it processed;
+-- processed rows stay as the idempotency marks until retention removes them.
+CREATE TABLE ${s}.inbox (
+  id bigserial PRIMARY KEY,
+  message_id text NOT NULL UNIQUE,
+  key text NOT NULL,
+  type text NOT NULL,
+  envelope jsonb NOT NULL,
+  source text NOT NULL,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  available_at timestamptz NOT NULL DEFAULT now(),
+  attempts integer NOT NULL DEFAULT 0,
+  last_error text,
+  processed_at timestamptz,
+  parked_at timestamptz
+);
+CREATE INDEX inbox_pending ON ${s}.inbox (key, id) WHERE processed_at IS NULL AND parked_at IS NULL;
+CREATE INDEX inbox_processed ON ${s}.inbox (processed_at) WHERE processed_at IS NOT NULL;
+-- Messages this context produced, committed with its state, waiting for the relay.
+CREATE TABLE ${s}.outbox (
+  id bigserial PRIMARY KEY,
+  destination text NOT NULL,
+  key text NOT NULL,
+  message_id text NOT NULL,
+  type text NOT NULL,
+  envelope jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  attempts integer NOT NULL DEFAULT 0,
+  last_error text,
+  delivered_at timestamptz,
+  parked_at timestamptz,
+  UNIQUE (destination, message_id)
+);
+CREATE INDEX outbox_pending ON ${s}.outbox (id) WHERE delivered_at IS NULL AND parked_at IS NULL;
+CREATE INDEX outbox_delivered ON ${s}.outbox (delivered_at) WHERE delivered_at IS NOT NULL;
+`
+}
+
+const functions = (schema: string) => {
+  const s = ident(schema)
+  const channel = `mailroom_outbox`
+  return `
+-- Applies a batch of handled messages in one transaction. For each item: a message already processed is a
+-- duplicate (nothing applied); a moved version is a conflict (nothing applied); otherwise state, audit entry,
+-- outbox rows and the inbox mark are written together.
+CREATE FUNCTION ${s}.commit_batch(items jsonb)
+RETURNS TABLE (idx integer, outcome text, new_version bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  item jsonb;
+  i integer := 0;
+  cur bigint;
+  done timestamptz;
+  wrote_outbox boolean := false;
+  next_version bigint;
+BEGIN
+  FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
+    idx := i;
+    i := i + 1;
+    SELECT processed_at INTO done FROM ${s}.inbox WHERE message_id = item->>'message_id';
+    IF done IS NOT NULL THEN
+      outcome := 'duplicate'; new_version := NULL; RETURN NEXT; CONTINUE;
+    END IF;
+    SELECT version INTO cur FROM ${s}.state WHERE key = item->>'key' FOR UPDATE;
+    IF coalesce(cur, 0) <> (item->>'expected')::bigint THEN
+      outcome := 'conflict'; new_version := coalesce(cur, 0); RETURN NEXT; CONTINUE;
+    END IF;
+    next_version := coalesce(cur, 0);
+    IF jsonb_typeof(item->'state') IS DISTINCT FROM 'null' AND item ? 'state' THEN
+      next_version := next_version + 1;
+      INSERT INTO ${s}.state (key, version, state) VALUES (item->>'key', next_version, item->'state')
+      ON CONFLICT (key) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now();
+    END IF;
+    INSERT INTO ${s}.audit (key, message_id, message, events, commands, state_changed, version)
+    VALUES (item->>'key', item->>'message_id', item->'message', item->'events', item->'commands',
+            next_version <> coalesce(cur, 0), next_version);
+    IF jsonb_array_length(item->'outbox') > 0 THEN
+      INSERT INTO ${s}.outbox (destination, key, message_id, type, envelope)
+      SELECT o->>'destination', o->>'key', o->>'message_id', o->>'type', o->'envelope'
+      FROM jsonb_array_elements(item->'outbox') AS o
+      ON CONFLICT (destination, message_id) DO NOTHING;
+      wrote_outbox := true;
+    END IF;
+    INSERT INTO ${s}.inbox (message_id, key, type, envelope, source, processed_at)
+    VALUES (item->>'message_id', item->>'key', item->'message'->>'type', item->'message', 'direct', now())
+    ON CONFLICT (message_id) DO UPDATE SET processed_at = now();
+    outcome := 'committed'; new_version := next_version; RETURN NEXT;
+  END LOOP;
+  IF wrote_outbox THEN
+    PERFORM pg_notify('${channel}', '${schema}');
+  END IF;
+END
+$fn$;
+
+-- Moves committed outbox rows into their destinations' inboxes, in id order, marking them delivered, in one
+-- transaction. One mover per source at a time keeps per-key order; a destination whose inbox does not exist
+-- yet leaves its rows pending (and parks them after max_attempts tries).
+CREATE FUNCTION ${s}.relay_outbox(batch integer, max_attempts integer, prefix text)
+RETURNS TABLE (moved integer, destinations text[])
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  dest text;
+  n integer := 0;
+  c integer;
+  dests text[] := '{}';
+  claimed bigint[];
+BEGIN
+  moved := 0; destinations := dests;
+  IF NOT pg_try_advisory_xact_lock(hashtext('mailroom:relay:${schema}')) THEN
+    RETURN NEXT; RETURN;
+  END IF;
+  SELECT array_agg(id ORDER BY id) INTO claimed FROM (
+    SELECT o.id FROM ${s}.outbox o WHERE o.delivered_at IS NULL AND o.parked_at IS NULL
+    ORDER BY o.id LIMIT batch FOR UPDATE SKIP LOCKED
+  ) picked;
+  IF claimed IS NULL THEN
+    RETURN NEXT; RETURN;
+  END IF;
+  FOR dest IN SELECT DISTINCT o.destination FROM ${s}.outbox o WHERE o.id = ANY(claimed) LOOP
+    IF to_regclass(format('%I.inbox', prefix || dest)) IS NULL THEN
+      UPDATE ${s}.outbox SET attempts = attempts + 1,
+        last_error = format('destination %s has no inbox (not migrated yet?)', dest),
+        parked_at = CASE WHEN attempts + 1 >= max_attempts THEN now() ELSE NULL END
+      WHERE id = ANY(claimed) AND destination = dest;
+      CONTINUE;
+    END IF;
+    EXECUTE format(
+      'INSERT INTO %I.inbox (message_id, key, type, envelope, source)
+       SELECT message_id, key, type, envelope, %L FROM ${s.replace(/%/g, "%%")}.outbox
+       WHERE id = ANY($1) AND destination = %L ORDER BY id
+       ON CONFLICT (message_id) DO NOTHING', prefix || dest, '${schema}', dest) USING claimed;
+    UPDATE ${s}.outbox SET delivered_at = now(), attempts = attempts + 1
+    WHERE id = ANY(claimed) AND destination = dest;
+    GET DIAGNOSTICS c = ROW_COUNT;
+    n := n + c;
+    dests := dests || dest;
+    PERFORM pg_notify('mailroom_inbox_' || prefix || dest, '${schema}');
+  END LOOP;
+  moved := n; destinations := dests; RETURN NEXT;
+END
+$fn$;
+`
+}

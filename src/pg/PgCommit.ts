@@ -1,0 +1,242 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Exit, Layer, Schema } from "effect"
+import {
+  type AuditEntry,
+  CommitBoundary,
+  type CommitReport,
+  type CommitRequest,
+  type Loaded,
+  PersistenceError,
+  SubmitRejected,
+  VersionConflict
+} from "../commit/CommitBoundary.js"
+import * as Faults from "../commit/Faults.js"
+import type { AnyHostDefinition } from "../commit/HostDefinition.js"
+import type { Envelope } from "../runtime/Envelope.js"
+import * as Batcher from "./internal/batcher.js"
+import { ident } from "./Migrations.js"
+import * as Topology from "./Topology.js"
+
+/** Options of the durable boundary's write path. */
+export interface PgCommitOptions {
+  /** Every host of the deployment (routing is derived from all declarations, even hosts run elsewhere). */
+  readonly topology: Topology.Topology
+  /** Most handled messages written in one transaction. */
+  readonly maxBatch?: number
+}
+
+/**
+ * The durable commit boundary: one transaction writes a handled message's new state (with an optimistic
+ * version check), its audit entry, its outbox rows and the inbox mark of the message it consumed.
+ * Concurrent commits are grouped into one transaction (group commit); each keeps its own outcome.
+ */
+export const make = (options: PgCommitOptions) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const faults = yield* Faults.Faults
+    const topology = options.topology
+    const maxBatch = options.maxBatch ?? 64
+    // States this process committed last, so a key handled here twice in a row costs no read.
+    // A stale entry (another process moved the key) surfaces as a version conflict and is dropped.
+    const cache = new Map<string, Map<string, Loaded>>()
+    const cacheOf = (host: string) => {
+      let entries = cache.get(host)
+      if (entries === undefined) {
+        entries = new Map()
+        cache.set(host, entries)
+      }
+      return entries
+    }
+
+    const persistence = (operation: string) => (error: SqlError | Error) =>
+      new PersistenceError({ operation, message: messageOf(error) })
+
+    const committers = new Map<string, (prepared: Prepared) => Effect.Effect<CommitReport, PersistenceError | VersionConflict>>()
+    for (const host of topology.hosts) {
+      const schema = topology.schemaOf(host.name)
+      const commitBatch = yield* Batcher.make<Prepared, CommitReport, PersistenceError | VersionConflict>(
+        (prepared) =>
+          Effect.gen(function* () {
+            yield* Effect.mapError(faults.check("save", host.name), persistence("save"))
+            const batch = prepared.map((p) => p.request)
+            const items = prepared.map((p) => p.item)
+            const rows = yield* sql<{ idx: number; outcome: string; new_version: string | number | null }>`
+              SELECT idx, outcome, new_version FROM ${sql(schema)}.commit_batch(${JSON.stringify(items)}::jsonb)`.pipe(
+              Effect.mapError(persistence("commit"))
+            )
+            const entries = cacheOf(host.name)
+            return batch.map((request, i): Exit.Exit<CommitReport, PersistenceError | VersionConflict> => {
+              const row = rows.find((r) => r.idx === i)
+              if (row === undefined) return Exit.fail(new PersistenceError({ operation: "commit", message: "no outcome" }))
+              if (row.outcome === "conflict") {
+                entries.delete(request.key)
+                return Exit.fail(new VersionConflict({ host: host.name, key: request.key, expected: request.expectedVersion }))
+              }
+              const version = Number(row.new_version ?? request.expectedVersion)
+              if (row.outcome === "duplicate") return Exit.succeed({ version, duplicate: true, failures: [] })
+              if (request.state !== undefined) entries.set(request.key, { state: request.state, version })
+              return Exit.succeed({ version, duplicate: false, failures: [] })
+            })
+          }),
+        { maxBatch, workers: 2 }
+      )
+      committers.set(host.name, commitBatch)
+    }
+
+    const submitters = new Map<string, (envelope: Envelope) => Effect.Effect<void, PersistenceError>>()
+    for (const host of topology.hosts) {
+      const schema = topology.schemaOf(host.name)
+      const channel = `mailroom_inbox_${schema}`
+      const submitBatch = yield* Batcher.make<Envelope, void, PersistenceError>(
+        (batch) =>
+          sql`
+            WITH input AS (
+              SELECT e FROM jsonb_array_elements(${JSON.stringify(batch)}::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
+            ), inserted AS (
+              INSERT INTO ${sql(schema)}.inbox (message_id, key, type, envelope, source)
+              SELECT e->>'messageId', e->>'key', e->>'type', e, 'external' FROM input
+              ON CONFLICT (message_id) DO NOTHING
+              RETURNING 1
+            )
+            SELECT pg_notify(${channel}, 'submit') FROM (SELECT count(*) AS n FROM inserted) c WHERE c.n > 0`.pipe(
+            Effect.mapError(persistence("submit")),
+            Effect.as(batch.map(() => Exit.void))
+          ),
+        { maxBatch: 256, workers: 2 }
+      )
+      submitters.set(host.name, submitBatch)
+    }
+
+    const schemaFor = (host: string) => ident(topology.schemaOf(host))
+
+    return CommitBoundary.of({
+      kind: "postgres",
+      submit: (host, envelope) => {
+        const submit = submitters.get(host)
+        return submit === undefined
+          ? Effect.fail(new SubmitRejected({ host, messageId: envelope.messageId, reason: `no host named "${host}"` }))
+          : submit(envelope)
+      },
+      load: (host, key) => {
+        const cached = cache.get(host.name)?.get(key)
+        if (cached !== undefined) return Effect.succeed(cached)
+        const decode = Schema.decodeUnknown(host.state)
+        return sql<{ version: string; state: unknown }>`
+          SELECT version, state FROM ${sql(topology.schemaOf(host.name))}.state WHERE key = ${key}`.pipe(
+          Effect.mapError(persistence("load")),
+          Effect.flatMap((rows) => {
+            const row = rows[0]
+            if (row === undefined) return Effect.succeed(undefined)
+            return Effect.map(
+              Effect.mapError(decode(row.state), (error) =>
+                new PersistenceError({ operation: "load", message: `stored state of ${host.name}/${key} does not decode: ${error.message}` })
+              ),
+              (state): Loaded => ({ state, version: Number(row.version) })
+            )
+          })
+        )
+      },
+      commit: (request) => {
+        const commit = committers.get(request.host.name)
+        return commit === undefined
+          ? Effect.fail(new PersistenceError({ operation: "commit", message: `host ${request.host.name} is not in the topology` }))
+          : Effect.suspend(() => commit({ request, item: toItem(topology, request) }))
+      },
+      keys: (host) =>
+        sql<{ key: string }>`SELECT key FROM ${sql(topology.schemaOf(host.name))}.state ORDER BY key`.pipe(
+          Effect.map((rows) => rows.map((row) => row.key)),
+          Effect.mapError(persistence("keys"))
+        ),
+      audit: (host, key) =>
+        sql
+          .unsafe<AuditRow>(
+            `SELECT seq, key, message, events, commands, state_changed, version, committed_at FROM ${schemaFor(host)}.audit
+             ${key === undefined ? "" : "WHERE key = $1"} ORDER BY seq`,
+            key === undefined ? [] : [key]
+          )
+          .pipe(
+            Effect.map((rows) => rows.map((row) => toAuditEntry(host, row))),
+            Effect.mapError(persistence("audit"))
+          ),
+      backlog: Effect.forEach(topology.hosts, (host) => {
+        const s = schemaFor(host.name)
+        return sql.unsafe<{ n: string }>(
+          `SELECT (SELECT count(*) FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL)
+                + (SELECT count(*) FROM ${s}.inbox WHERE processed_at IS NULL AND parked_at IS NULL) AS n`
+        )
+      }).pipe(
+        Effect.map((results) => results.reduce((sum, rows) => sum + Number(rows[0]?.n ?? 0), 0)),
+        Effect.mapError(persistence("backlog"))
+      )
+    })
+  })
+
+/** The durable boundary as a layer (needs a SqlClient and the fault injector). */
+export const layer = (
+  options: PgCommitOptions
+): Layer.Layer<CommitBoundary, never, SqlClient.SqlClient | Faults.Faults> => Layer.scoped(CommitBoundary, make(options))
+
+// internal
+
+interface Prepared {
+  readonly request: CommitRequest
+  readonly item: ReturnType<typeof toItem>
+}
+
+interface AuditRow {
+  readonly seq: string
+  readonly key: string
+  readonly message: Envelope
+  readonly events: ReadonlyArray<Envelope>
+  readonly commands: ReadonlyArray<Envelope>
+  readonly state_changed: boolean
+  readonly version: string
+  readonly committed_at: Date
+}
+
+const toAuditEntry = (host: string, row: AuditRow): AuditEntry => ({
+  seq: Number(row.seq),
+  host,
+  key: row.key,
+  message: row.message,
+  events: row.events,
+  commands: row.commands,
+  stateChanged: row.state_changed,
+  version: Number(row.version),
+  committedAt: new Date(row.committed_at).getTime()
+})
+
+const toItem = (topology: Topology.Topology, request: CommitRequest) => {
+  const outbox: Array<{ destination: string; key: string; message_id: string; type: string; envelope: Envelope }> = []
+  for (const envelope of request.events) {
+    for (const destination of topology.consumersOf(envelope.type)) {
+      outbox.push({ destination, key: envelope.key, message_id: envelope.messageId, type: envelope.type, envelope })
+    }
+  }
+  for (const envelope of request.commands) {
+    const consumers = topology.consumersOf(envelope.type)
+    if (consumers.length !== 1) {
+      // The topology is validated at start; reaching this is a bug, so it is a defect (supervision parks it).
+      throw new Error(`command ${envelope.type} has ${consumers.length} consumers; exactly one is required`)
+    }
+    outbox.push({ destination: consumers[0]!, key: envelope.key, message_id: envelope.messageId, type: envelope.type, envelope })
+  }
+  const encoded = request.state === undefined ? undefined : Schema.encodeSync(request.host.state)(request.state)
+  return {
+    key: request.key,
+    message_id: request.consumed.messageId,
+    expected: request.expectedVersion,
+    ...(encoded === undefined ? {} : { state: encoded }),
+    message: request.consumed,
+    events: request.events,
+    commands: request.commands,
+    outbox
+  }
+}
+
+const messageOf = (error: SqlError | Error): string => {
+  const cause = (error as { cause?: unknown }).cause
+  const detail = cause instanceof Error ? cause.message : ""
+  return detail === "" || error.message.includes(detail) ? error.message : `${error.message}: ${detail}`
+}
