@@ -1,0 +1,132 @@
+import { assert } from "@effect/vitest"
+import type * as Effects from "../../src/commit/Effects.js"
+import * as Envelope from "../../src/runtime/Envelope.js"
+
+/** A pure decide function and how to build the context it is given for a message id (the host edge's job). */
+export interface Decider<S, M, Ev, Cmd, Ctx> {
+  readonly decide: (state: S | undefined, message: M, ctx: Ctx) => Effects.Effects<S, Ev, Cmd>
+  readonly context: (messageId: Envelope.MessageId, index: number) => Ctx
+}
+
+/** A message handed to decide with a chosen id; deliver the same id twice to simulate a redelivery. */
+export class Delivery<M> {
+  constructor(
+    readonly message: M,
+    readonly messageId: Envelope.MessageId
+  ) {}
+}
+
+/** Delivers `message` with the id `messageId`. */
+export const withId = <M>(messageId: string, message: M): Delivery<M> =>
+  new Delivery(message, Envelope.MessageId.make(messageId))
+
+/** What one message did: the state before, the effects, and the state after. */
+export interface Step<S, M, Ev, Cmd> {
+  readonly message: M
+  readonly messageId: Envelope.MessageId
+  readonly before: S | undefined
+  readonly effects: Effects.Effects<S, Ev, Cmd>
+  readonly after: S | undefined
+}
+
+/** Assertions on the outcome of the `when` message; each returns the same object so they chain. */
+export interface Then<S, M, Ev, Cmd> extends Step<S, M, Ev, Cmd> {
+  /** Exactly these events and commands, in order (an omitted list means none). */
+  readonly then: (expected: {
+    readonly events?: ReadonlyArray<Ev>
+    readonly commands?: ReadonlyArray<Cmd>
+  }) => Then<S, M, Ev, Cmd>
+  /** No new state, no events, no commands. */
+  readonly thenNothing: () => Then<S, M, Ev, Cmd>
+  /** The state after equals `expected`, or passes the check. */
+  readonly thenState: (expected: S | ((state: S | undefined) => void)) => Then<S, M, Ev, Cmd>
+}
+
+/** A history of messages already handled, ready for the message under test. */
+export interface Given<S, M, Ev, Cmd> {
+  /** The state the history left. */
+  readonly state: S | undefined
+  /** Every step of the history. */
+  readonly steps: ReadonlyArray<Step<S, M, Ev, Cmd>>
+  /** Handles one more message (id `when` unless given with `withId`). */
+  readonly when: (message: M | Delivery<M>) => Then<S, M, Ev, Cmd>
+}
+
+/** Given/when/then for any pure decide function: `make(decider).given(a, b).when(c).then({ events, commands })`. */
+export const make = <S, M, Ev, Cmd, Ctx>(decider: Decider<S, M, Ev, Cmd, Ctx>) => ({
+  given: (...history: ReadonlyArray<M | Delivery<M>>): Given<S, M, Ev, Cmd> => {
+    const { state, steps } = run(
+      decider,
+      history.map((m, i) => toDelivery(m, `given-${i + 1}`))
+    )
+    return {
+      state,
+      steps,
+      when: (message) => {
+        const step = apply(decider, state, toDelivery(message, "when"), history.length)
+        return thenFor(step)
+      }
+    }
+  }
+})
+
+/** Handles deliveries in order, threading the state; the building block for property tests. */
+export const run = <S, M, Ev, Cmd, Ctx>(
+  decider: Decider<S, M, Ev, Cmd, Ctx>,
+  deliveries: ReadonlyArray<Delivery<M>>,
+  initial?: S
+): { readonly state: S | undefined; readonly steps: ReadonlyArray<Step<S, M, Ev, Cmd>> } => {
+  let state: S | undefined = initial
+  const steps: Array<Step<S, M, Ev, Cmd>> = []
+  deliveries.forEach((delivery, i) => {
+    const step = apply(decider, state, delivery, i)
+    steps.push(step)
+    state = step.after
+  })
+  return { state, steps }
+}
+
+/** Handles one delivery against a state. */
+export const apply = <S, M, Ev, Cmd, Ctx>(
+  decider: Decider<S, M, Ev, Cmd, Ctx>,
+  before: S | undefined,
+  delivery: Delivery<M>,
+  index: number
+): Step<S, M, Ev, Cmd> => {
+  const effects = decider.decide(before, delivery.message, decider.context(delivery.messageId, index))
+  return {
+    message: delivery.message,
+    messageId: delivery.messageId,
+    before,
+    effects,
+    after: effects.state ?? before
+  }
+}
+
+// internal
+
+const toDelivery = <M>(message: M | Delivery<M>, defaultId: string): Delivery<M> =>
+  message instanceof Delivery ? message : withId(defaultId, message)
+
+const thenFor = <S, M, Ev, Cmd>(step: Step<S, M, Ev, Cmd>): Then<S, M, Ev, Cmd> => {
+  const self: Then<S, M, Ev, Cmd> = {
+    ...step,
+    then: (expected) => {
+      assert.deepStrictEqual(step.effects.events, expected.events ?? [], "events")
+      assert.deepStrictEqual(step.effects.commands, expected.commands ?? [], "commands")
+      return self
+    },
+    thenNothing: () => {
+      assert.isUndefined(step.effects.state, "state must not change")
+      assert.deepStrictEqual(step.effects.events, [], "events")
+      assert.deepStrictEqual(step.effects.commands, [], "commands")
+      return self
+    },
+    thenState: (expected) => {
+      if (typeof expected === "function") (expected as (state: S | undefined) => void)(step.after)
+      else assert.deepStrictEqual(step.after, expected, "state")
+      return self
+    }
+  }
+  return self
+}
