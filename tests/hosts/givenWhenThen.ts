@@ -32,7 +32,7 @@ export interface Step<S, M, Ev, Cmd> {
 /** Assertions on the outcome of the `when` message; each returns the same object so they chain. */
 export interface Then<S, M, Ev, Cmd> extends Step<S, M, Ev, Cmd> {
   /** Exactly these events and commands, in order (an omitted list means none). */
-  readonly then: (expected: {
+  readonly thenEmits: (expected: {
     readonly events?: ReadonlyArray<Ev>
     readonly commands?: ReadonlyArray<Cmd>
   }) => Then<S, M, Ev, Cmd>
@@ -52,7 +52,7 @@ export interface Given<S, M, Ev, Cmd> {
   readonly when: (message: M | Delivery<M>) => Then<S, M, Ev, Cmd>
 }
 
-/** Given/when/then for any pure decide function: `make(decider).given(a, b).when(c).then({ events, commands })`. */
+/** Given/when/then for any pure decide function: `make(decider).given(a, b).when(c).thenEmits({ events, commands })`. */
 export const make = <S, M, Ev, Cmd, Ctx>(decider: Decider<S, M, Ev, Cmd, Ctx>) => ({
   given: (...history: ReadonlyArray<M | Delivery<M>>): Given<S, M, Ev, Cmd> => {
     const { state, steps } = run(
@@ -111,7 +111,7 @@ const toDelivery = <M>(message: M | Delivery<M>, defaultId: string): Delivery<M>
 const thenFor = <S, M, Ev, Cmd>(step: Step<S, M, Ev, Cmd>): Then<S, M, Ev, Cmd> => {
   const self: Then<S, M, Ev, Cmd> = {
     ...step,
-    then: (expected) => {
+    thenEmits: (expected) => {
       assert.deepStrictEqual(step.effects.events, expected.events ?? [], "events")
       assert.deepStrictEqual(step.effects.commands, expected.commands ?? [], "commands")
       return self

@@ -28,7 +28,7 @@ describe("Rondel: starting positions", () => {
     rondel
       .given()
       .when(start(["Italy", "France", "Russia"]))
-      .then({ events: [{ _tag: "PositionedAtStart", gameId, nations: ["Italy", "France", "Russia"] }] })
+      .thenEmits({ events: [{ _tag: "PositionedAtStart", gameId, nations: ["Italy", "France", "Russia"] }] })
       .thenState({
         gameId,
         nations: [
@@ -53,7 +53,7 @@ describe("Rondel: unknown game or nation", () => {
     rondel
       .given()
       .when(move("Italy", "Taxation"))
-      .then({
+      .thenEmits({
         events: [rejected("Italy", "Taxation", "UnknownGame", "game game-1 has no starting positions")]
       })
       .thenState((state) => assert.isUndefined(state))
@@ -63,7 +63,7 @@ describe("Rondel: unknown game or nation", () => {
     const outcome = rondel
       .given(start(["Italy", "France"]))
       .when(move("Russia", "Taxation"))
-      .then({
+      .thenEmits({
         events: [
           rejected(
             "Russia",
@@ -83,7 +83,7 @@ describe("Rondel: first move", () => {
       rondel
         .given(start())
         .when(move("France", space))
-        .then({ events: [determined("France", space)] })
+        .thenEmits({ events: [determined("France", space)] })
         .thenState((state) =>
           assert.deepStrictEqual(Rondel.positions(state!)[1], {
             nation: "France",
@@ -100,7 +100,7 @@ describe("Rondel: distance and cost from the confirmed position", () => {
     rondel
       .given(start(), move("Italy", "Taxation"))
       .when(move("Italy", "Taxation"))
-      .then({
+      .thenEmits({
         events: [rejected("Italy", "Taxation", "StandingStill", "already on Taxation; a nation must move")]
       })
       .thenState((state) => assert.strictEqual(Rondel.positions(state!)[0]?.current, "Taxation"))
@@ -112,7 +112,7 @@ describe("Rondel: distance and cost from the confirmed position", () => {
       rondel
         .given(start(), move("Italy", "Factory"))
         .when(move("Italy", target))
-        .then({ events: [determined("Italy", target)] })
+        .thenEmits({ events: [determined("Italy", target)] })
         .thenState((state) => assert.strictEqual(Rondel.positions(state!)[0]?.current, target))
     })
   }
@@ -127,7 +127,7 @@ describe("Rondel: distance and cost from the confirmed position", () => {
       rondel
         .given(start(), move("Italy", "Factory"))
         .when(move("Italy", target))
-        .then({
+        .thenEmits({
           events: [awaiting("Italy", "Factory", target, "bill-when", cost)],
           commands: [charge("Italy", "bill-when", cost)]
         })
@@ -145,7 +145,7 @@ describe("Rondel: distance and cost from the confirmed position", () => {
     rondel
       .given(start(), move("Italy", "Import"))
       .when(move("Italy", "Investor"))
-      .then({
+      .thenEmits({
         events: [
           rejected(
             "Italy",
@@ -161,11 +161,11 @@ describe("Rondel: distance and cost from the confirmed position", () => {
     rondel
       .given(start(), move("Italy", "ManeuverTwo"))
       .when(move("Italy", "ProductionOne"))
-      .then({ events: [determined("Italy", "ProductionOne")] })
+      .thenEmits({ events: [determined("Italy", "ProductionOne")] })
     rondel
       .given(start(), move("Italy", "Taxation"))
       .when(move("Italy", "Investor"))
-      .then({
+      .thenEmits({
         events: [awaiting("Italy", "Taxation", "Investor", "bill-when", 2)],
         commands: [charge("Italy", "bill-when", 2)]
       })
@@ -177,7 +177,7 @@ describe("Rondel: payment outcomes", () => {
     rondel
       .given(...italyAwaitingFactory)
       .when(paid("Italy", "bill-given-3", 4))
-      .then({ events: [determined("Italy", "Factory")] })
+      .thenEmits({ events: [determined("Italy", "Factory")] })
       .thenState((state) =>
         assert.deepStrictEqual(Rondel.positions(state!)[0], {
           nation: "Italy",
@@ -191,7 +191,7 @@ describe("Rondel: payment outcomes", () => {
     rondel
       .given(...italyAwaitingFactory)
       .when(paymentFailed("Italy", "bill-given-3", 4))
-      .then({
+      .thenEmits({
         events: [
           rejected("Italy", "Factory", "PaymentFailed", "charge bill-given-3 of 4M failed: InsufficientFunds")
         ]
@@ -243,7 +243,7 @@ describe("Rondel: a new move while a payment is pending", () => {
     rondel
       .given(...italyAwaitingFactory)
       .when(move("Italy", "ProductionOne"))
-      .then({
+      .thenEmits({
         events: [
           rejected("Italy", "Factory", "Superseded", "superseded by a move to ProductionOne"),
           determined("Italy", "ProductionOne")
@@ -263,7 +263,7 @@ describe("Rondel: a new move while a payment is pending", () => {
     rondel
       .given(...italyAwaitingFactory)
       .when(move("Italy", "ProductionTwo"))
-      .then({
+      .thenEmits({
         events: [
           rejected("Italy", "Factory", "Superseded", "superseded by a move to ProductionTwo"),
           awaiting("Italy", "Investor", "ProductionTwo", "bill-when", 6)
@@ -277,7 +277,7 @@ describe("Rondel: a new move while a payment is pending", () => {
     rondel
       .given(...italyAwaitingFactory)
       .when(move("Italy", "Taxation"))
-      .then({
+      .thenEmits({
         events: [
           rejected("Italy", "Factory", "Superseded", "superseded by a move to Taxation"),
           awaiting("Italy", "Investor", "Taxation", "bill-when", 2)
@@ -299,7 +299,7 @@ describe("Rondel: a new move while a payment is pending", () => {
     rondel
       .given(...superseded)
       .when(paid("Italy", "bill-given-4", 6))
-      .then({ events: [determined("Italy", "ProductionTwo")] })
+      .thenEmits({ events: [determined("Italy", "ProductionTwo")] })
   })
 
   it("rejects an invalid move (standing still, too far) and leaves the pending one alone", () => {
@@ -307,14 +307,14 @@ describe("Rondel: a new move while a payment is pending", () => {
     rondel
       .given(...italyAwaitingFactory)
       .when(move("Italy", "Investor"))
-      .then({
+      .thenEmits({
         events: [rejected("Italy", "Investor", "StandingStill", "already on Investor; a nation must move")]
       })
       .thenState((state) => assert.deepStrictEqual(Rondel.positions(state!), Rondel.positions(pending!)))
     rondel
       .given(start(), move("Italy", "Import"), move("Italy", "ProductionTwo"))
       .when(move("Italy", "Investor"))
-      .then({
+      .thenEmits({
         events: [
           rejected(
             "Italy",
@@ -360,7 +360,7 @@ describe("Rondel: redelivered moves", () => {
     rondel
       .given(start(), withId("m-1", move("Italy", "Investor")))
       .when(withId("m-2", move("Italy", "Import")))
-      .then({ events: [determined("Italy", "Import")] })
+      .thenEmits({ events: [determined("Italy", "Import")] })
       .thenState((state) => assert.deepStrictEqual(state?.handledMoves, [messageId("m-1"), messageId("m-2")]))
   })
 })
