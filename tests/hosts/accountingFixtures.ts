@@ -1,0 +1,78 @@
+import type * as Effects from "../../src/commit/Effects.js"
+import type * as Envelope from "../../src/runtime/Envelope.js"
+import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
+import * as BillingId from "../../hosts/contracts/BillingId.js"
+import * as ChargeMessages from "../../hosts/contracts/ChargeMessages.js"
+import type * as Contracts from "../../hosts/contracts/Contracts.js"
+import * as GameId from "../../hosts/contracts/GameId.js"
+import type * as Nation from "../../hosts/contracts/Nation.js"
+import * as Accounting from "../../hosts/accounting/Accounting.js"
+import type * as AccountingState from "../../hosts/accounting/AccountingState.js"
+import * as GivenWhenThen from "./givenWhenThen.js"
+
+/** The context a host edge would build: time from the index. */
+export const context = (messageId: Envelope.MessageId, index: number): Effects.DecideContext => ({
+  messageId,
+  now: 1_000 * index
+})
+
+/** Accounting's decide as a given/when/then subject. */
+export const accounting = GivenWhenThen.make<
+  AccountingState.AccountingState,
+  Contracts.AccountingInbound,
+  Contracts.AccountingEvent,
+  never,
+  Effects.DecideContext
+>({ decide: Accounting.decide, context })
+
+export const gameId = GameId.GameId.make("game-1")
+
+export const bill = (id: string): BillingId.BillingId => BillingId.BillingId.make(id)
+
+export const open = (
+  startingBalance = 10,
+  nations: readonly [Nation.Nation, ...Array<Nation.Nation>] = ["Italy", "France"]
+): AccountingMessages.OpenAccounts =>
+  AccountingMessages.OpenAccounts.make({ gameId, nations, startingBalance })
+
+export const charge = (
+  nation: Nation.Nation,
+  billingId: string,
+  amount: number
+): ChargeMessages.ChargeMovement =>
+  ChargeMessages.ChargeMovement.make({ gameId, nation, billingId: bill(billingId), amount })
+
+export const voidCharge = (nation: Nation.Nation, billingId: string): ChargeMessages.VoidCharge =>
+  ChargeMessages.VoidCharge.make({ gameId, nation, billingId: bill(billingId) })
+
+export const deposit = (nation: Nation.Nation, amount: number): AccountingMessages.Deposit =>
+  AccountingMessages.Deposit.make({ gameId, nation, amount })
+
+export const opened = (
+  startingBalance = 10,
+  nations: readonly [Nation.Nation, ...Array<Nation.Nation>] = ["Italy", "France"]
+) => AccountingMessages.AccountsOpened.make({ gameId, nations, startingBalance })
+
+export const invoicePaid = (nation: Nation.Nation, billingId: string, amount: number) =>
+  AccountingMessages.RondelInvoicePaid.make({ gameId, nation, billingId: bill(billingId), amount })
+
+export const invoiceFailed = (
+  nation: Nation.Nation,
+  billingId: string,
+  amount: number,
+  reason: AccountingMessages.PaymentFailureReason
+) =>
+  AccountingMessages.RondelInvoicePaymentFailed.make({
+    gameId,
+    nation,
+    billingId: bill(billingId),
+    amount,
+    reason
+  })
+
+export const refunded = (nation: Nation.Nation, billingId: string, amount: number) =>
+  AccountingMessages.RondelChargeRefunded.make({ gameId, nation, billingId: bill(billingId), amount })
+
+/** Balances as a plain record, for short assertions. */
+export const balancesOf = (state: AccountingState.AccountingState | undefined): Record<string, number> =>
+  Object.fromEntries(state === undefined ? [] : Accounting.balances(state).map((b) => [b.account, b.amount]))
