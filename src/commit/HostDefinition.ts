@@ -29,15 +29,15 @@ export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = Decode
   /** Command types this host sends (delivered to the one host that consumes them). */
   readonly sends: ReadonlyArray<string>
   /** Decodes an inbound wire message; untrusted input is rejected here with a typed reason. */
-  readonly decode: (message: WireMessage) => Either.Either<In, E>
+  decode(message: WireMessage): Either.Either<In, E>
   /** Encodes an outbound event or command to its wire form. */
-  readonly encode: (message: Ev | Cmd) => WireMessage
+  encode(message: Ev | Cmd): WireMessage
   /** The aggregate key of an inbound message (all messages of one key are handled in order). */
-  readonly keyOf: (message: In) => string
+  keyOf(message: In): string
   /** The aggregate key of an outbound message; defaults to the key of the message that caused it. */
-  readonly keyOfOutbound?: (message: Ev | Cmd) => string
+  keyOfOutbound?(message: Ev | Cmd): string
   /** The pure domain decision. */
-  readonly decide: (state: S | undefined, message: In, context: Effects.DecideContext) => Effects.Effects<S, Ev, Cmd>
+  decide(state: S | undefined, message: In, context: Effects.DecideContext): Effects.Effects<S, Ev, Cmd>
 }
 
 /** Any host definition, for registries that hold several. */

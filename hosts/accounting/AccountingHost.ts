@@ -1,0 +1,64 @@
+import { Context, Effect, Layer } from "effect"
+import * as Application from "../../src/commit/Application.js"
+import type { PersistenceError, SubmitRejected } from "../../src/commit/CommitBoundary.js"
+import * as HostDefinition from "../../src/commit/HostDefinition.js"
+import type { Envelope } from "../../src/runtime/Envelope.js"
+import type * as AccountingMessages from "../contracts/AccountingMessages.js"
+import type * as BillingId from "../contracts/BillingId.js"
+import * as Contracts from "../contracts/Contracts.js"
+import type * as GameId from "../contracts/GameId.js"
+import * as Accounting from "./Accounting.js"
+import * as AccountingState from "./AccountingState.js"
+import type * as Ledger from "./Ledger.js"
+
+/** Accounting declared as a host: what it consumes and publishes, and its pure ledger decision. */
+export const definition = HostDefinition.make({
+  name: "accounting",
+  state: AccountingState.AccountingState,
+  consumes: Contracts.AccountingInboundTypes,
+  publishes: Contracts.AccountingEventTypes,
+  sends: [],
+  decode: (message) => Contracts.decodeAccountingInbound(message.type, message.version, message.payload),
+  encode: (message: Contracts.AccountingEvent) => Contracts.encodeMessage(message),
+  keyOf: (message) => message.gameId,
+  decide: Accounting.decide
+})
+
+/** Commands a caller may send to Accounting from outside. */
+export type AccountingCommand = AccountingMessages.OpenAccounts | AccountingMessages.Deposit
+
+/** The running Accounting host: its front door and its queries (which read state, not the mailbox). */
+export class AccountingHost extends Context.Tag("imperial/AccountingHost")<
+  AccountingHost,
+  {
+    /** Accepts a command; returns its envelope once acknowledged (the outcome arrives as events). */
+    readonly execute: (command: AccountingCommand) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+    /** Balances per account (nations, then the bank), derived from the ledger; undefined for an unknown game. */
+    readonly balances: (gameId: GameId.GameId) => Effect.Effect<ReadonlyArray<Ledger.Balance> | undefined, PersistenceError>
+    /** Ledger entries, oldest first. */
+    readonly ledger: (gameId: GameId.GameId) => Effect.Effect<ReadonlyArray<Ledger.LedgerEntry>, PersistenceError>
+    /** Every charge received for the game, in arrival order. */
+    readonly charges: (gameId: GameId.GameId) => Effect.Effect<ReadonlyArray<AccountingState.Charge>, PersistenceError>
+    /** Where one billing id stands. */
+    readonly chargeStatus: (
+      gameId: GameId.GameId,
+      billingId: BillingId.BillingId
+    ) => Effect.Effect<Accounting.ChargeStatusView, PersistenceError>
+  }
+>() {}
+
+/** Accounting's front door over the running application. */
+export const layer: Layer.Layer<AccountingHost, never, Application.Application> = Layer.effect(
+  AccountingHost,
+  Effect.map(Application.Application, (app) => {
+    const host = app.host(definition)
+    return AccountingHost.of({
+      execute: Effect.fn("AccountingHost.execute")((command: AccountingCommand) => host.execute(command)),
+      balances: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? undefined : Accounting.balances(state))),
+      ledger: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? [] : Accounting.ledger(state))),
+      charges: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? [] : Accounting.charges(state))),
+      chargeStatus: (gameId, billingId) =>
+        Effect.map(host.state(gameId), (state) => (state === undefined ? "Unknown" : Accounting.chargeStatus(state, billingId)))
+    })
+  })
+)

@@ -1,0 +1,58 @@
+import { Context, Effect, Layer } from "effect"
+import * as Application from "../../src/commit/Application.js"
+import type { PersistenceError, SubmitRejected } from "../../src/commit/CommitBoundary.js"
+import * as HostDefinition from "../../src/commit/HostDefinition.js"
+import type { Envelope } from "../../src/runtime/Envelope.js"
+import type * as BillingId from "../contracts/BillingId.js"
+import * as Contracts from "../contracts/Contracts.js"
+import type * as GameId from "../contracts/GameId.js"
+import type * as RondelMessages from "../contracts/RondelMessages.js"
+import * as Rondel from "./Rondel.js"
+import * as RondelState from "./RondelState.js"
+
+/** Rondel declared as a host: what it consumes, publishes and sends, and its pure decision. */
+export const definition = HostDefinition.make({
+  name: "rondel",
+  state: RondelState.RondelState,
+  consumes: Contracts.RondelInboundTypes,
+  publishes: Contracts.RondelEventTypes,
+  sends: Contracts.RondelOutboundTypes,
+  decode: (message) => Contracts.decodeRondelInbound(message.type, message.version, message.payload),
+  encode: (message: Contracts.RondelEvent | Contracts.RondelOutbound) => Contracts.encodeMessage(message),
+  keyOf: (message) => message.gameId,
+  // The billing id of a paid move is derived from the Move's message id: stable across redeliveries and replay.
+  decide: (state, message, context) =>
+    Rondel.decide(state, message, { ...context, newBillingId: `bill-${context.messageId}` as BillingId.BillingId })
+})
+
+/** Commands a caller may send to Rondel from outside. */
+export type RondelCommand = RondelMessages.SetToStartingPositions | RondelMessages.Move
+
+/** The running Rondel host: its front door and its queries (which read state, not the mailbox). */
+export class RondelHost extends Context.Tag("imperial/RondelHost")<
+  RondelHost,
+  {
+    /** Accepts a command; returns its envelope once acknowledged (the outcome arrives as events). */
+    readonly execute: (command: RondelCommand) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+    /** Every nation's confirmed space and pending move; undefined for an unknown game. */
+    readonly positions: (gameId: GameId.GameId) => Effect.Effect<ReadonlyArray<Rondel.Position> | undefined, PersistenceError>
+    /** The game's nations; undefined for an unknown game. */
+    readonly overview: (gameId: GameId.GameId) => Effect.Effect<Rondel.Overview | undefined, PersistenceError>
+    /** Ids of every game Rondel knows. */
+    readonly games: Effect.Effect<ReadonlyArray<string>, PersistenceError>
+  }
+>() {}
+
+/** Rondel's front door over the running application. */
+export const layer: Layer.Layer<RondelHost, never, Application.Application> = Layer.effect(
+  RondelHost,
+  Effect.map(Application.Application, (app) => {
+    const host = app.host(definition)
+    return RondelHost.of({
+      execute: Effect.fn("RondelHost.execute")((command: RondelCommand) => host.execute(command)),
+      positions: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? undefined : Rondel.positions(state))),
+      overview: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? undefined : Rondel.overview(state))),
+      games: host.keys
+    })
+  })
+)
