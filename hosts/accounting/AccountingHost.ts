@@ -32,13 +32,21 @@ export class AccountingHost extends Context.Tag("imperial/AccountingHost")<
   AccountingHost,
   {
     /** Accepts a command; returns its envelope once acknowledged (the outcome arrives as events). */
-    readonly execute: (command: AccountingCommand) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+    readonly execute: (
+      command: AccountingCommand
+    ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
     /** Balances per account (nations, then the bank), derived from the ledger; undefined for an unknown game. */
-    readonly balances: (gameId: GameId.GameId) => Effect.Effect<ReadonlyArray<Ledger.Balance> | undefined, PersistenceError>
+    readonly balances: (
+      gameId: GameId.GameId
+    ) => Effect.Effect<ReadonlyArray<Ledger.Balance> | undefined, PersistenceError>
     /** Ledger entries, oldest first. */
-    readonly ledger: (gameId: GameId.GameId) => Effect.Effect<ReadonlyArray<Ledger.LedgerEntry>, PersistenceError>
+    readonly ledger: (
+      gameId: GameId.GameId
+    ) => Effect.Effect<ReadonlyArray<Ledger.LedgerEntry>, PersistenceError>
     /** Every charge received for the game, in arrival order. */
-    readonly charges: (gameId: GameId.GameId) => Effect.Effect<ReadonlyArray<AccountingState.Charge>, PersistenceError>
+    readonly charges: (
+      gameId: GameId.GameId
+    ) => Effect.Effect<ReadonlyArray<AccountingState.Charge>, PersistenceError>
     /** Where one billing id stands. */
     readonly chargeStatus: (
       gameId: GameId.GameId,
@@ -54,11 +62,18 @@ export const layer: Layer.Layer<AccountingHost, never, Application.Application> 
     const host = app.host(definition)
     return AccountingHost.of({
       execute: Effect.fn("AccountingHost.execute")((command: AccountingCommand) => host.execute(command)),
-      balances: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? undefined : Accounting.balances(state))),
-      ledger: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? [] : Accounting.ledger(state))),
-      charges: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? [] : Accounting.charges(state))),
+      balances: (gameId) =>
+        Effect.map(host.state(gameId), (state) =>
+          state === undefined ? undefined : Accounting.balances(state)
+        ),
+      ledger: (gameId) =>
+        Effect.map(host.state(gameId), (state) => (state === undefined ? [] : Accounting.ledger(state))),
+      charges: (gameId) =>
+        Effect.map(host.state(gameId), (state) => (state === undefined ? [] : Accounting.charges(state))),
       chargeStatus: (gameId, billingId) =>
-        Effect.map(host.state(gameId), (state) => (state === undefined ? "Unknown" : Accounting.chargeStatus(state, billingId)))
+        Effect.map(host.state(gameId), (state) =>
+          state === undefined ? "Unknown" : Accounting.chargeStatus(state, billingId)
+        )
     })
   })
 )

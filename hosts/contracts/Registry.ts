@@ -176,7 +176,13 @@ export const tagOf = (schema: Schema.Schema.Any): string => {
 // internal
 
 const describe = (payload: unknown): string =>
-  payload === null ? "null" : Array.isArray(payload) ? "an array" : `a ${typeof payload}`
+  payload === null
+    ? "null"
+    : payload === undefined
+      ? "nothing"
+      : Array.isArray(payload)
+        ? "an array"
+        : `a ${typeof payload}`
 
 /** The payload as an object carrying `_tag` = the envelope's type (the tag in the payload is optional). */
 const withTag = (type: string, payload: unknown): Either.Either<object, InvalidMessage.InvalidMessage> => {

@@ -22,7 +22,10 @@ export const definition = HostDefinition.make({
   keyOf: (message) => message.gameId,
   // The billing id of a paid move is derived from the Move's message id: stable across redeliveries and replay.
   decide: (state, message, context) =>
-    Rondel.decide(state, message, { ...context, newBillingId: `bill-${context.messageId}` as BillingId.BillingId })
+    Rondel.decide(state, message, {
+      ...context,
+      newBillingId: `bill-${context.messageId}` as BillingId.BillingId
+    })
 })
 
 /** Commands a caller may send to Rondel from outside. */
@@ -35,7 +38,9 @@ export class RondelHost extends Context.Tag("imperial/RondelHost")<
     /** Accepts a command; returns its envelope once acknowledged (the outcome arrives as events). */
     readonly execute: (command: RondelCommand) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
     /** Every nation's confirmed space and pending move; undefined for an unknown game. */
-    readonly positions: (gameId: GameId.GameId) => Effect.Effect<ReadonlyArray<Rondel.Position> | undefined, PersistenceError>
+    readonly positions: (
+      gameId: GameId.GameId
+    ) => Effect.Effect<ReadonlyArray<Rondel.Position> | undefined, PersistenceError>
     /** The game's nations; undefined for an unknown game. */
     readonly overview: (gameId: GameId.GameId) => Effect.Effect<Rondel.Overview | undefined, PersistenceError>
     /** Ids of every game Rondel knows. */
@@ -50,8 +55,12 @@ export const layer: Layer.Layer<RondelHost, never, Application.Application> = La
     const host = app.host(definition)
     return RondelHost.of({
       execute: Effect.fn("RondelHost.execute")((command: RondelCommand) => host.execute(command)),
-      positions: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? undefined : Rondel.positions(state))),
-      overview: (gameId) => Effect.map(host.state(gameId), (state) => (state === undefined ? undefined : Rondel.overview(state))),
+      positions: (gameId) =>
+        Effect.map(host.state(gameId), (state) =>
+          state === undefined ? undefined : Rondel.positions(state)
+        ),
+      overview: (gameId) =>
+        Effect.map(host.state(gameId), (state) => (state === undefined ? undefined : Rondel.overview(state))),
       games: host.keys
     })
   })
