@@ -1,7 +1,12 @@
+import type * as SqlClient from "@effect/sql/SqlClient"
 import { Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
+import * as Bus from "../../src/commit/Bus.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
+import * as Faults from "../../src/commit/Faults.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
+import * as PgBoundary from "../../src/pg/PgBoundary.js"
+import type * as Relay from "../../src/pg/Relay.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
 import * as RondelHost from "../rondel/RondelHost.js"
@@ -9,13 +14,61 @@ import * as RondelHost from "../rondel/RondelHost.js"
 /** Both bounded contexts of the reference application. */
 export const definitions = [RondelHost.definition, AccountingHost.definition] as const
 
+/** Name of a host of the reference application. */
+export type HostName = (typeof definitions)[number]["name"]
+
 /** The Rondel and Accounting front doors over a running application (choose the boundary by the layer below it). */
 export const layerHosts = Layer.merge(RondelHost.layer, AccountingHost.layer)
+
+/** The runtime services every boundary shares. */
+const layerRuntime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer, Faults.layer)
 
 /** The whole application on the in-memory direct-commit boundary. */
 export const layerMemory = layerHosts.pipe(
   Layer.provideMerge(Application.layer(definitions)),
-  Layer.provideMerge(DirectCommit.layerMemory),
-  Layer.provideMerge(ActorSystem.layer),
-  Layer.provideMerge(MessageIds.layer)
+  Layer.provideMerge(DirectCommit.layer),
+  Layer.provideMerge(layerRuntime)
 )
+
+/** Options of the durable application. */
+export interface PostgresOptions {
+  /** Connection URL (the sandbox defaults it to DATABASE_URL). */
+  readonly url: string
+  /** Relay settings (poll interval, retries, retention...). */
+  readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
+  readonly schemaPrefix?: string
+}
+
+/**
+ * The application of the given local hosts on the durable PostgreSQL boundary: state, outbox and inbox in
+ * each context's schema, relay between them. Other hosts of the topology may run in other processes.
+ */
+export const layerPostgresApplication = (
+  options: PostgresOptions & { readonly local: ReadonlyArray<HostName> }
+): Layer.Layer<
+  | Application.Application
+  | Relay.Relay
+  | Bus.Bus
+  | Faults.Faults
+  | SqlClient.SqlClient
+  | ActorSystem.ActorSystem,
+  unknown
+> =>
+  Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
+    Layer.provideMerge(
+      PgBoundary.layer({
+        hosts: definitions,
+        local: options.local,
+        ...(options.relay === undefined ? {} : { relay: options.relay }),
+        ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix })
+      })
+    ),
+    Layer.provideMerge(layerRuntime),
+    Layer.provideMerge(PgBoundary.layerClient(options.url))
+  )
+
+/** The whole application (both hosts in this process) on the durable PostgreSQL boundary. */
+export const layerPostgres = (options: PostgresOptions) =>
+  layerHosts.pipe(
+    Layer.provideMerge(layerPostgresApplication({ ...options, local: ["rondel", "accounting"] }))
+  )

@@ -85,11 +85,16 @@ export const layer = (
           return converged.pipe(
             Effect.timeoutFail({
               duration: timeout,
-              onTimeout: () => new SettleTimeout({ timeoutMillis: Duration.toMillis(timeout), pending: -1, backlog: -1 })
+              onTimeout: () =>
+                new SettleTimeout({ timeoutMillis: Duration.toMillis(timeout), pending: -1, backlog: -1 })
             }),
             Effect.catchTag("SettleTimeout", (error) =>
-              Effect.flatMap(Effect.all([system.pending, Effect.orElseSucceed(boundary.backlog, () => -1)]), ([p, b]) =>
-                Effect.fail(new SettleTimeout({ timeoutMillis: error.timeoutMillis, pending: p, backlog: b }))
+              Effect.flatMap(
+                Effect.all([system.pending, Effect.orElseSucceed(boundary.backlog, () => -1)]),
+                ([p, b]) =>
+                  Effect.fail(
+                    new SettleTimeout({ timeoutMillis: error.timeoutMillis, pending: p, backlog: b })
+                  )
               )
             )
           )

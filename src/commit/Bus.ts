@@ -29,7 +29,12 @@ export type Observation =
       readonly duplicate: boolean
     }
   | { readonly _tag: "Received"; readonly host: string; readonly envelope: Envelope }
-  | { readonly _tag: "HandlingFailed"; readonly host: string; readonly envelope: Envelope; readonly error: string }
+  | {
+      readonly _tag: "HandlingFailed"
+      readonly host: string
+      readonly envelope: Envelope
+      readonly error: string
+    }
   | {
       readonly _tag: "DeliveryFailed"
       readonly step: "publish" | "dispatch" | "relay"
@@ -74,7 +79,12 @@ export const make = Effect.gen(function* () {
   let subscribers = 0
 
   const unknownHost = (host: string, envelope: Envelope) =>
-    new Undeliverable({ host, messageId: envelope.messageId, type: envelope.type, reason: `no host named "${host}"` })
+    new Undeliverable({
+      host,
+      messageId: envelope.messageId,
+      type: envelope.type,
+      reason: `no host named "${host}"`
+    })
 
   const register = (host: string, consumes: ReadonlyArray<string>, inbox: HostInbox) =>
     Effect.acquireRelease(
@@ -110,7 +120,8 @@ export const make = Effect.gen(function* () {
       const inbox = inboxes.get(host)
       return inbox === undefined ? Effect.fail(unknownHost(host, envelope)) : inbox.ask(envelope)
     },
-    observe: (observation) => (subscribers === 0 ? Effect.void : Effect.asVoid(PubSub.publish(feed, observation))),
+    observe: (observation) =>
+      subscribers === 0 ? Effect.void : Effect.asVoid(PubSub.publish(feed, observation)),
     subscribe: Effect.acquireRelease(
       Effect.tap(PubSub.subscribe(feed), () => {
         subscribers++

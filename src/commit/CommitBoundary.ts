@@ -74,11 +74,19 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
     /** Which boundary this is; acknowledgment semantics differ (see README guarantees). */
     readonly kind: "memory" | "postgres"
     /** Accepts a message for a host: memory enqueues it, Postgres stores it durably before returning. */
-    readonly submit: (host: string, envelope: Envelope) => Effect.Effect<void, PersistenceError | SubmitRejected>
+    readonly submit: (
+      host: string,
+      envelope: Envelope
+    ) => Effect.Effect<void, PersistenceError | SubmitRejected>
     /** Reads a host's state for one key. */
-    readonly load: (host: AnyHostDefinition, key: string) => Effect.Effect<Loaded | undefined, PersistenceError>
+    readonly load: (
+      host: AnyHostDefinition,
+      key: string
+    ) => Effect.Effect<Loaded | undefined, PersistenceError>
     /** Applies one handled message's effects. */
-    readonly commit: (request: CommitRequest) => Effect.Effect<CommitReport, PersistenceError | VersionConflict>
+    readonly commit: (
+      request: CommitRequest
+    ) => Effect.Effect<CommitReport, PersistenceError | VersionConflict>
     /** Keys that have state for a host. */
     readonly keys: (host: AnyHostDefinition) => Effect.Effect<ReadonlyArray<string>, PersistenceError>
     /** A host's audit log, optionally for one key, in commit order. */

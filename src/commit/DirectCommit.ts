@@ -134,7 +134,10 @@ export const make = Effect.gen(function* () {
 })
 
 /** The in-memory direct-commit boundary (needs the Bus and Faults services). */
-export const layer: Layer.Layer<CommitBoundary, never, Bus.Bus | Faults.Faults> = Layer.effect(CommitBoundary, make)
+export const layer: Layer.Layer<CommitBoundary, never, Bus.Bus | Faults.Faults> = Layer.effect(
+  CommitBoundary,
+  make
+)
 
 /** The in-memory boundary with its own bus and an idle fault injector. */
 export const layerMemory: Layer.Layer<CommitBoundary | Bus.Bus | Faults.Faults> = layer.pipe(

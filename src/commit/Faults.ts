@@ -34,7 +34,9 @@ export class Faults extends Context.Tag("mailroom/commit/Faults")<
     /** Dies (a defect, as a bug would) when a crash is armed for this host and message, consuming one. */
     readonly checkCrash: (host: string, envelope: Envelope) => Effect.Effect<void>
     /** Faults still armed, for display. */
-    readonly armed: Effect.Effect<ReadonlyArray<{ readonly point: FaultPoint; readonly host?: string; readonly remaining: number }>>
+    readonly armed: Effect.Effect<
+      ReadonlyArray<{ readonly point: FaultPoint; readonly host?: string; readonly remaining: number }>
+    >
     /** Disarms everything. */
     readonly clear: Effect.Effect<void>
   }

@@ -4,7 +4,13 @@ import type * as Actor from "../runtime/Actor.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
 import type { Envelope, MessageId } from "../runtime/Envelope.js"
 import * as Bus from "./Bus.js"
-import type { AuditEntry, CommitReport, PersistenceError, SubmitRejected, VersionConflict } from "./CommitBoundary.js"
+import type {
+  AuditEntry,
+  CommitReport,
+  PersistenceError,
+  SubmitRejected,
+  VersionConflict
+} from "./CommitBoundary.js"
 import { CommitBoundary } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
 import type { DecodeFailure, HostDefinition, WireMessage } from "./HostDefinition.js"
@@ -50,7 +56,10 @@ export interface Host<S, In, E extends DecodeFailure = DecodeFailure> {
   readonly name: string
   readonly definition: HostDefinition<S, In, any, any, E>
   /** Accepts a typed message for this host; returns its envelope once acknowledged (see boundary semantics). */
-  readonly execute: (message: In, origin?: Origin) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+  readonly execute: (
+    message: In,
+    origin?: Origin
+  ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
   /** Accepts an untrusted wire message: decoded and validated first, then submitted like `execute`. */
   readonly submit: (
     message: WireMessage,
@@ -84,7 +93,13 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
     const name = definition.name
     const maxConflictRetries = options.maxConflictRetries ?? 5
 
-    const outbound = (cause: Envelope, key: string, message: Ev | Cmd, index: number, now: number): Envelope => {
+    const outbound = (
+      cause: Envelope,
+      key: string,
+      message: Ev | Cmd,
+      index: number,
+      now: number
+    ): Envelope => {
       const wire = definition.encode(message)
       return {
         messageId: MessageIds.derive(cause.messageId, index),
@@ -108,7 +123,9 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         return Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const events = effects.events.map((event, i) => outbound(envelope, key, event, i, now))
           const offset = events.length
-          const commands = effects.commands.map((command, i) => outbound(envelope, key, command, offset + i, now))
+          const commands = effects.commands.map((command, i) =>
+            outbound(envelope, key, command, offset + i, now)
+          )
           return boundary.commit({
             host: definition,
             key,
@@ -136,10 +153,13 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         )
       }
       const attempt = (n: number): Effect.Effect<CommitReport, HandleError> =>
-        Effect.catchTag(decideAndCommit(key, envelope, decoded.right), "VersionConflict", (conflict: VersionConflict) =>
-          n < maxConflictRetries
-            ? attempt(n + 1)
-            : Effect.fail(new ConflictRetriesExhausted({ host: name, key: conflict.key, attempts: n + 1 }))
+        Effect.catchTag(
+          decideAndCommit(key, envelope, decoded.right),
+          "VersionConflict",
+          (conflict: VersionConflict) =>
+            n < maxConflictRetries
+              ? attempt(n + 1)
+              : Effect.fail(new ConflictRetriesExhausted({ host: name, key: conflict.key, attempts: n + 1 }))
         )
       return Effect.zipRight(
         faults.checkCrash(name, envelope),
@@ -170,9 +190,12 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
       })
 
     yield* bus.register(name, definition.consumes, {
-      tell: (envelope) => Effect.mapError(actor.tell(envelope.key, envelope), (error) => undeliverable(envelope, error)),
+      tell: (envelope) =>
+        Effect.mapError(actor.tell(envelope.key, envelope), (error) => undeliverable(envelope, error)),
       ask: (envelope) =>
-        Effect.mapError(Effect.asVoid(actor.ask(envelope.key, envelope)), (error) => undeliverable(envelope, error))
+        Effect.mapError(Effect.asVoid(actor.ask(envelope.key, envelope)), (error) =>
+          undeliverable(envelope, error)
+        )
     })
 
     const envelopeFor = (wire: WireMessage, key: string, origin: Origin | undefined) =>
@@ -237,6 +260,11 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
 
 const describeError = (error: { readonly _tag: string }): string => {
   const fields = error as { readonly reason?: unknown; readonly message?: unknown }
-  const detail = typeof fields.reason === "string" ? fields.reason : typeof fields.message === "string" ? fields.message : ""
+  const detail =
+    typeof fields.reason === "string"
+      ? fields.reason
+      : typeof fields.message === "string"
+        ? fields.message
+        : ""
   return detail === "" ? error._tag : `${error._tag}: ${detail}`
 }

@@ -8,7 +8,9 @@ export class ReplayFailed extends Error {
     readonly entry: AuditEntry,
     readonly reason: string
   ) {
-    super(`cannot replay ${entry.host} entry ${entry.seq} (${entry.message.type} ${entry.message.messageId}): ${reason}`)
+    super(
+      `cannot replay ${entry.host} entry ${entry.seq} (${entry.message.type} ${entry.message.messageId}): ${reason}`
+    )
   }
 }
 

@@ -7,7 +7,9 @@ import { Effect } from "effect"
  * batch-commit and relay functions. Each context records its migrations in its own schema, so contexts
  * can be added, upgraded or dropped independently.
  */
-export const forHost = (schema: string): Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> => ({
+export const forHost = (
+  schema: string
+): Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> => ({
   "1_tables": run(tables(schema)),
   "2_functions": run(functions(schema))
 })
@@ -22,6 +24,12 @@ export const runAll = (schemas: ReadonlyArray<string>) =>
           // Two processes starting at once would race on CREATE SCHEMA and the migrations table.
           yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`mailroom:migrate:${schema}`}))`
           yield* sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`)
+          // Created here (same shape as the Migrator's) because the Migrator probes for it with a failing
+          // statement, which would abort this transaction.
+          yield* sql.unsafe(
+            `CREATE TABLE IF NOT EXISTS ${ident(schema)}.mailroom_migrations (
+               migration_id integer PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), name text NOT NULL)`
+          )
           yield* Migrator.make({})({
             loader: Migrator.fromRecord(forHost(schema)),
             table: `${schema}.mailroom_migrations`
@@ -36,8 +44,7 @@ export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`
 
 // internal
 
-const run = (text: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(text).raw)
+const run = (text: string) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(text).raw)
 
 const tables = (schema: string) => {
   const s = ident(schema)

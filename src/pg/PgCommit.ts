@@ -15,7 +15,7 @@ import * as Faults from "../commit/Faults.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import * as Batcher from "./internal/batcher.js"
 import { ident } from "./Migrations.js"
-import * as Topology from "./Topology.js"
+import type * as Topology from "./Topology.js"
 
 /** Options of the durable boundary's write path. */
 export interface PgCommitOptions {
@@ -51,7 +51,10 @@ export const make = (options: PgCommitOptions) =>
     const persistence = (operation: string) => (error: SqlError | Error) =>
       new PersistenceError({ operation, message: messageOf(error) })
 
-    const committers = new Map<string, (prepared: Prepared) => Effect.Effect<CommitReport, PersistenceError | VersionConflict>>()
+    const committers = new Map<
+      string,
+      (prepared: Prepared) => Effect.Effect<CommitReport, PersistenceError | VersionConflict>
+    >()
     for (const host of topology.hosts) {
       const schema = topology.schemaOf(host.name)
       const commitBatch = yield* Batcher.make<Prepared, CommitReport, PersistenceError | VersionConflict>(
@@ -67,10 +70,17 @@ export const make = (options: PgCommitOptions) =>
             const entries = cacheOf(host.name)
             return batch.map((request, i): Exit.Exit<CommitReport, PersistenceError | VersionConflict> => {
               const row = rows.find((r) => r.idx === i)
-              if (row === undefined) return Exit.fail(new PersistenceError({ operation: "commit", message: "no outcome" }))
+              if (row === undefined)
+                return Exit.fail(new PersistenceError({ operation: "commit", message: "no outcome" }))
               if (row.outcome === "conflict") {
                 entries.delete(request.key)
-                return Exit.fail(new VersionConflict({ host: host.name, key: request.key, expected: request.expectedVersion }))
+                return Exit.fail(
+                  new VersionConflict({
+                    host: host.name,
+                    key: request.key,
+                    expected: request.expectedVersion
+                  })
+                )
               }
               const version = Number(row.new_version ?? request.expectedVersion)
               if (row.outcome === "duplicate") return Exit.succeed({ version, duplicate: true, failures: [] })
@@ -114,7 +124,9 @@ export const make = (options: PgCommitOptions) =>
       submit: (host, envelope) => {
         const submit = submitters.get(host)
         return submit === undefined
-          ? Effect.fail(new SubmitRejected({ host, messageId: envelope.messageId, reason: `no host named "${host}"` }))
+          ? Effect.fail(
+              new SubmitRejected({ host, messageId: envelope.messageId, reason: `no host named "${host}"` })
+            )
           : submit(envelope)
       },
       load: (host, key) => {
@@ -128,8 +140,13 @@ export const make = (options: PgCommitOptions) =>
             const row = rows[0]
             if (row === undefined) return Effect.succeed(undefined)
             return Effect.map(
-              Effect.mapError(decode(row.state), (error) =>
-                new PersistenceError({ operation: "load", message: `stored state of ${host.name}/${key} does not decode: ${error.message}` })
+              Effect.mapError(
+                decode(row.state),
+                (error) =>
+                  new PersistenceError({
+                    operation: "load",
+                    message: `stored state of ${host.name}/${key} does not decode: ${error.message}`
+                  })
               ),
               (state): Loaded => ({ state, version: Number(row.version) })
             )
@@ -139,7 +156,12 @@ export const make = (options: PgCommitOptions) =>
       commit: (request) => {
         const commit = committers.get(request.host.name)
         return commit === undefined
-          ? Effect.fail(new PersistenceError({ operation: "commit", message: `host ${request.host.name} is not in the topology` }))
+          ? Effect.fail(
+              new PersistenceError({
+                operation: "commit",
+                message: `host ${request.host.name} is not in the topology`
+              })
+            )
           : Effect.suspend(() => commit({ request, item: toItem(topology, request) }))
       },
       keys: (host) =>
@@ -174,7 +196,8 @@ export const make = (options: PgCommitOptions) =>
 /** The durable boundary as a layer (needs a SqlClient and the fault injector). */
 export const layer = (
   options: PgCommitOptions
-): Layer.Layer<CommitBoundary, never, SqlClient.SqlClient | Faults.Faults> => Layer.scoped(CommitBoundary, make(options))
+): Layer.Layer<CommitBoundary, never, SqlClient.SqlClient | Faults.Faults> =>
+  Layer.scoped(CommitBoundary, make(options))
 
 // internal
 
@@ -207,10 +230,22 @@ const toAuditEntry = (host: string, row: AuditRow): AuditEntry => ({
 })
 
 const toItem = (topology: Topology.Topology, request: CommitRequest) => {
-  const outbox: Array<{ destination: string; key: string; message_id: string; type: string; envelope: Envelope }> = []
+  const outbox: Array<{
+    destination: string
+    key: string
+    message_id: string
+    type: string
+    envelope: Envelope
+  }> = []
   for (const envelope of request.events) {
     for (const destination of topology.consumersOf(envelope.type)) {
-      outbox.push({ destination, key: envelope.key, message_id: envelope.messageId, type: envelope.type, envelope })
+      outbox.push({
+        destination,
+        key: envelope.key,
+        message_id: envelope.messageId,
+        type: envelope.type,
+        envelope
+      })
     }
   }
   for (const envelope of request.commands) {
@@ -219,9 +254,16 @@ const toItem = (topology: Topology.Topology, request: CommitRequest) => {
       // The topology is validated at start; reaching this is a bug, so it is a defect (supervision parks it).
       throw new Error(`command ${envelope.type} has ${consumers.length} consumers; exactly one is required`)
     }
-    outbox.push({ destination: consumers[0]!, key: envelope.key, message_id: envelope.messageId, type: envelope.type, envelope })
+    outbox.push({
+      destination: consumers[0]!,
+      key: envelope.key,
+      message_id: envelope.messageId,
+      type: envelope.type,
+      envelope
+    })
   }
-  const encoded = request.state === undefined ? undefined : Schema.encodeSync(request.host.state)(request.state)
+  const encoded =
+    request.state === undefined ? undefined : Schema.encodeSync(request.host.state)(request.state)
   return {
     key: request.key,
     message_id: request.consumed.messageId,

@@ -1,6 +1,18 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Cause, Context, Duration, Effect, Exit, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
+import {
+  Cause,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Queue,
+  Random,
+  Schedule,
+  Schema,
+  Stream
+} from "effect"
 import * as Bus from "../commit/Bus.js"
 import * as Faults from "../commit/Faults.js"
 import type { Envelope } from "../runtime/Envelope.js"
@@ -140,6 +152,13 @@ export const make = (options: RelayOptions) =>
     // One delivery round for a host: take keys whose oldest pending message is due, lock them for this
     // transaction (so no other worker or process delivers the same key), deliver each key's messages in order.
     const deliverOnce = (host: string) => {
+      const deliverRound = deliverRoundFor(host)
+      // Until the host's actor is registered in this process there is nobody to deliver to: wait, don't fail.
+      const ready = () => bus.hosts().includes(host)
+      return Effect.suspend(() => (ready() ? deliverRound : Effect.succeed(0)))
+    }
+
+    const deliverRoundFor = (host: string) => {
       const schema = ident(topology.schemaOf(host))
       return sql.withTransaction(
         Effect.gen(function* () {
@@ -196,7 +215,13 @@ export const make = (options: RelayOptions) =>
               [row.id, attempts, error.slice(0, 2000), String(Math.round(base * jitter)), park]
             )
             if (park) {
-              yield* bus.observe({ _tag: "DeliveryFailed", step: "relay", to: host, envelope: row.envelope, error: `parked after ${attempts} attempts: ${error}` })
+              yield* bus.observe({
+                _tag: "DeliveryFailed",
+                step: "relay",
+                to: host,
+                envelope: row.envelope,
+                error: `parked after ${attempts} attempts: ${error}`
+              })
             }
           }
           return rows.length - failures.length
@@ -210,7 +235,10 @@ export const make = (options: RelayOptions) =>
         while (true) {
           const n = yield* round.pipe(
             Effect.catchAllCause((cause) =>
-              Effect.as(Effect.logWarning(`relay ${name} round failed; retrying after the poll interval`, cause), 0)
+              Effect.as(
+                Effect.logWarning(`relay ${name} round failed; retrying after the poll interval`, cause),
+                0
+              )
             )
           )
           if (n === 0) yield* waitForWork(queue)
@@ -278,25 +306,37 @@ export const make = (options: RelayOptions) =>
       parked: Effect.map(
         Effect.forEach(topology.hosts, (host) => {
           const schema = ident(topology.schemaOf(host.name))
-          return sql.unsafe<{ box: "inbox" | "outbox"; message_id: string; type: string; key: string; attempts: number; last_error: string | null; parked_at: Date }>(
-            `SELECT 'inbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.inbox WHERE parked_at IS NOT NULL
+          return sql
+            .unsafe<{
+              box: "inbox" | "outbox"
+              message_id: string
+              type: string
+              key: string
+              attempts: number
+              last_error: string | null
+              parked_at: Date
+            }>(
+              `SELECT 'inbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.inbox WHERE parked_at IS NOT NULL
              UNION ALL
              SELECT 'outbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.outbox WHERE parked_at IS NOT NULL
              ORDER BY parked_at`
-          ).pipe(
-            Effect.map((rows) =>
-              rows.map((row): ParkedRow => ({
-                host: host.name,
-                box: row.box,
-                messageId: row.message_id,
-                type: row.type,
-                key: row.key,
-                attempts: row.attempts,
-                lastError: row.last_error,
-                parkedAt: new Date(row.parked_at).getTime()
-              }))
             )
-          )
+            .pipe(
+              Effect.map((rows) =>
+                rows.map(
+                  (row): ParkedRow => ({
+                    host: host.name,
+                    box: row.box,
+                    messageId: row.message_id,
+                    type: row.type,
+                    key: row.key,
+                    attempts: row.attempts,
+                    lastError: row.last_error,
+                    parkedAt: new Date(row.parked_at).getTime()
+                  })
+                )
+              )
+            )
         }),
         (lists) => lists.flat()
       ),
@@ -349,13 +389,20 @@ export const make = (options: RelayOptions) =>
 /** The relay as a layer for the given local hosts. */
 export const layer = (
   options: RelayOptions
-): Layer.Layer<Relay, InvalidRelaySettings, SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults> =>
-  Layer.scoped(Relay, make(options))
+): Layer.Layer<
+  Relay,
+  InvalidRelaySettings,
+  SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults
+> => Layer.scoped(Relay, make(options))
 
 // internal
 
 const describe = (exit: Exit.Exit<unknown, unknown>): string => {
   if (Exit.isSuccess(exit)) return "ok"
   const error = Cause.squash(exit.cause) as { reason?: unknown; message?: unknown }
-  return typeof error.reason === "string" ? error.reason : typeof error.message === "string" ? error.message : String(error)
+  return typeof error.reason === "string"
+    ? error.reason
+    : typeof error.message === "string"
+      ? error.message
+      : String(error)
 }

@@ -11,7 +11,8 @@ export interface Topology {
 
 /** Builds a topology, refusing declarations that cannot be routed (a command with no or several consumers). */
 export const make = (hosts: ReadonlyArray<AnyHostDefinition>, schemaPrefix = ""): Topology => {
-  if (!/^[a-z0-9_]*$/.test(schemaPrefix)) throw new Error(`schema prefix "${schemaPrefix}" must be lower-case letters, digits or _`)
+  if (!/^[a-z0-9_]*$/.test(schemaPrefix))
+    throw new Error(`schema prefix "${schemaPrefix}" must be lower-case letters, digits or _`)
   const consumers = new Map<string, Array<string>>()
   for (const host of hosts) {
     for (const type of host.consumes) consumers.set(type, [...(consumers.get(type) ?? []), host.name])
@@ -23,7 +24,10 @@ export const make = (hosts: ReadonlyArray<AnyHostDefinition>, schemaPrefix = "")
     names.add(host.name)
     for (const type of host.sends) {
       const n = consumers.get(type)?.length ?? 0
-      if (n !== 1) problems.push(`${host.name} sends ${type}, which ${n === 0 ? "no host consumes" : `${n} hosts consume`}`)
+      if (n !== 1)
+        problems.push(
+          `${host.name} sends ${type}, which ${n === 0 ? "no host consumes" : `${n} hosts consume`}`
+        )
     }
   }
   if (problems.length > 0) throw new Error(`invalid topology: ${problems.join("; ")}`)

@@ -14,7 +14,12 @@ describe("ImperialApp on the memory boundary", () => {
       const app = yield* Application.Application
       const gameId = "smoke-1" as GameId.GameId
       yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Germany", "France"] })
-      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Germany", "France"], startingBalance: 10 })
+      yield* accounting.execute({
+        _tag: "OpenAccounts",
+        gameId,
+        nations: ["Germany", "France"],
+        startingBalance: 10
+      })
       yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
       yield* app.settle()
       yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Factory" })

@@ -1,0 +1,68 @@
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Duration, Effect, Layer, Redacted } from "effect"
+import type * as Bus from "../commit/Bus.js"
+import type { CommitBoundary } from "../commit/CommitBoundary.js"
+import type * as Faults from "../commit/Faults.js"
+import type { AnyHostDefinition } from "../commit/HostDefinition.js"
+import * as Migrations from "./Migrations.js"
+import * as PgCommit from "./PgCommit.js"
+import * as Relay from "./Relay.js"
+import * as Topology from "./Topology.js"
+
+/** Everything the durable boundary needs to know about a deployment. */
+export interface PgBoundaryOptions {
+  /** Every host of the deployment (routing is derived from all their declarations). */
+  readonly hosts: ReadonlyArray<AnyHostDefinition>
+  /** Names of the hosts whose actors run in this process (default: all). */
+  readonly local?: ReadonlyArray<string>
+  /** Prefix of each context's schema name (default none: schemas are named after the hosts). */
+  readonly schemaPrefix?: string
+  /** Most handled messages committed in one transaction (group commit). */
+  readonly maxBatch?: number
+  /** Relay settings (wake-up, retries, parking, retention). */
+  readonly relay?: Omit<Relay.RelayOptions, "topology" | "local">
+}
+
+/**
+ * The durable PostgreSQL boundary: migrates every context's schema, then provides the outbox commit and
+ * starts the relay for the local hosts.
+ */
+export const layer = (
+  options: PgBoundaryOptions
+): Layer.Layer<
+  CommitBoundary | Relay.Relay,
+  unknown,
+  SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults
+> =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const topology = Topology.make(options.hosts, options.schemaPrefix ?? "")
+      const local = options.local ?? options.hosts.map((host) => host.name)
+      const unknown = local.filter((name) => !options.hosts.some((host) => host.name === name))
+      if (unknown.length > 0)
+        return yield* Effect.dieMessage(`local hosts not in the topology: ${unknown.join(", ")}`)
+      const relayOptions: Relay.RelayOptions = { ...options.relay, topology, local }
+      yield* Relay.validate(relayOptions)
+      yield* Migrations.runAll(topology.hosts.map((host) => topology.schemaOf(host.name)))
+      return Layer.merge(
+        PgCommit.layer({
+          topology,
+          ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch })
+        }),
+        Relay.layer(relayOptions)
+      )
+    })
+  )
+
+/** A PostgreSQL client for a connection URL (pool sized for group commit plus the relay). */
+export const layerClient = (
+  url: string | Redacted.Redacted,
+  options: { readonly maxConnections?: number; readonly applicationName?: string } = {}
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, unknown> =>
+  PgClient.layer({
+    url: typeof url === "string" ? Redacted.make(url) : url,
+    maxConnections: options.maxConnections ?? 16,
+    connectTimeout: Duration.seconds(10),
+    applicationName: options.applicationName ?? "mailroom"
+  })
