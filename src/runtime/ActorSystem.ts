@@ -92,8 +92,8 @@ export const makeWith = (
     }
 
     // Actors normally close with the scope that spawned them; this catches those that outlive the system.
-    yield* Effect.addFinalizer(() =>
-      Effect.forEach(Array.from(actors), (actor) => actor.shutdown, {
+    yield* Effect.addFinalizer((exit) =>
+      Effect.forEach(Array.from(actors), (actor) => actor.shutdown(exit), {
         concurrency: "unbounded",
         discard: true
       })

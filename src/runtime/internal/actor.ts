@@ -33,13 +33,15 @@ export interface ActorEnv {
 /** A running actor as seen by its system. */
 export interface ActorInstance {
   readonly stats: () => Actor.ActorStats
-  readonly shutdown: Effect.Effect<void>
+  /** Stops accepting messages, drains up to the shutdown timeout (unless `exit` is a failure), then interrupts. */
+  readonly shutdown: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
 }
 
 class Entry<Msg> {
   constructor(
     readonly message: Msg,
-    readonly reply: Deferred.Deferred<any, any> | undefined,
+    /** Resumes the asking fiber (absent for a tell). */
+    readonly reply: ((exit: Exit.Exit<any, any>) => void) | undefined,
     public attempts: number
   ) {}
 }
@@ -163,7 +165,7 @@ export const make = <Msg, A, E>(
       slot.backoffState = noState
       inFlight--
       processed++
-      if (entry.reply !== undefined) Deferred.unsafeDone(entry.reply, exit ?? Exit.succeed(value))
+      if (entry.reply !== undefined) entry.reply(exit ?? Exit.succeed(value))
       if (++unflushed >= flushEvery || MutableQueue.isEmpty(slot.queue)) flush()
       pending.add(-1)
       return resumeNow
@@ -245,8 +247,7 @@ export const make = <Msg, A, E>(
       })
       ActorMetrics.parked.unsafeUpdate(parked.size, tags)
       if (entry.reply !== undefined) {
-        Deferred.unsafeDone(
-          entry.reply,
+        entry.reply(
           Exit.fail(
             new Actor.MessageParked({
               actor: name,
@@ -373,10 +374,12 @@ export const make = <Msg, A, E>(
         slot.wake = undefined
         wake(resumeNow)
       }
-      if (next < 0 || closing) {
+      if (closing || (next < 0 && slots.size === 0)) {
         sweeping = false
         return Effect.void
       }
+      // With no idle key yet, any key going idle from now on has its deadline at least idleMillis away.
+      if (next < 0) next = now + idleMillis
       return Effect.zipRight(Effect.sleep(Duration.millis(next - now)), sweep)
     })
 
@@ -387,8 +390,7 @@ export const make = <Msg, A, E>(
       const reply = (slot: Slot<Msg>, entry: Entry<Msg>) => {
         dropped++
         if (entry.reply !== undefined) {
-          Deferred.unsafeDone(
-            entry.reply,
+          entry.reply(
             Exit.fail(
               new Actor.ActorStopped({
                 actor: name,
@@ -424,35 +426,38 @@ export const make = <Msg, A, E>(
       return dropped
     }
 
-    const shutdown: Effect.Effect<void> = Effect.suspend(() => {
-      if (shutdownDone !== undefined) return Deferred.await(shutdownDone)
-      const done = Deferred.unsafeMake<void>(FiberId.none)
-      shutdownDone = done
-      closing = true
-      return pending.awaitZero.pipe(
-        Effect.timeoutOption(options.shutdownTimeout ?? env.shutdownTimeout),
-        Effect.interruptible,
-        Effect.exit,
-        Effect.zipRight(FiberSet.clear(fibers)),
-        Effect.zipRight(
-          Effect.suspend(() => {
-            const dropped = dropLeftovers()
-            return dropped === 0
-              ? Effect.void
-              : Effect.logWarning(`shutdown timeout: ${dropped} messages interrupted or not handled`).pipe(
-                  Effect.annotateLogs({ actor: name })
-                )
-          })
-        ),
-        Effect.ensuring(
-          Effect.sync(() => {
-            stopped = true
-            env.unregister(instance)
-            Deferred.unsafeDone(done, Exit.void)
-          })
+    const shutdown = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (shutdownDone !== undefined) return Deferred.await(shutdownDone)
+        const done = Deferred.unsafeMake<void>(FiberId.none)
+        shutdownDone = done
+        closing = true
+        // A scope closed by a failure is no graceful stop: interrupt at once rather than wait for the drain.
+        const drain = Exit.isFailure(exit) && !Exit.isInterrupted(exit) ? Effect.void : pending.awaitZero
+        return drain.pipe(
+          Effect.timeoutOption(options.shutdownTimeout ?? env.shutdownTimeout),
+          Effect.interruptible,
+          Effect.exit,
+          Effect.zipRight(FiberSet.clear(fibers)),
+          Effect.zipRight(
+            Effect.suspend(() => {
+              const dropped = dropLeftovers()
+              return dropped === 0
+                ? Effect.void
+                : Effect.logWarning(`shutdown timeout: ${dropped} messages interrupted or not handled`).pipe(
+                    Effect.annotateLogs({ actor: name })
+                  )
+            })
+          ),
+          Effect.ensuring(
+            Effect.sync(() => {
+              stopped = true
+              env.unregister(instance)
+              Deferred.unsafeDone(done, Exit.void)
+            })
+          )
         )
-      )
-    })
+      })
 
     const stats = (): Actor.ActorStats => ({
       name,
@@ -473,7 +478,7 @@ export const make = <Msg, A, E>(
 
     const instance: ActorInstance = { stats, shutdown }
     env.register(instance)
-    yield* Effect.addFinalizer(() => shutdown)
+    yield* Effect.addFinalizer(shutdown)
 
     const ref: Actor.ActorRef<Msg, A, E> = {
       name,
@@ -483,13 +488,11 @@ export const make = <Msg, A, E>(
           return error === undefined ? Effect.void : Effect.fail(error)
         }),
       ask: (key, message) =>
-        Effect.suspend(
-          (): Effect.Effect<A, E | Actor.MailboxFull | Actor.ActorStopped | Actor.MessageParked> => {
-            const reply = Deferred.unsafeMake<A, E | Actor.MessageParked | Actor.ActorStopped>(FiberId.none)
-            const error = offer(key, new Entry(message, reply, 0))
-            return error === undefined ? Deferred.await(reply) : Effect.fail(error)
-          }
-        ),
+        // One async registration per ask: the handler's exit resumes the caller directly.
+        Effect.async<A, E | Actor.MailboxFull | Actor.ActorStopped | Actor.MessageParked>((resume) => {
+          const error = offer(key, new Entry(message, resume, 0))
+          if (error !== undefined) resume(Effect.fail(error))
+        }),
       parked: Effect.sync(() => Array.from(parked.values())),
       redrive: (parkedId) =>
         Effect.suspend((): Effect.Effect<void, Actor.NotParked | Actor.MailboxFull | Actor.ActorStopped> => {
