@@ -16,14 +16,17 @@ export const context = (messageId: Envelope.MessageId, index: number): Effects.D
   now: 1_000 * index
 })
 
-/** Accounting's decide as a given/when/then subject. */
-export const accounting = GivenWhenThen.make<
+/** Accounting's decide with the test host edge's context. */
+export const accountingDecider: GivenWhenThen.Decider<
   AccountingState.AccountingState,
   Contracts.AccountingInbound,
   Contracts.AccountingEvent,
   never,
   Effects.DecideContext
->({ decide: Accounting.decide, context })
+> = { decide: Accounting.decide, context }
+
+/** Accounting's decide as a given/when/then subject. */
+export const accounting = GivenWhenThen.make(accountingDecider)
 
 export const gameId = GameId.GameId.make("game-1")
 

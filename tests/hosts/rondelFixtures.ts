@@ -23,14 +23,17 @@ export const context = (messageId: Envelope.MessageId, index: number): RondelCon
   newBillingId: billingIdFor(messageId)
 })
 
-/** Rondel's decide as a given/when/then subject. */
-export const rondel = GivenWhenThen.make<
+/** Rondel's decide with the test host edge's context. */
+export const rondelDecider: GivenWhenThen.Decider<
   RondelState.RondelState,
   Contracts.RondelInbound,
   Contracts.RondelEvent,
   Contracts.RondelOutbound,
   RondelContext.RondelContext
->({ decide: Rondel.decide, context })
+> = { decide: Rondel.decide, context }
+
+/** Rondel's decide as a given/when/then subject. */
+export const rondel = GivenWhenThen.make(rondelDecider)
 
 export const gameId = GameId.GameId.make("game-1")
 
