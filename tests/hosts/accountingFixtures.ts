@@ -10,10 +10,10 @@ import * as Accounting from "../../hosts/accounting/Accounting.js"
 import type * as AccountingState from "../../hosts/accounting/AccountingState.js"
 import * as GivenWhenThen from "./givenWhenThen.js"
 
-/** The context a host edge would build: time from the index. */
-export const context = (messageId: Envelope.MessageId, index: number): Effects.DecideContext => ({
+/** The context a host edge would build: id and time from the envelope. */
+export const context = (messageId: Envelope.MessageId, occurredAt: number): Effects.DecideContext => ({
   messageId,
-  now: 1_000 * index
+  now: occurredAt
 })
 
 /** Accounting's decide with the test host edge's context. */

@@ -2,23 +2,25 @@ import { assert } from "@effect/vitest"
 import type * as Effects from "../../src/commit/Effects.js"
 import * as Envelope from "../../src/runtime/Envelope.js"
 
-/** A pure decide function and how to build the context it is given for a message id (the host edge's job). */
+/** A pure decide function and how to build its context from what the envelope carries (the host edge's job). */
 export interface Decider<S, M, Ev, Cmd, Ctx> {
   readonly decide: (state: S | undefined, message: M, ctx: Ctx) => Effects.Effects<S, Ev, Cmd>
-  readonly context: (messageId: Envelope.MessageId, index: number) => Ctx
+  readonly context: (messageId: Envelope.MessageId, occurredAt: number) => Ctx
 }
 
-/** A message handed to decide with a chosen id; deliver the same id twice to simulate a redelivery. */
+/** A message handed to decide with a chosen id; deliver the same delivery twice to simulate a redelivery. */
 export class Delivery<M> {
   constructor(
     readonly message: M,
-    readonly messageId: Envelope.MessageId
+    readonly messageId: Envelope.MessageId,
+    /** When the message occurred; when absent, 1000 × its position in the history. */
+    readonly occurredAt?: number
   ) {}
 }
 
-/** Delivers `message` with the id `messageId`. */
-export const withId = <M>(messageId: string, message: M): Delivery<M> =>
-  new Delivery(message, Envelope.MessageId.make(messageId))
+/** Delivers `message` with the id `messageId` (and, optionally, the time it occurred). */
+export const withId = <M>(messageId: string, message: M, occurredAt?: number): Delivery<M> =>
+  new Delivery(message, Envelope.MessageId.make(messageId), occurredAt)
 
 /** What one message did: the state before, the effects, and the state after. */
 export interface Step<S, M, Ev, Cmd> {
@@ -62,10 +64,7 @@ export const make = <S, M, Ev, Cmd, Ctx>(decider: Decider<S, M, Ev, Cmd, Ctx>) =
     return {
       state,
       steps,
-      when: (message) => {
-        const step = apply(decider, state, toDelivery(message, "when"), history.length)
-        return thenFor(step)
-      }
+      when: (message) => thenFor(apply(decider, state, toDelivery(message, "when"), history.length))
     }
   }
 })
@@ -86,14 +85,15 @@ export const run = <S, M, Ev, Cmd, Ctx>(
   return { state, steps }
 }
 
-/** Handles one delivery against a state. */
+/** Handles one delivery against a state; `index` (its position in a history) gives its default time. */
 export const apply = <S, M, Ev, Cmd, Ctx>(
   decider: Decider<S, M, Ev, Cmd, Ctx>,
   before: S | undefined,
   delivery: Delivery<M>,
-  index: number
+  index = 0
 ): Step<S, M, Ev, Cmd> => {
-  const effects = decider.decide(before, delivery.message, decider.context(delivery.messageId, index))
+  const ctx = decider.context(delivery.messageId, delivery.occurredAt ?? 1_000 * index)
+  const effects = decider.decide(before, delivery.message, ctx)
   return {
     message: delivery.message,
     messageId: delivery.messageId,

@@ -80,7 +80,7 @@ const play = (
         break
       }
     }
-    const delivery = GivenWhenThen.withId(`m-${i}`, message)
+    const delivery = GivenWhenThen.withId(`m-${i}`, message, 1_000 * (i + 1))
     const step = GivenWhenThen.apply(rondelDecider, state, delivery, i + 1)
     for (const command of step.effects.commands) {
       if (command._tag === "ChargeMovement") issued.push(command)

@@ -16,10 +16,10 @@ import * as GivenWhenThen from "./givenWhenThen.js"
 export const billingIdFor = (messageId: string): BillingId.BillingId =>
   BillingId.BillingId.make(`bill-${messageId}`)
 
-/** The context a host edge would build: time from the index, billing id from the message id. */
-export const context = (messageId: Envelope.MessageId, index: number): RondelContext.RondelContext => ({
+/** The context a host edge would build: id and time from the envelope, billing id derived from the message id. */
+export const context = (messageId: Envelope.MessageId, occurredAt: number): RondelContext.RondelContext => ({
   messageId,
-  now: 1_000 * index,
+  now: occurredAt,
   newBillingId: billingIdFor(messageId)
 })
 

@@ -1,0 +1,133 @@
+import { assert, describe, it } from "@effect/vitest"
+import { FastCheck as fc, Schema } from "effect"
+import * as AccountingState from "../../hosts/accounting/AccountingState.js"
+import * as Ledger from "../../hosts/accounting/Ledger.js"
+import type * as Contracts from "../../hosts/contracts/Contracts.js"
+import * as Nation from "../../hosts/contracts/Nation.js"
+import { accountingDecider, charge, deposit, open, voidCharge } from "./accountingFixtures.js"
+import * as GivenWhenThen from "./givenWhenThen.js"
+
+type Delivery = GivenWhenThen.Delivery<Contracts.AccountingInbound>
+
+const nation = fc.constantFrom(...Nation.Nations)
+const billingId = fc.constantFrom("b-1", "b-2", "b-3", "b-4", "b-5")
+const amount = fc.integer({ min: 1, max: 8 })
+
+/** Any Accounting message from small pools (so billing ids collide), or a redelivery of an earlier one. */
+const message: fc.Arbitrary<Contracts.AccountingInbound | { readonly redeliver: number }> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0, max: 12 }), fc.uniqueArray(nation, { minLength: 1, maxLength: 4 }))
+      .map(([balance, [first, ...rest]]) => open(balance, [first!, ...rest]))
+  },
+  { weight: 5, arbitrary: fc.tuple(nation, billingId, amount).map(([n, b, a]) => charge(n, b, a)) },
+  { weight: 3, arbitrary: fc.tuple(nation, billingId).map(([n, b]) => voidCharge(n, b)) },
+  { weight: 3, arbitrary: fc.tuple(nation, amount).map(([n, a]) => deposit(n, a)) },
+  { weight: 2, arbitrary: fc.nat().map((redeliver) => ({ redeliver })) }
+)
+
+const deliveries: fc.Arbitrary<ReadonlyArray<Delivery>> = fc
+  .array(message, { maxLength: 50, size: "medium" })
+  .map((messages) => {
+    const out: Array<Delivery> = []
+    messages.forEach((m, i) => {
+      if ("redeliver" in m) {
+        const earlier = out[m.redeliver % Math.max(1, out.length)]
+        if (earlier !== undefined) out.push(earlier)
+      } else out.push(GivenWhenThen.withId(`m-${i}`, m, 1_000 * i))
+    })
+    return out
+  })
+
+const accounts = [...Nation.Nations, Ledger.Bank] as const
+
+describe("Accounting properties", () => {
+  it.prop("money is conserved and every balance is what the events say", [deliveries], ([history]) => {
+    const { steps } = GivenWhenThen.run(accountingDecider, history)
+    const expected = new Map<Ledger.Account, number>()
+    const add = (account: Ledger.Account, delta: number) =>
+      expected.set(account, (expected.get(account) ?? 0) + delta)
+    let previous: ReadonlyArray<Ledger.LedgerEntry> = []
+    for (const { after, effects } of steps) {
+      for (const event of effects.events) {
+        switch (event._tag) {
+          case "AccountsOpened":
+            for (const n of event.nations) add(n, event.startingBalance)
+            break
+          case "FundsDeposited":
+          case "RondelChargeRefunded":
+            add(event.nation, event.amount)
+            break
+          case "RondelInvoicePaid":
+            add(event.nation, -event.amount)
+            break
+        }
+      }
+      const ledger = after?.ledger ?? []
+      // Append-only: the ledger before this message is a prefix of the ledger after it.
+      assert.deepStrictEqual(ledger.slice(0, previous.length), previous)
+      previous = ledger
+      ledger.forEach((entry, i) => {
+        assert.strictEqual(entry.entryId, i + 1)
+        assert.notStrictEqual(entry.from, entry.to)
+        assert.isTrue(entry.amount > 0)
+      })
+      const balances = accounts.map((account) => Ledger.balanceOf(ledger, account))
+      assert.strictEqual(
+        balances.reduce((a, b) => a + b, 0),
+        0,
+        "all balances including the bank sum to zero"
+      )
+      for (const n of Nation.Nations) {
+        assert.isAtLeast(Ledger.balanceOf(ledger, n), 0, `${n} is never overdrawn`)
+        assert.strictEqual(
+          Ledger.balanceOf(ledger, n),
+          expected.get(n) ?? 0,
+          `${n}'s balance matches its events`
+        )
+      }
+    }
+  })
+
+  it.prop("each billing id moves money at most once each way", [deliveries], ([history]) => {
+    const state = GivenWhenThen.run(accountingDecider, history).state
+    const byBilling = new Map<string, Array<Ledger.EntryKind>>()
+    for (const entry of state?.ledger ?? []) {
+      if (entry.billingId !== undefined)
+        byBilling.set(entry.billingId, [...(byBilling.get(entry.billingId) ?? []), entry.kind])
+    }
+    for (const [id, kinds] of byBilling) {
+      assert.isTrue(
+        ["Charge"].join() === kinds.join() || ["Charge", "Refund"].join() === kinds.join(),
+        `${id}: ${kinds.join(", ")}`
+      )
+      const status = state!.charges.find((c) => c.billingId === id)?.status
+      assert.strictEqual(status, kinds.length === 1 ? "Paid" : "Refunded")
+    }
+  })
+
+  it.prop(
+    "handling every message twice (same id) gives the same state and events as once",
+    [deliveries],
+    ([history]) => {
+      const once = GivenWhenThen.run(accountingDecider, history)
+      const twice = GivenWhenThen.run(
+        accountingDecider,
+        history.flatMap((d) => [d, d])
+      )
+      assert.deepStrictEqual(twice.state, once.state)
+      assert.deepStrictEqual(
+        twice.steps.flatMap((s) => s.effects.events),
+        once.steps.flatMap((s) => s.effects.events)
+      )
+    }
+  )
+
+  it.prop("the state stays storable as JSON", [deliveries], ([history]) => {
+    const { state } = GivenWhenThen.run(accountingDecider, history)
+    if (state === undefined) return
+    const json = Schema.encodeSync(AccountingState.AccountingStateFromJson)(state)
+    assert.deepStrictEqual(Schema.decodeUnknownSync(AccountingState.AccountingStateFromJson)(json), state)
+  })
+})
