@@ -1,4 +1,5 @@
 import { Cause, Duration, Effect, HashMap, Logger, type LogLevel, Schedule, TestClock } from "effect"
+import type * as Actor from "../../src/runtime/Actor.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type * as Supervisor from "../../src/runtime/Supervisor.js"
 
@@ -10,6 +11,21 @@ export const eventually = (check: () => boolean, yields = 500): Effect.Effect<bo
       yield* Effect.yieldNow()
     }
     return check()
+  })
+
+/** Lets other fibers run until the actor's stats satisfy `check`; dies if they never do. */
+export const untilStats = (
+  ref: { readonly stats: Effect.Effect<Actor.ActorStats> },
+  check: (stats: Actor.ActorStats) => boolean,
+  yields = 500
+): Effect.Effect<Actor.ActorStats> =>
+  Effect.gen(function* () {
+    for (let i = 0; i < yields; i++) {
+      const stats = yield* ref.stats
+      if (check(stats)) return stats
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.die(new Error(`stats never matched: ${JSON.stringify(yield* ref.stats)}`))
   })
 
 /** Lets other fibers run for a while without touching the clock. */
