@@ -103,10 +103,16 @@ export const make = <const Defs extends ReadonlyArray<Definition<any>>>(
     }
     const tagged = withTag(type, payload)
     if (Either.isLeft(tagged)) return Either.left(tagged.left)
+    const upcast = definition.upcasts.find((u) => u.version === version)
+    // An upcast result is checked against today's Schema too, so a lift can never smuggle in an invalid message.
     const read =
       version === definition.version
         ? Schema.decodeUnknownEither(definition.schema)
-        : definition.upcasts.find((u) => u.version === version)?.decode
+        : upcast &&
+          ((payload: unknown) =>
+            Either.flatMap(upcast.decode(payload), (lifted) =>
+              Schema.validateEither(definition.schema)(lifted)
+            ))
     if (read === undefined) {
       const readable = [definition.version, ...definition.upcasts.map((u) => u.version)]
         .sort((a, b) => a - b)

@@ -66,6 +66,24 @@ describe("Registry: versions", () => {
     assert.deepStrictEqual([mislabelled.field, mislabelled.problem], ["to", "is missing"])
   })
 
+  it("checks an upcast result against the current schema", () => {
+    const sloppy = Registry.make([
+      Registry.define(RondelMessages.Move, {
+        version: 2,
+        upcasts: [
+          Registry.upcast(
+            1,
+            Schema.Struct({ gameId: Schema.String }),
+            (v1) =>
+              ({ _tag: "Move", ...v1, nation: "Italy", space: "Nowhere" }) as unknown as RondelMessages.Move
+          )
+        ]
+      })
+    ])
+    const error = Either.flip(sloppy.decode("Move", 1, { gameId: "game-1" })).pipe(Either.getOrThrow)
+    assert.deepStrictEqual([error.messageType, error.field], ["Move", "space"])
+  })
+
   it("names the versions it reads when refusing an unknown one", () => {
     const error = Either.flip(registry.decode("Move", 3, {})).pipe(Either.getOrThrow)
     assert.strictEqual(error.problem, "Move v3 is not known; this release reads v1, v2")
