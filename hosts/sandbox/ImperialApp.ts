@@ -1,4 +1,3 @@
-import type * as SqlClient from "@effect/sql/SqlClient"
 import { Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
@@ -6,7 +5,6 @@ import * as DirectCommit from "../../src/commit/DirectCommit.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
 import * as PgBoundary from "../../src/pg/PgBoundary.js"
-import type * as Relay from "../../src/pg/Relay.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
 import * as RondelHost from "../rondel/RondelHost.js"
@@ -45,15 +43,7 @@ export interface PostgresOptions {
  */
 export const layerPostgresApplication = (
   options: PostgresOptions & { readonly local: ReadonlyArray<HostName> }
-): Layer.Layer<
-  | Application.Application
-  | Relay.Relay
-  | Bus.Bus
-  | Faults.Faults
-  | SqlClient.SqlClient
-  | ActorSystem.ActorSystem,
-  unknown
-> =>
+) =>
   Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
     Layer.provideMerge(
       PgBoundary.layer({

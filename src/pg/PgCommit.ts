@@ -88,7 +88,7 @@ export const make = (options: PgCommitOptions) =>
               return Exit.succeed({ version, duplicate: false, failures: [] })
             })
           }),
-        { maxBatch, workers: 2 }
+        { maxBatch, workers: 4 }
       )
       committers.set(host.name, commitBatch)
     }
