@@ -54,6 +54,19 @@ export interface ParkedRow {
   readonly parkedAt: number
 }
 
+/** Where one message stands in a host's inbox. */
+export interface MessageStatus {
+  readonly host: string
+  readonly messageId: string
+  readonly type: string
+  readonly key: string
+  readonly status: "pending" | "processed" | "parked"
+  readonly attempts: number
+  readonly lastError: string | null
+  readonly receivedAt: number
+  readonly processedAt: number | null
+}
+
 /** Per-host delivery figures. */
 export interface RelayStats {
   readonly host: string
@@ -83,6 +96,8 @@ export class Relay extends Context.Tag("mailroom/pg/Relay")<
     readonly parked: Effect.Effect<ReadonlyArray<ParkedRow>, unknown>
     readonly redrive: (messageId: string) => Effect.Effect<void, NothingToRedrive | unknown>
     readonly stats: Effect.Effect<ReadonlyArray<RelayStats>, unknown>
+    /** Where a message stands in every inbox that received it (empty when unknown or expired). */
+    readonly messageStatus: (messageId: string) => Effect.Effect<ReadonlyArray<MessageStatus>, unknown>
     /** Wakes every loop now (after a redrive or in tests). */
     readonly wake: Effect.Effect<void>
   }
@@ -358,6 +373,42 @@ export const make = (options: RelayOptions) =>
           if (found === 0) return yield* new NothingToRedrive({ messageId })
           yield* wakeAll
         }),
+      messageStatus: (messageId) =>
+        Effect.map(
+          Effect.forEach(topology.hosts, (host) =>
+            Effect.map(
+              sql.unsafe<{
+                type: string
+                key: string
+                attempts: number
+                last_error: string | null
+                received_at: Date
+                processed_at: Date | null
+                parked_at: Date | null
+              }>(
+                `SELECT type, key, attempts, last_error, received_at, processed_at, parked_at
+                 FROM ${ident(topology.schemaOf(host.name))}.inbox WHERE message_id = $1`,
+                [messageId]
+              ),
+              (rows) =>
+                rows.map(
+                  (row): MessageStatus => ({
+                    host: host.name,
+                    messageId,
+                    type: row.type,
+                    key: row.key,
+                    status:
+                      row.processed_at !== null ? "processed" : row.parked_at !== null ? "parked" : "pending",
+                    attempts: row.attempts,
+                    lastError: row.last_error,
+                    receivedAt: new Date(row.received_at).getTime(),
+                    processedAt: row.processed_at === null ? null : new Date(row.processed_at).getTime()
+                  })
+                )
+            )
+          ),
+          (lists) => lists.flat()
+        ),
       stats: Effect.forEach(topology.hosts, (host) => {
         const schema = ident(topology.schemaOf(host.name))
         return sql
