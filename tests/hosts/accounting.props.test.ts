@@ -5,7 +5,7 @@ import * as Ledger from "../../hosts/accounting/Ledger.js"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as Nation from "../../hosts/contracts/Nation.js"
 import { accountingDecider, charge, deposit, open, voidCharge } from "./accountingFixtures.js"
-import * as GivenWhenThen from "./givenWhenThen.js"
+import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 
 type Delivery = GivenWhenThen.Delivery<Contracts.AccountingInbound>
 

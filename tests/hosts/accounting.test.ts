@@ -17,7 +17,7 @@ import {
   refunded,
   voidCharge
 } from "./accountingFixtures.js"
-import { withId } from "./givenWhenThen.js"
+import { withId } from "../../src/testing/GivenWhenThen.js"
 
 describe("Accounting: opening accounts", () => {
   it("funds every nation from the bank and reports it", () => {

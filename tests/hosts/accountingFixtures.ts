@@ -1,5 +1,4 @@
 import type * as Effects from "../../src/commit/Effects.js"
-import type * as Envelope from "../../src/runtime/Envelope.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import * as BillingId from "../../hosts/contracts/BillingId.js"
 import * as ChargeMessages from "../../hosts/contracts/ChargeMessages.js"
@@ -8,22 +7,16 @@ import * as GameId from "../../hosts/contracts/GameId.js"
 import type * as Nation from "../../hosts/contracts/Nation.js"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
 import type * as AccountingState from "../../hosts/accounting/AccountingState.js"
-import * as GivenWhenThen from "./givenWhenThen.js"
+import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 
-/** The context a host edge would build: id and time from the envelope. */
-export const context = (messageId: Envelope.MessageId, occurredAt: number): Effects.DecideContext => ({
-  messageId,
-  now: occurredAt
-})
-
-/** Accounting's decide with the test host edge's context. */
+/** Accounting's decide with the plain context a host edge builds (id and time from the envelope). */
 export const accountingDecider: GivenWhenThen.Decider<
   AccountingState.AccountingState,
   Contracts.AccountingInbound,
   Contracts.AccountingEvent,
   never,
   Effects.DecideContext
-> = { decide: Accounting.decide, context }
+> = GivenWhenThen.decider(Accounting.decide)
 
 /** Accounting's decide as a given/when/then subject. */
 export const accounting = GivenWhenThen.make(accountingDecider)

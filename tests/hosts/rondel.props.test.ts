@@ -4,7 +4,7 @@ import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import type * as Nation from "../../hosts/contracts/Nation.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as RondelState from "../../hosts/rondel/RondelState.js"
-import * as GivenWhenThen from "./givenWhenThen.js"
+import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 import { move, paid, paymentFailed, rondelDecider, start } from "./rondelFixtures.js"
 
 type Delivery = GivenWhenThen.Delivery<Contracts.RondelInbound>

@@ -3,7 +3,7 @@ import { Schema } from "effect"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as Rondel from "../../hosts/rondel/Rondel.js"
 import * as RondelState from "../../hosts/rondel/RondelState.js"
-import { withId } from "./givenWhenThen.js"
+import { withId } from "../../src/testing/GivenWhenThen.js"
 import {
   awaiting,
   charge,

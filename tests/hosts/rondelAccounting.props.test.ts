@@ -9,7 +9,7 @@ import * as Space from "../../hosts/contracts/Space.js"
 import * as Rondel from "../../hosts/rondel/Rondel.js"
 import type * as RondelState from "../../hosts/rondel/RondelState.js"
 import { accountingDecider, open } from "./accountingFixtures.js"
-import * as GivenWhenThen from "./givenWhenThen.js"
+import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 import { move, rondelDecider, start } from "./rondelFixtures.js"
 
 // Both deciders wired by hand, as the hosts will be: Rondel's commands go to Accounting, Accounting's answers

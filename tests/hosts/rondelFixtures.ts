@@ -10,7 +10,7 @@ import * as Space from "../../hosts/contracts/Space.js"
 import * as Rondel from "../../hosts/rondel/Rondel.js"
 import type * as RondelContext from "../../hosts/rondel/RondelContext.js"
 import type * as RondelState from "../../hosts/rondel/RondelState.js"
-import * as GivenWhenThen from "./givenWhenThen.js"
+import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 
 /** The billing id the test host edge derives from a message id. */
 export const billingIdFor = (messageId: string): BillingId.BillingId =>

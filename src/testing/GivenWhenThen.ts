@@ -1,12 +1,39 @@
-import { assert } from "@effect/vitest"
-import type * as Effects from "../../src/commit/Effects.js"
-import * as Envelope from "../../src/runtime/Envelope.js"
+import * as assert from "node:assert/strict"
+import type * as Effects from "../commit/Effects.js"
+import type { DecodeFailure, HostDefinition } from "../commit/HostDefinition.js"
+import * as Envelope from "../runtime/Envelope.js"
 
 /** A pure decide function and how to build its context from what the envelope carries (the host edge's job). */
 export interface Decider<S, M, Ev, Cmd, Ctx> {
   readonly decide: (state: S | undefined, message: M, ctx: Ctx) => Effects.Effects<S, Ev, Cmd>
   readonly context: (messageId: Envelope.MessageId, occurredAt: number) => Ctx
 }
+
+/** A decide function that takes the plain context every host edge builds (message id and time). */
+export type Decide<S, M, Ev, Cmd> = (
+  state: S | undefined,
+  message: M,
+  ctx: Effects.DecideContext
+) => Effects.Effects<S, Ev, Cmd>
+
+/** The context the host edge builds from an envelope: its id and when it occurred. */
+export const plainContext = (messageId: Envelope.MessageId, occurredAt: number): Effects.DecideContext => ({
+  messageId,
+  now: occurredAt
+})
+
+/** A decider for a decide function that needs only the plain context. */
+export const decider = <S, M, Ev, Cmd>(
+  decide: Decide<S, M, Ev, Cmd>
+): Decider<S, M, Ev, Cmd, Effects.DecideContext> => ({
+  decide,
+  context: plainContext
+})
+
+/** A decider for a host definition: its `decide` exactly as the host runs it (typed messages, plain context). */
+export const hostDecider = <S, In, Ev, Cmd, E extends DecodeFailure>(
+  definition: HostDefinition<S, In, Ev, Cmd, E>
+): Decider<S, In, Ev, Cmd, Effects.DecideContext> => decider(definition.decide)
 
 /** A message handed to decide with a chosen id; deliver the same delivery twice to simulate a redelivery. */
 export class Delivery<M> {
@@ -69,6 +96,14 @@ export const make = <S, M, Ev, Cmd, Ctx>(decider: Decider<S, M, Ev, Cmd, Ctx>) =
   }
 })
 
+/** Given/when/then for a host definition's decide: `forHost(MyHost.definition).given(a).when(b).thenEmits(...)`. */
+export const forHost = <S, In, Ev, Cmd, E extends DecodeFailure>(
+  definition: HostDefinition<S, In, Ev, Cmd, E>
+) => make(hostDecider(definition))
+
+/** Given/when/then for a decide function that takes the plain context. */
+export const forDecide = <S, M, Ev, Cmd>(decide: Decide<S, M, Ev, Cmd>) => make(decider(decide))
+
 /** Handles deliveries in order, threading the state; the building block for property tests. */
 export const run = <S, M, Ev, Cmd, Ctx>(
   decider: Decider<S, M, Ev, Cmd, Ctx>,
@@ -117,7 +152,7 @@ const thenFor = <S, M, Ev, Cmd>(step: Step<S, M, Ev, Cmd>): Then<S, M, Ev, Cmd> 
       return self
     },
     thenNothing: () => {
-      assert.isUndefined(step.effects.state, "state must not change")
+      assert.strictEqual(step.effects.state, undefined, "state must not change")
       assert.deepStrictEqual(step.effects.events, [], "events")
       assert.deepStrictEqual(step.effects.commands, [], "commands")
       return self
