@@ -1,0 +1,35 @@
+/**
+ * Mailroom: supervised actors and hosts whose state and messages commit together.
+ * The Postgres boundary is in `mailroom/pg`; test layers are in `mailroom/testing`.
+ */
+
+/** Supervised per-key actors: tell, ask, parked messages, stats. */
+export * as Actor from "./runtime/Actor.js"
+/** The actor system service: spawn actors, quiescence, graceful shutdown. */
+export * as ActorSystem from "./runtime/ActorSystem.js"
+/** Supervision policies: backoff, restart budget, poison threshold. */
+export * as Supervisor from "./runtime/Supervisor.js"
+/** Metrics the runtime records. */
+export * as ActorMetrics from "./runtime/ActorMetrics.js"
+/** The message envelope. */
+export * as Envelope from "./runtime/Envelope.js"
+/** What decide returns: state, events, commands as data. */
+export * as Effects from "./commit/Effects.js"
+/** Declaring a bounded context as a host. */
+export * as HostDefinition from "./commit/HostDefinition.js"
+/** A running host. */
+export * as Host from "./commit/Host.js"
+/** The commit boundary port and its errors. */
+export * as CommitBoundary from "./commit/CommitBoundary.js"
+/** The in-memory direct-commit boundary. */
+export * as DirectCommit from "./commit/DirectCommit.js"
+/** Routing between hosts and the observation feed. */
+export * as Bus from "./commit/Bus.js"
+/** Fault injection. */
+export * as Faults from "./commit/Faults.js"
+/** Message ids. */
+export * as MessageIds from "./commit/MessageIds.js"
+/** A set of running hosts: settle, stats. */
+export * as Application from "./commit/Application.js"
+/** Rebuilding state from an audit log. */
+export * as Replay from "./commit/Replay.js"
