@@ -1,4 +1,4 @@
-import { Clock, Effect, Either, Schema } from "effect"
+import { Clock, Effect, Either, Metric, Option, Schema, Tracer } from "effect"
 import type { Scope } from "effect"
 import type * as Actor from "../runtime/Actor.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
@@ -98,7 +98,8 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
       key: string,
       message: Ev | Cmd,
       index: number,
-      now: number
+      now: number,
+      traceparent: string | undefined
     ): Envelope => {
       const wire = definition.encode(message)
       return {
@@ -110,33 +111,53 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         version: wire.version,
         payload: wire.payload,
         occurredAt: now,
-        ...(cause.traceparent === undefined ? {} : { traceparent: cause.traceparent })
+        ...(traceparent === undefined ? {} : { traceparent })
       }
     }
 
     const decideAndCommit = (key: string, envelope: Envelope, message: In) =>
-      Effect.flatMap(boundary.load(definition, key), (loaded) => {
-        const effects = definition.decide(loaded?.state as S | undefined, message, {
-          messageId: envelope.messageId,
-          now: envelope.occurredAt
-        })
-        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const events = effects.events.map((event, i) => outbound(envelope, key, event, i, now))
-          const offset = events.length
-          const commands = effects.commands.map((command, i) =>
-            outbound(envelope, key, command, offset + i, now)
-          )
-          return boundary.commit({
-            host: definition,
-            key,
-            consumed: envelope,
-            expectedVersion: loaded?.version ?? 0,
-            state: effects.state,
-            events,
-            commands
-          })
-        })
-      })
+      Effect.flatMap(boundary.load(definition, key), (loaded) =>
+        Effect.flatMap(
+          Effect.withSpan(
+            Effect.sync(() =>
+              definition.decide(loaded?.state as S | undefined, message, {
+                messageId: envelope.messageId,
+                now: envelope.occurredAt
+              })
+            ),
+            "mailroom.decide"
+          ),
+          (effects) =>
+            Effect.flatMap(
+              Effect.all([Clock.currentTimeMillis, Effect.option(Effect.currentSpan)]),
+              ([now, span]) => {
+                const traceparent = Option.isSome(span) ? traceparentOf(span.value) : envelope.traceparent
+                const events = effects.events.map((event, i) =>
+                  outbound(envelope, key, event, i, now, traceparent)
+                )
+                const offset = events.length
+                const commands = effects.commands.map((command, i) =>
+                  outbound(envelope, key, command, offset + i, now, traceparent)
+                )
+                return Effect.withSpan(
+                  boundary.commit({
+                    host: definition,
+                    key,
+                    consumed: envelope,
+                    expectedVersion: loaded?.version ?? 0,
+                    state: effects.state,
+                    events,
+                    commands
+                  }),
+                  "mailroom.commit",
+                  { attributes: { "mailroom.events": events.length, "mailroom.commands": commands.length } }
+                )
+              }
+            )
+        )
+      )
+
+    const handleDuration = Metric.tagged(hostHandleDuration, "host", name)
 
     const handle = (key: string, envelope: Envelope): Effect.Effect<CommitReport, HandleError> => {
       const decoded = definition.decode(envelope)
@@ -166,6 +187,20 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         Effect.tapError(attempt(0), (error) =>
           bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) })
         )
+      ).pipe(
+        Metric.trackDuration(handleDuration),
+        Effect.withSpan("mailroom.handle", {
+          kind: "consumer",
+          attributes: {
+            "mailroom.host": name,
+            "mailroom.type": envelope.type,
+            "mailroom.key": key,
+            "mailroom.message_id": envelope.messageId,
+            "mailroom.causation_id": envelope.causationId,
+            "mailroom.correlation_id": envelope.correlationId
+          },
+          ...(parentOf(envelope.traceparent) === undefined ? {} : { parent: parentOf(envelope.traceparent)! })
+        })
       )
     }
 
@@ -202,6 +237,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
       Effect.gen(function* () {
         const messageId = (origin?.messageId as MessageId | undefined) ?? (yield* ids.next)
         const now = yield* Clock.currentTimeMillis
+        const span = yield* Effect.option(Effect.currentSpan)
         const envelope: Envelope = {
           messageId,
           causationId: (origin?.causationId as MessageId | undefined) ?? messageId,
@@ -210,7 +246,8 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
           type: wire.type,
           version: wire.version,
           payload: wire.payload,
-          occurredAt: now
+          occurredAt: now,
+          ...(Option.isSome(span) ? { traceparent: traceparentOf(span.value) } : {})
         }
         return envelope
       })
@@ -255,6 +292,24 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
     }
     return host
   })
+
+/** Time spent handling one message (decode, load, decide, commit), per host, in milliseconds. */
+export const hostHandleDuration = Metric.timerWithBoundaries(
+  "mailroom_host_handle_duration",
+  [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000]
+)
+
+/** The W3C `traceparent` of a span, carried in envelopes so one flow is one trace across hosts and processes. */
+export const traceparentOf = (span: Tracer.AnySpan): string =>
+  `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
+
+/** The span a `traceparent` names, to continue its trace (undefined when absent or malformed). */
+export const parentOf = (traceparent: string | undefined): Tracer.AnySpan | undefined => {
+  if (traceparent === undefined) return undefined
+  const match = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/.exec(traceparent)
+  if (match === null) return undefined
+  return Tracer.externalSpan({ traceId: match[1]!, spanId: match[2]!, sampled: match[3] === "01" })
+}
 
 // internal
 

@@ -1,6 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import {
+  Metric,
   Cause,
   Context,
   Duration,
@@ -15,6 +16,7 @@ import {
 } from "effect"
 import * as Bus from "../commit/Bus.js"
 import * as Faults from "../commit/Faults.js"
+import * as Host from "../commit/Host.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import { ident } from "./Migrations.js"
 import type * as Topology from "./Topology.js"
@@ -40,7 +42,22 @@ export interface RelayOptions {
   /** How long delivered outbox rows are kept. */
   readonly outboxRetention?: Duration.DurationInput
   readonly cleanupInterval?: Duration.DurationInput
+  /** How often backlog, lag and parked gauges are refreshed. */
+  readonly metricsInterval?: Duration.DurationInput
 }
+
+/** Messages committed but not yet processed by their consumer, per host. */
+export const relayBacklog = Metric.gauge("mailroom_relay_backlog", {
+  description: "Undelivered outbox plus unprocessed inbox rows"
+})
+/** Age of the oldest unprocessed inbox message, per host. */
+export const relayLag = Metric.gauge("mailroom_relay_lag_ms", {
+  description: "Age of the oldest unprocessed inbox message (ms)"
+})
+/** Parked inbox and outbox rows, per host. */
+export const relayParked = Metric.gauge("mailroom_relay_parked", {
+  description: "Parked inbox and outbox rows"
+})
 
 /** A message the relay gave up on, with why. */
 export interface ParkedRow {
@@ -208,7 +225,19 @@ export const make = (options: RelayOptions) =>
             (list) =>
               Effect.gen(function* () {
                 for (const row of list) {
-                  const exit = yield* Effect.exit(bus.ask(host, row.envelope))
+                  const parent = Host.parentOf(row.envelope.traceparent)
+                  const exit = yield* Effect.exit(
+                    Effect.withSpan(bus.ask(host, row.envelope), "mailroom.relay.deliver", {
+                      kind: "producer",
+                      attributes: {
+                        "mailroom.host": host,
+                        "mailroom.type": row.envelope.type,
+                        "mailroom.message_id": row.envelope.messageId,
+                        "mailroom.attempt": row.attempts + 1
+                      },
+                      ...(parent === undefined ? {} : { parent })
+                    })
+                  )
                   if (Exit.isFailure(exit)) {
                     failures.push({ row, error: describe(exit) })
                     return // later messages of this key wait: per-key order
@@ -316,6 +345,51 @@ export const make = (options: RelayOptions) =>
 
     const wakeAll = Effect.forEach([...wakers.keys()], wakeOne, { discard: true })
 
+    const stats = Effect.forEach(topology.hosts, (host) => {
+      const schema = ident(topology.schemaOf(host.name))
+      return sql
+        .unsafe<{ outbox_pending: string; inbox_pending: string; parked: string; lag: string | null }>(
+          `SELECT
+             (SELECT count(*) FROM ${schema}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL) AS outbox_pending,
+             (SELECT count(*) FROM ${schema}.inbox WHERE processed_at IS NULL AND parked_at IS NULL) AS inbox_pending,
+             (SELECT count(*) FROM ${schema}.inbox WHERE parked_at IS NOT NULL)
+               + (SELECT count(*) FROM ${schema}.outbox WHERE parked_at IS NOT NULL) AS parked,
+             (SELECT extract(epoch FROM now() - min(received_at)) * 1000 FROM ${schema}.inbox
+                WHERE processed_at IS NULL AND parked_at IS NULL) AS lag`
+        )
+        .pipe(
+          Effect.map((rows): RelayStats => {
+            const row = rows[0]
+            return {
+              host: host.name,
+              outboxPending: Number(row?.outbox_pending ?? 0),
+              inboxPending: Number(row?.inbox_pending ?? 0),
+              parked: Number(row?.parked ?? 0),
+              lagMillis: Math.max(0, Math.round(Number(row?.lag ?? 0)))
+            }
+          })
+        )
+    })
+
+    // Backlog, lag and parked counts as gauges, refreshed in the background for metric exporters.
+    yield* stats.pipe(
+      Effect.flatMap((all) =>
+        Effect.forEach(
+          all,
+          (s) =>
+            Effect.all([
+              Metric.set(Metric.tagged(relayBacklog, "host", s.host), s.outboxPending + s.inboxPending),
+              Metric.set(Metric.tagged(relayLag, "host", s.host), s.lagMillis),
+              Metric.set(Metric.tagged(relayParked, "host", s.host), s.parked)
+            ]),
+          { discard: true }
+        )
+      ),
+      Effect.catchAllCause((cause) => Effect.logDebug("relay metrics refresh failed", cause)),
+      Effect.repeat(Schedule.spaced(options.metricsInterval ?? "5 seconds")),
+      Effect.forkScoped
+    )
+
     return Relay.of({
       wake: wakeAll,
       parked: Effect.map(
@@ -409,31 +483,7 @@ export const make = (options: RelayOptions) =>
           ),
           (lists) => lists.flat()
         ),
-      stats: Effect.forEach(topology.hosts, (host) => {
-        const schema = ident(topology.schemaOf(host.name))
-        return sql
-          .unsafe<{ outbox_pending: string; inbox_pending: string; parked: string; lag: string | null }>(
-            `SELECT
-               (SELECT count(*) FROM ${schema}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL) AS outbox_pending,
-               (SELECT count(*) FROM ${schema}.inbox WHERE processed_at IS NULL AND parked_at IS NULL) AS inbox_pending,
-               (SELECT count(*) FROM ${schema}.inbox WHERE parked_at IS NOT NULL)
-                 + (SELECT count(*) FROM ${schema}.outbox WHERE parked_at IS NOT NULL) AS parked,
-               (SELECT extract(epoch FROM now() - min(received_at)) * 1000 FROM ${schema}.inbox
-                  WHERE processed_at IS NULL AND parked_at IS NULL) AS lag`
-          )
-          .pipe(
-            Effect.map((rows): RelayStats => {
-              const row = rows[0]
-              return {
-                host: host.name,
-                outboxPending: Number(row?.outbox_pending ?? 0),
-                inboxPending: Number(row?.inbox_pending ?? 0),
-                parked: Number(row?.parked ?? 0),
-                lagMillis: Math.max(0, Math.round(Number(row?.lag ?? 0)))
-              }
-            })
-          )
-      })
+      stats
     })
   })
 
