@@ -180,16 +180,22 @@ export const make = (options: PgCommitOptions) =>
             Effect.map((rows) => rows.map((row) => toAuditEntry(host, row))),
             Effect.mapError(persistence("audit"))
           ),
-      backlog: Effect.forEach(topology.hosts, (host) => {
-        const s = schemaFor(host.name)
-        return sql.unsafe<{ n: string }>(
-          `SELECT (SELECT count(*) FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL)
-                + (SELECT count(*) FROM ${s}.inbox WHERE processed_at IS NULL AND parked_at IS NULL) AS n`
+      // One statement, so one snapshot: counted per host in separate statements, a row moving from one
+      // host's outbox to another's inbox between the two counts would be missed and settle would stop early.
+      backlog: sql
+        .unsafe<{ n: string }>(
+          `SELECT ${topology.hosts
+            .map((host) => {
+              const s = schemaFor(host.name)
+              return `(SELECT count(*) FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL)
+                    + (SELECT count(*) FROM ${s}.inbox WHERE processed_at IS NULL AND parked_at IS NULL)`
+            })
+            .join(" + ")} AS n`
         )
-      }).pipe(
-        Effect.map((results) => results.reduce((sum, rows) => sum + Number(rows[0]?.n ?? 0), 0)),
-        Effect.mapError(persistence("backlog"))
-      )
+        .pipe(
+          Effect.map((rows) => Number(rows[0]?.n ?? 0)),
+          Effect.mapError(persistence("backlog"))
+        )
     })
   })
 
