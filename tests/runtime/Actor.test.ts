@@ -159,4 +159,16 @@ describe("Actor mailbox", () => {
       )
     }).pipe(Effect.provide(ActorSystem.layer))
   )
+
+  it.scoped("handlers do not run inside the span that spawned the actor", () =>
+    Effect.gen(function* () {
+      const system = yield* ActorSystem.ActorSystem
+      const ref = yield* system
+        .spawn({ name: "spans" }, (_key, _: string) =>
+          Effect.map(Effect.option(Effect.currentSpan), (span) => span._tag)
+        )
+        .pipe(Effect.withSpan("spawner"))
+      assert.strictEqual(yield* ref.ask("k", "x").pipe(Effect.withSpan("caller")), "None")
+    }).pipe(Effect.provide(ActorSystem.layer))
+  )
 })

@@ -1,5 +1,6 @@
 import {
   Cause,
+  Context,
   Deferred,
   Duration,
   Effect,
@@ -10,12 +11,16 @@ import {
   MutableQueue,
   ScheduleDecision,
   ScheduleIntervals,
-  type Scope
+  type Scope,
+  Tracer
 } from "effect"
 import * as Actor from "../Actor.js"
 import * as ActorMetrics from "../ActorMetrics.js"
 import * as Supervisor from "../Supervisor.js"
+import { Entry, noState, Slot } from "./mailbox.js"
+import { ParkedStore } from "./parked.js"
 import { Pending } from "./pending.js"
+import { Counters } from "./counters.js"
 
 /** What an actor needs from its system. */
 export interface ActorEnv {
@@ -37,44 +42,7 @@ export interface ActorInstance {
   readonly shutdown: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
 }
 
-class Entry<Msg> {
-  constructor(
-    readonly message: Msg,
-    /** Resumes the asking fiber (absent for a tell). */
-    readonly reply: ((exit: Exit.Exit<any, any>) => void) | undefined,
-    public attempts: number
-  ) {}
-}
-
-/** The child of one key: its bounded mailbox, the entry it holds and its supervision state. */
-class Slot<Msg> {
-  readonly queue: MutableQueue.MutableQueue<Entry<Msg>>
-  /** The entry being handled, or waiting for its retry after a restart. */
-  current: Entry<Msg> | undefined = undefined
-  /** Set while the worker is parked idle: resumes it. */
-  wake: ((effect: Effect.Effect<void>) => void) | undefined = undefined
-  idleSince = 0
-  /** Passivated, stopped or shut down: the worker ends at its next step. */
-  done = false
-  restarting = false
-  budget: Supervisor.RestartBudget | undefined = undefined
-  backoffState: unknown = noState
-  handlers!: {
-    readonly onSuccess: (a: unknown) => Effect.Effect<void>
-    readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<void>
-  }
-
-  constructor(
-    readonly key: string,
-    capacity: number
-  ) {
-    this.queue = MutableQueue.bounded(capacity)
-  }
-}
-
-const noState: unique symbol = Symbol.for("mailroom/runtime/noState")
 const resumeNow: Effect.Effect<void> = Effect.void
-const flushEvery = 256
 
 /** Starts an actor in the current scope; closing the scope shuts it down gracefully. */
 export const make = <Msg, A, E>(
@@ -97,23 +65,13 @@ export const make = <Msg, A, E>(
     const clock = yield* Effect.clock
     const tags = [MetricLabel.make(ActorMetrics.actorTag, name)]
     const pending = new Pending(env.pending)
+    const parked = new ParkedStore<Msg>(name, tags, options.describe)
 
     const slots = new Map<string, Slot<Msg>>()
     // Insertion order is idle order: a slot is moved to the end each time it goes idle.
     const idleSlots = new Map<string, Slot<Msg>>()
     const stoppedKeys = new Map<string, string>()
-    const parked = new Map<string, Actor.ParkedMessage<Msg>>()
-    let parkSeq = 0
-    let depth = 0
-    let inFlight = 0
-    let processed = 0
-    let failed = 0
-    let defects = 0
-    let restarts = 0
-    let restarting = 0
-    let workers = 0
-    let passivations = 0
-    let unflushed = 0
+    const counters = new Counters(tags)
     let sweeping = false
     let closing = false
     let stopped = false
@@ -121,19 +79,12 @@ export const make = <Msg, A, E>(
 
     // FiberSet first, so its finalizer (interrupt everything) runs after the graceful shutdown below.
     const fibers = yield* FiberSet.make<void, never>()
-    const run = yield* FiberSet.runtime(fibers)<never>()
+    // Workers live as long as the actor: they must not become children of whatever span spawned it.
+    const run = yield* Effect.mapInputContext(
+      FiberSet.runtime(fibers)<never>(),
+      (context: Context.Context<never>) => Context.omit(Tracer.ParentSpan)(context)
+    )
     const forkOptions = { immediate: false } as const
-
-    const flush = () => {
-      if (unflushed > 0) {
-        ActorMetrics.processed.unsafeUpdate(unflushed, tags)
-        unflushed = 0
-      }
-      ActorMetrics.mailboxDepth.unsafeUpdate(depth, tags)
-    }
-
-    const stopReason = (key: string) =>
-      new Actor.ActorStopped({ actor: name, key, reason: "actor is shutting down" })
 
     const invoke = (key: string, message: Msg): Effect.Effect<A, E> => {
       let effect: Effect.Effect<A, E>
@@ -145,16 +96,35 @@ export const make = <Msg, A, E>(
       return semaphore === undefined ? effect : semaphore.withPermits(1)(effect)
     }
 
-    // --- hot path: one step of a key's worker ---
+    // --- hot path: enqueue, one step of a key's worker, reply ---
+
+    const offer = (key: string, entry: Entry<Msg>): Actor.MailboxFull | Actor.ActorStopped | undefined => {
+      if (closing) return shuttingDown(key)
+      let slot = slots.get(key)
+      if (slot === undefined) {
+        const reason = stoppedKeys.get(key)
+        if (reason !== undefined) return new Actor.ActorStopped({ actor: name, key, reason })
+        slot = activate(key)
+      }
+      if (!MutableQueue.offer(slot.queue, entry)) return new Actor.MailboxFull({ actor: name, key, capacity })
+      counters.depth++
+      pending.add(1)
+      const wake = slot.wake
+      if (wake !== undefined) {
+        slot.wake = undefined
+        wake(resumeNow)
+      }
+      return undefined
+    }
 
     const step = (slot: Slot<Msg>): Effect.Effect<void> => {
       let entry = slot.current
       if (entry === undefined) {
-        entry = MutableQueue.poll(slot.queue, undefined)
+        entry = slot.poll()
         if (entry === undefined) return idle(slot)
         slot.current = entry
-        depth--
-        inFlight++
+        counters.depth--
+        counters.inFlight++
       }
       return Effect.matchCauseEffect(invoke(slot.key, entry.message), slot.handlers)
     }
@@ -163,25 +133,24 @@ export const make = <Msg, A, E>(
       const entry = slot.current!
       slot.current = undefined
       slot.backoffState = noState
-      inFlight--
-      processed++
       if (entry.reply !== undefined) entry.reply(exit ?? Exit.succeed(value))
-      if (++unflushed >= flushEvery || MutableQueue.isEmpty(slot.queue)) flush()
+      // Flush before the pending count can reach zero, so metrics are exact once quiescent.
+      counters.replied(MutableQueue.isEmpty(slot.queue))
       pending.add(-1)
       return resumeNow
     }
 
     const failedReply = (slot: Slot<Msg>, cause: Cause.Cause<unknown>) => {
       if (Supervisor.isDefect(cause)) return defect(slot, cause)
-      failed++
-      ActorMetrics.failed.unsafeUpdate(1, tags)
+      counters.failure()
       return replied(slot, Exit.failCause(cause), undefined)
     }
 
     const idle = (slot: Slot<Msg>): Effect.Effect<void> =>
       Effect.async<void>((resume) => {
+        // Re-checked here: the worker may have yielded between polling and suspending.
         if (slot.done || !MutableQueue.isEmpty(slot.queue)) return resume(resumeNow)
-        flush()
+        counters.flush()
         slot.idleSince = clock.unsafeCurrentTimeMillis()
         idleSlots.delete(slot.key)
         idleSlots.set(slot.key, slot)
@@ -199,66 +168,18 @@ export const make = <Msg, A, E>(
         onFailure: (cause) => failedReply(slot, cause)
       }
       slots.set(key, slot)
-      workers++
-      run(
-        Effect.whileLoop({ while: () => !slot.done, body: () => step(slot), step: noop }),
-        forkOptions
-      ).addObserver(() => {
-        workers--
+      counters.workers++
+      const worker = Effect.whileLoop({ while: () => !slot.done, body: () => step(slot), step: noop })
+      run(worker, forkOptions).addObserver(() => {
+        counters.workers--
       })
       return slot
-    }
-
-    const offer = (key: string, entry: Entry<Msg>): Actor.MailboxFull | Actor.ActorStopped | undefined => {
-      if (closing) return stopReason(key)
-      let slot = slots.get(key)
-      if (slot === undefined) {
-        const reason = stoppedKeys.get(key)
-        if (reason !== undefined) return new Actor.ActorStopped({ actor: name, key, reason })
-        slot = activate(key)
-      }
-      if (!MutableQueue.offer(slot.queue, entry)) return new Actor.MailboxFull({ actor: name, key, capacity })
-      depth++
-      pending.add(1)
-      const wake = slot.wake
-      if (wake !== undefined) {
-        slot.wake = undefined
-        wake(resumeNow)
-      }
-      return undefined
     }
 
     // --- supervision (cold path) ---
 
     const park = (key: string, entry: Entry<Msg>, cause: Cause.Cause<unknown>, now: number): string => {
-      const id = `${name}/${++parkSeq}`
-      const causeText = Cause.pretty(cause)
-      const description = options.describe?.(entry.message)
-      parked.set(id, {
-        id,
-        actor: name,
-        key,
-        message: entry.message,
-        attempts: entry.attempts,
-        cause,
-        causeText,
-        ...(description === undefined ? {} : { description }),
-        parkedAt: now
-      })
-      ActorMetrics.parked.unsafeUpdate(parked.size, tags)
-      if (entry.reply !== undefined) {
-        entry.reply(
-          Exit.fail(
-            new Actor.MessageParked({
-              actor: name,
-              key,
-              parkedId: id,
-              attempts: entry.attempts,
-              cause: causeText
-            })
-          )
-        )
-      }
+      const id = parked.park(key, entry, cause, now)
       pending.add(-1)
       return id
     }
@@ -266,41 +187,37 @@ export const make = <Msg, A, E>(
     const defect = (slot: Slot<Msg>, cause: Cause.Cause<unknown>): Effect.Effect<void> => {
       const entry = slot.current!
       entry.attempts++
-      defects++
-      ActorMetrics.defects.unsafeUpdate(1, tags)
+      counters.defect()
       const now = clock.unsafeCurrentTimeMillis()
       if (slot.budget === undefined)
         slot.budget = new Supervisor.RestartBudget(policy.maxRestarts, policy.within)
-      if (!slot.budget.record(now)) return stopKey(slot, cause, now, `restart budget spent`)
-      restarts++
-      ActorMetrics.restarts.unsafeUpdate(1, tags)
+      if (!slot.budget.record(now)) return stopKey(slot, cause, now, "restart budget spent")
+      counters.restart()
       slot.restarting = true
-      restarting++
+      counters.restarting++
       pending.add(1)
-      let logged: Effect.Effect<void> = Effect.void
-      if (entry.attempts >= policy.maxAttempts) {
-        slot.current = undefined
-        inFlight--
-        const id = park(slot.key, entry, cause, now)
-        logged = Effect.logWarning(`message parked after ${entry.attempts} attempts`, cause).pipe(
-          Effect.annotateLogs({ actor: name, key: slot.key, parkedId: id })
-        )
-      }
-      return Effect.zipRight(logged, backoff(slot, cause, now))
+      if (entry.attempts < policy.maxAttempts) return backoff(slot, cause, now)
+      slot.current = undefined
+      counters.inFlight--
+      const id = park(slot.key, entry, cause, now)
+      return Effect.logWarning(`message parked after ${entry.attempts} attempts`, cause).pipe(
+        Effect.annotateLogs({ actor: name, key: slot.key, parkedId: id }),
+        Effect.zipRight(backoff(slot, cause, now))
+      )
     }
 
     const backoff = (slot: Slot<Msg>, cause: Cause.Cause<unknown>, now: number): Effect.Effect<void> => {
       const schedule = policy.backoff
       const state = slot.backoffState === noState ? schedule.initial : slot.backoffState
+      const restarted = Effect.sync(() => {
+        slot.restarting = false
+        counters.restarting--
+        pending.add(-1)
+      })
       return Effect.flatMap(
         Effect.suspend(() => schedule.step(now, undefined, state)),
         ([next, _, decision]): Effect.Effect<void> => {
           slot.backoffState = next
-          const restarted = Effect.sync(() => {
-            slot.restarting = false
-            restarting--
-            pending.add(-1)
-          })
           if (ScheduleDecision.isDone(decision)) {
             return Effect.zipRight(restarted, stopKey(slot, cause, now, "backoff schedule exhausted"))
           }
@@ -310,6 +227,7 @@ export const make = <Msg, A, E>(
       )
     }
 
+    /** Stops a key's child: parks what it holds and what is queued for it, then escalates. */
     const stopKey = (
       slot: Slot<Msg>,
       cause: Cause.Cause<unknown>,
@@ -327,19 +245,18 @@ export const make = <Msg, A, E>(
       const entry = slot.current
       if (entry !== undefined) {
         slot.current = undefined
-        inFlight--
+        counters.inFlight--
         park(key, entry, cause, now)
         parkedCount++
       }
       const stoppedCause = Cause.fail(new Actor.ActorStopped({ actor: name, key, reason }))
-      for (let queued = MutableQueue.poll(slot.queue, undefined); queued !== undefined; ) {
-        depth--
+      for (let queued = slot.poll(); queued !== undefined; queued = slot.poll()) {
+        counters.depth--
         park(key, queued, stoppedCause, now)
         parkedCount++
-        queued = MutableQueue.poll(slot.queue, undefined)
       }
-      flush()
-      ActorMetrics.escalations.unsafeUpdate(1, tags)
+      counters.flush()
+      counters.escalation()
       return env.escalate({
         actor: name,
         key,
@@ -351,14 +268,14 @@ export const make = <Msg, A, E>(
       })
     }
 
-    // --- passivation ---
+    // --- passivation: one sweeper per actor, sleeping until the earliest idle deadline ---
 
     const sweep: Effect.Effect<void> = Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
       let next = -1
       for (const [key, slot] of idleSlots) {
         if (slot.wake === undefined || slot.done) {
-          idleSlots.delete(key)
+          idleSlots.delete(key) // busy again: it re-enters at the end when it next goes idle
           continue
         }
         const deadline = slot.idleSince + idleMillis
@@ -369,7 +286,7 @@ export const make = <Msg, A, E>(
         idleSlots.delete(key)
         slots.delete(key)
         slot.done = true
-        passivations++
+        counters.passivations++
         const wake = slot.wake
         slot.wake = undefined
         wake(resumeNow)
@@ -385,44 +302,38 @@ export const make = <Msg, A, E>(
 
     // --- shutdown ---
 
+    const shuttingDown = (key: string) =>
+      new Actor.ActorStopped({ actor: name, key, reason: "actor is shutting down" })
+
+    /** After the workers are interrupted: answers what they held or had queued, and clears the counters. */
     const dropLeftovers = () => {
       let dropped = 0
-      const reply = (slot: Slot<Msg>, entry: Entry<Msg>) => {
+      const drop = (slot: Slot<Msg>, entry: Entry<Msg>) => {
         dropped++
-        if (entry.reply !== undefined) {
-          entry.reply(
-            Exit.fail(
-              new Actor.ActorStopped({
-                actor: name,
-                key: slot.key,
-                reason: "shutdown timeout before handling"
-              })
-            )
-          )
-        }
+        const reason = "actor stopped before handling the message (shutdown)"
+        entry.reply?.(Exit.fail(new Actor.ActorStopped({ actor: name, key: slot.key, reason })))
         pending.add(-1)
       }
       for (const slot of slots.values()) {
         slot.done = true
         if (slot.current !== undefined) {
-          inFlight--
-          reply(slot, slot.current)
+          counters.inFlight--
+          drop(slot, slot.current)
           slot.current = undefined
         }
         if (slot.restarting) {
           slot.restarting = false
-          restarting--
+          counters.restarting--
           pending.add(-1)
         }
-        for (let queued = MutableQueue.poll(slot.queue, undefined); queued !== undefined; ) {
-          depth--
-          reply(slot, queued)
-          queued = MutableQueue.poll(slot.queue, undefined)
+        for (let queued = slot.poll(); queued !== undefined; queued = slot.poll()) {
+          counters.depth--
+          drop(slot, queued)
         }
       }
       slots.clear()
       idleSlots.clear()
-      flush()
+      counters.flush()
       return dropped
     }
 
@@ -442,11 +353,10 @@ export const make = <Msg, A, E>(
           Effect.zipRight(
             Effect.suspend(() => {
               const dropped = dropLeftovers()
-              return dropped === 0
-                ? Effect.void
-                : Effect.logWarning(`shutdown timeout: ${dropped} messages interrupted or not handled`).pipe(
-                    Effect.annotateLogs({ actor: name })
-                  )
+              if (dropped === 0) return Effect.void
+              return Effect.logWarning(`shutdown: ${dropped} messages interrupted or never handled`).pipe(
+                Effect.annotateLogs({ actor: name })
+              )
             })
           ),
           Effect.ensuring(
@@ -461,17 +371,17 @@ export const make = <Msg, A, E>(
 
     const stats = (): Actor.ActorStats => ({
       name,
-      mailboxDepth: depth,
-      inFlight,
-      processed,
-      failed,
-      defects,
-      restarts,
-      restarting,
+      mailboxDepth: counters.depth,
+      inFlight: counters.inFlight,
+      processed: counters.processed,
+      failed: counters.failed,
+      defects: counters.defects,
+      restarts: counters.restarts,
+      restarting: counters.restarting,
       parked: parked.size,
       activeKeys: slots.size,
-      workers,
-      passivations,
+      workers: counters.workers,
+      passivations: counters.passivations,
       stoppedKeys: stoppedKeys.size,
       stopped
     })
@@ -480,7 +390,7 @@ export const make = <Msg, A, E>(
     env.register(instance)
     yield* Effect.addFinalizer(shutdown)
 
-    const ref: Actor.ActorRef<Msg, A, E> = {
+    return {
       name,
       tell: (key, message) =>
         Effect.suspend(() => {
@@ -493,23 +403,21 @@ export const make = <Msg, A, E>(
           const error = offer(key, new Entry(message, resume, 0))
           if (error !== undefined) resume(Effect.fail(error))
         }),
-      parked: Effect.sync(() => Array.from(parked.values())),
+      parked: Effect.sync(() => parked.list()),
       redrive: (parkedId) =>
         Effect.suspend((): Effect.Effect<void, Actor.NotParked | Actor.MailboxFull | Actor.ActorStopped> => {
           const message = parked.get(parkedId)
           if (message === undefined) return Effect.fail(new Actor.NotParked({ actor: name, parkedId }))
-          if (closing) return Effect.fail(stopReason(message.key))
+          if (closing) return Effect.fail(shuttingDown(message.key))
           // Redriving is the operator's decision that the key may run again.
           stoppedKeys.delete(message.key)
           const error = offer(message.key, new Entry(message.message, undefined, 0))
           if (error !== undefined) return Effect.fail(error)
-          parked.delete(parkedId)
-          ActorMetrics.parked.unsafeUpdate(parked.size, tags)
+          parked.remove(parkedId)
           return Effect.void
         }),
       stats: Effect.sync(stats)
-    }
-    return ref
+    } satisfies Actor.ActorRef<Msg, A, E>
   })
 
 // internal
