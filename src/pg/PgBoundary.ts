@@ -1,6 +1,6 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Duration, Effect, Layer, Redacted } from "effect"
+import { Config, Duration, Effect, Layer, Option, Redacted } from "effect"
 import type * as Bus from "../commit/Bus.js"
 import type { CommitBoundary } from "../commit/CommitBoundary.js"
 import type * as Faults from "../commit/Faults.js"
@@ -66,3 +66,69 @@ export const layerClient = (
     connectTimeout: Duration.seconds(10),
     applicationName: options.applicationName ?? "mailroom"
   })
+
+/** Settings of the durable boundary read from the environment (see README "Configuration"). */
+export const config = Config.all({
+  url: Config.redacted("DATABASE_URL"),
+  schemaPrefix: Config.string("MAILROOM_SCHEMA_PREFIX").pipe(
+    Config.validate({
+      message: "must be lower-case letters, digits or _",
+      validation: (s) => /^[a-z0-9_]*$/.test(s)
+    }),
+    Config.withDefault("")
+  ),
+  local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
+  maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
+  maxConnections: positiveInt("MAILROOM_PG_MAX_CONNECTIONS", 16),
+  relay: Config.all({
+    pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
+    listen: Config.boolean("MAILROOM_LISTEN").pipe(Config.withDefault(true)),
+    maxAttempts: positiveInt("MAILROOM_MAX_ATTEMPTS", 10),
+    backoff: Config.duration("MAILROOM_RETRY_BACKOFF").pipe(Config.withDefault(Duration.millis(100))),
+    maxBackoff: Config.duration("MAILROOM_RETRY_MAX_BACKOFF").pipe(Config.withDefault(Duration.seconds(30))),
+    workers: positiveInt("MAILROOM_RELAY_WORKERS", 1),
+    inboxRetention: Config.duration("MAILROOM_INBOX_RETENTION").pipe(Config.withDefault(Duration.days(7))),
+    outboxRetention: Config.duration("MAILROOM_OUTBOX_RETENTION").pipe(Config.withDefault(Duration.days(1)))
+  })
+})
+
+/**
+ * The durable boundary and its PostgreSQL client configured from the environment (`DATABASE_URL`,
+ * `MAILROOM_*`); an invalid setting fails at start with an error naming the variable.
+ */
+export const layerConfig = (
+  hosts: ReadonlyArray<AnyHostDefinition>
+): Layer.Layer<
+  CommitBoundary | Relay.Relay | SqlClient.SqlClient | PgClient.PgClient,
+  unknown,
+  Bus.Bus | Faults.Faults
+> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      // Unsafe relay settings are refused before anything connects.
+      Effect.tap(config, (settings) =>
+        Relay.validate({
+          ...settings.relay,
+          topology: Topology.make(hosts, settings.schemaPrefix),
+          local: []
+        })
+      ),
+      (settings) =>
+        layer({
+          hosts,
+          schemaPrefix: settings.schemaPrefix,
+          maxBatch: settings.maxBatch,
+          relay: settings.relay,
+          ...(Option.isSome(settings.local) ? { local: settings.local.value } : {})
+        }).pipe(Layer.provideMerge(layerClient(settings.url, { maxConnections: settings.maxConnections })))
+    )
+  )
+
+// internal
+
+function positiveInt(name: string, fallback: number) {
+  return Config.integer(name).pipe(
+    Config.validate({ message: "must be a whole number of at least 1", validation: (n) => n >= 1 }),
+    Config.withDefault(fallback)
+  )
+}
