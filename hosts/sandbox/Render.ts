@@ -1,0 +1,192 @@
+import * as Board from "./Board.js"
+import type * as Session from "./Session.js"
+import * as Style from "./Style.js"
+
+/** The human rendering of a command's result (interactive mode). */
+export const result = (r: Session.Result, style: Style.Style): string => {
+  const arrow = style.unicode ? "→" : "->"
+  const ok = (text: string) => Style.green(style, text)
+  switch (r.command) {
+    case "new-game":
+      return [
+        `${ok("new game")} ${Style.bold(style, r.gameId)} (now current): ${r.nations.join(", ")}; ${r.startingBalance}M each`,
+        ...r.messages.map((m) => `  ${m.type} ${Style.dim(style, m.messageId)} ${arrow} ${m.host}`)
+      ].join("\n")
+    case "games":
+      return r.games.length === 0
+        ? "no games yet: start one with new-game"
+        : r.games.map((g) => `${g.current ? "*" : " "} ${g.gameId}`).join("\n")
+    case "use":
+      return `current game: ${Style.bold(style, r.gameId)}`
+    case "move":
+      return `${ok("accepted")} Move ${Style.dim(style, r.messageId)}: ${r.nation} ${arrow} ${r.space} ${Style.dim(
+        style,
+        "(the outcome arrives in the feed)"
+      )}`
+    case "positions":
+      return Board.render(r.gameId, r.positions, style)
+    case "balances":
+      return table(
+        ["account", "balance"],
+        r.balances.map((b) => [b.account, `${b.amount}M`]),
+        style
+      )
+    case "ledger":
+      return r.entries.length === 0
+        ? "the ledger is empty"
+        : table(
+            ["#", "kind", "from", "to", "amount", "billing id", "message"],
+            r.entries.map((e) => [
+              String(e.entryId),
+              e.kind,
+              e.from,
+              e.to,
+              `${e.amount}M`,
+              e.billingId ?? "",
+              e.messageId
+            ]),
+            style
+          )
+    case "charges": {
+      const lines =
+        r.charges.length === 0
+          ? ["no charges yet"]
+          : [
+              table(
+                ["billing id", "nation", "amount", "status", "reason"],
+                r.charges.map((c) => [c.billingId, c.nation, `${c.amount}M`, c.status, c.reason ?? ""]),
+                style
+              )
+            ]
+      if (r.voidedBeforeCharge.length > 0) {
+        lines.push(`voided before their charge arrived: ${r.voidedBeforeCharge.join(", ")}`)
+      }
+      return lines.join("\n")
+    }
+    case "deposit":
+      return `${ok("accepted")} Deposit ${Style.dim(style, r.messageId)}: ${r.amount}M ${arrow} ${r.nation}`
+    case "send":
+      return `${ok("accepted")} ${r.type} ${Style.dim(style, r.messageId)} ${arrow} ${r.host} (game ${r.gameId})`
+    case "settle":
+      return `settled in ${r.tookMillis} ms`
+    case "stats":
+      return [
+        table(
+          [
+            "host",
+            "mailbox",
+            "in flight",
+            "processed",
+            "failed",
+            "defects",
+            "restarts",
+            "parked",
+            "stopped keys"
+          ],
+          r.hosts.map((h) =>
+            [
+              h.host,
+              h.mailboxDepth,
+              h.inFlight,
+              h.processed,
+              h.failed,
+              h.defects,
+              h.restarts,
+              h.parked,
+              h.stoppedKeys
+            ].map(String)
+          ),
+          style
+        ),
+        r.boundary === "memory"
+          ? Style.dim(style, "boundary: memory (direct commit): no relay, backlog always 0")
+          : `boundary: postgres; relay backlog ${r.relay.backlog}, lag ${r.relay.lagMillis ?? "?"} ms`
+      ].join("\n")
+    case "outbox":
+    case "inbox":
+      return r.rows.length === 0
+        ? `the ${r.command} is empty`
+        : table(
+            ["host", "message id", "type", "game", "attempts", "last error"],
+            r.rows.map((row) => [
+              row.host,
+              row.messageId,
+              row.type,
+              row.key,
+              String(row.attempts),
+              row.lastError ?? ""
+            ]),
+            style
+          )
+    case "parked":
+      return r.parked.length === 0
+        ? "nothing parked"
+        : table(
+            ["id", "host", "game", "message", "attempts", "cause"],
+            r.parked.map((p) => [
+              p.id,
+              p.host,
+              p.gameId,
+              `${p.type} ${p.messageId}`,
+              String(p.attempts),
+              p.cause
+            ]),
+            style
+          )
+    case "redrive":
+      return `${ok("redriven")} ${r.id} ${arrow} ${r.host}`
+    case "fault": {
+      const armed =
+        r.armed.length === 0
+          ? "nothing armed"
+          : `armed: ${r.armed
+              .map(
+                (a) =>
+                  `${a.point === "crash" ? `crash-${a.host}` : a.point}${a.host !== undefined && a.point !== "crash" ? ` (${a.host})` : ""} x${a.remaining}`
+              )
+              .join(", ")}`
+      return r.armedNow === null
+        ? armed
+        : `${Style.yellow(style, `armed ${r.armedNow.fault} x${r.armedNow.count}`)}; ${armed}`
+    }
+    case "help":
+      if ("commands" in r) {
+        const width = Math.max(...r.commands.map((c) => c.usage.length))
+        return [
+          ...r.commands.map((c) => `  ${Style.bold(style, c.usage.padEnd(width))}  ${c.summary}`),
+          "",
+          Style.dim(
+            style,
+            'Names ignore case, spaces and hyphens; quote names with spaces ("Great Britain"). Tab completes.'
+          )
+        ].join("\n")
+      }
+      return [Style.bold(style, r.usage), `  ${r.summary}`, ...r.detail.map((d) => `  ${d}`)].join("\n")
+    case "quit":
+      return "draining mailboxes, then bye"
+  }
+}
+
+/** A failed command's line. */
+export const failure = (
+  error: { readonly tag: string; readonly message: string },
+  style: Style.Style
+): string => Style.red(style, `${error.tag}: ${error.message}`)
+
+// internal
+
+const table = (
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  style: Style.Style
+): string => {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => Style.visibleLength(row[i] ?? "")))
+  )
+  const line = (cells: ReadonlyArray<string>) =>
+    cells
+      .map((cell, i) => Style.padEnd(cell, widths[i]!))
+      .join("  ")
+      .replace(/\s+$/, "")
+  return [Style.bold(style, line(header)), ...rows.map(line)].join("\n")
+}

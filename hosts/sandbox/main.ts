@@ -1,0 +1,106 @@
+import { NodeRuntime } from "@effect/platform-node"
+import { Config, Effect, Either, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import * as fs from "node:fs"
+import * as readline from "node:readline"
+import * as Cli from "./Cli.js"
+import * as Interactive from "./Interactive.js"
+import * as JsonMode from "./JsonMode.js"
+import * as Store from "./Store.js"
+import * as Style from "./Style.js"
+
+// Entry point: `npm start -- [options]` (see Cli.usage). Picks the store layer, then runs the interactive or
+// the JSON mode over it. Exit codes: 0 after quit or end of input, 1 when the store cannot start, 2 for bad
+// options.
+
+// Log lines go to stderr (JSON mode keeps stdout for JSON); the interactive mode prints them above its prompt.
+const logSink: { write: (text: string) => void } = {
+  write: (text: string) => void process.stderr.write(`${text}\n`)
+}
+const logger = Logger.make(({ logLevel, message }) => {
+  const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+  logSink.write(`[${logLevel.label}] ${text}`)
+})
+
+const writeLine = (line: string) =>
+  Effect.async<void>((resume) => {
+    process.stdout.write(`${line}\n`, () => resume(Effect.void))
+  })
+
+const inputLines = (file: string | undefined) =>
+  Stream.suspend(() =>
+    Stream.fromAsyncIterable(
+      readline.createInterface({
+        input: file === undefined ? process.stdin : fs.createReadStream(file),
+        crlfDelay: Number.POSITIVE_INFINITY
+      }),
+      (error) => error
+    )
+  )
+
+const program = Effect.gen(function* () {
+  const parsed = Cli.parse(process.argv.slice(2))
+  if (Either.isLeft(parsed)) {
+    process.stderr.write(`mailroom sandbox: ${parsed.left}\n\n${Cli.usage}\n`)
+    process.exitCode = 2
+    return
+  }
+  const options = parsed.right
+  if (options.help) {
+    yield* writeLine(Cli.usage)
+    return
+  }
+  if (options.script !== undefined && !fs.existsSync(options.script)) {
+    process.stderr.write(`mailroom sandbox: no script file ${options.script}\n`)
+    process.exitCode = 2
+    return
+  }
+  const envUrl = yield* Config.option(Config.redacted("DATABASE_URL"))
+  const balance =
+    options.balance ?? (yield* Config.integer("MAILROOM_SANDBOX_BALANCE").pipe(Config.withDefault(20)))
+  const choice: Store.StoreChoice =
+    options.store === "memory"
+      ? { _tag: "memory" }
+      : {
+          _tag: "postgres",
+          databaseUrl:
+            options.databaseUrl === undefined
+              ? Option.getOrUndefined(envUrl)
+              : Redacted.make(options.databaseUrl)
+        }
+  const session = { balance, idPrefix: options.idPrefix ?? "m" }
+
+  const run =
+    options.mode === "json"
+      ? JsonMode.run(inputLines(options.script), writeLine, {
+          session,
+          wait: options.wait,
+          stepTimeout: options.stepTimeout ?? JsonMode.defaults.stepTimeout
+        })
+      : Interactive.run({
+          session,
+          style: Style.detect(Boolean(process.stdout.isTTY), process.env, options.noColor),
+          input: process.stdin,
+          output: process.stdout,
+          terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+          onPrinter: (print) => {
+            logSink.write = print
+          }
+        })
+
+  const minimum = options.mode === "json" ? LogLevel.Warning : LogLevel.Error
+  yield* run.pipe(
+    Effect.scoped,
+    Effect.provide(Store.layer(choice)),
+    Logger.withMinimumLogLevel(minimum),
+    Effect.catchIf(
+      (error): error is Store.StoreUnavailable => error instanceof Store.StoreUnavailable,
+      (error) =>
+        Effect.sync(() => {
+          process.stderr.write(`mailroom sandbox: cannot start the ${error.store} store: ${error.message}\n`)
+          process.exitCode = 1
+        })
+    )
+  )
+})
+
+program.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), NodeRuntime.runMain)
