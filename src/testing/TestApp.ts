@@ -21,6 +21,7 @@ import type * as Actor from "../runtime/Actor.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
 import type { Envelope, MessageId } from "../runtime/Envelope.js"
 import type * as Supervisor from "../runtime/Supervisor.js"
+import * as DeterministicTracer from "./internal/deterministicTracer.js"
 import * as Recorder from "./Recorder.js"
 
 /** Options of a test application. */
@@ -34,6 +35,11 @@ export interface TestAppOptions {
   readonly supervision?: Partial<Supervisor.SupervisionPolicy>
   /** Per-host runtime options (mailbox size, concurrency, supervision overrides). */
   readonly host?: (name: string) => Host.HostOptions
+  /**
+   * Trace context in envelopes from a counting tracer (default true), so envelopes repeat exactly from run to run;
+   * false keeps the tracer the test provides.
+   */
+  readonly deterministicTraces?: boolean
   /** Other actor-system defaults (mailbox size, shutdown timeout...). */
   readonly system?: Omit<ActorSystem.ActorSystemOptions, "defaults">
 }
@@ -59,8 +65,8 @@ export const testPolicy: Partial<Supervisor.SupervisionPolicy> = { backoff: Sche
 export const layer = (
   definitions: ReadonlyArray<AnyHostDefinition>,
   options: TestAppOptions = {}
-): Layer.Layer<TestServices> =>
-  Layer.merge(
+): Layer.Layer<TestServices> => {
+  const app = Layer.merge(
     Application.layer(definitions, options.host === undefined ? {} : { host: options.host }),
     Recorder.layer
   ).pipe(
@@ -78,6 +84,10 @@ export const layer = (
       )
     )
   )
+  return options.deterministicTraces === false
+    ? app
+    : Layer.provide(app, Layer.unwrapEffect(Effect.sync(() => Layer.setTracer(DeterministicTracer.make()))))
+}
 
 /**
  * Waits until every host is idle: no message queued, in flight or waiting for a restart. Under the TestClock, work

@@ -1,0 +1,8 @@
+/** Effect test layers for Mailroom hosts: a memory application, settle, faults, recorders, given/when/then. */
+
+/** An application of your hosts on the memory boundary, with deterministic ids. */
+export * as TestApp from "./TestApp.js"
+/** Records what the application committed, published and failed. */
+export * as Recorder from "./Recorder.js"
+/** Given/when/then helpers for a host's pure `decide`. */
+export * as GivenWhenThen from "./GivenWhenThen.js"
