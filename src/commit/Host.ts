@@ -259,7 +259,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
       definition,
       actor,
       execute: (message, origin) => {
-        const wire = (definition.encode as (m: unknown) => WireMessage)(message)
+        const wire = definition.encode(message)
         return Effect.flatMap(envelopeFor(wire, definition.keyOf(message), origin), submitEnvelope)
       },
       submit: (wire, origin) => {

@@ -1,4 +1,4 @@
-import type { Either, Schema } from "effect"
+import { Either, ParseResult, Schema } from "effect"
 import type * as Effects from "./Effects.js"
 
 /** A message in its wire form: type name, schema version and JSON-safe payload. */
@@ -30,8 +30,8 @@ export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = Decode
   readonly sends: ReadonlyArray<string>
   /** Decodes an inbound wire message; untrusted input is rejected here with a typed reason. */
   decode(message: WireMessage): Either.Either<In, E>
-  /** Encodes an outbound event or command to its wire form. */
-  encode(message: Ev | Cmd): WireMessage
+  /** Encodes a message this host sends, publishes or accepts at its front door to its wire form. */
+  encode(message: In | Ev | Cmd): WireMessage
   /** The aggregate key of an inbound message (all messages of one key are handled in order). */
   keyOf(message: In): string
   /** The aggregate key of an outbound message; defaults to the key of the message that caused it. */
@@ -55,4 +55,104 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure = DecodeFailure>(
     throw new Error(`Host name "${definition.name}" must be lower-case letters, digits or _ (max 31)`)
   }
   return definition
+}
+
+/** A tagged message schema: its `_tag` is the message type name on the wire. */
+export type TaggedSchema = Schema.Schema<{ readonly _tag: string }, any>
+
+/**
+ * Declares a host from Schemas of tagged messages: type names, routing lists and the wire codec (version 1,
+ * errors naming the field) are derived, so a new bounded context is its schemas plus `decide`.
+ */
+export const fromSchemas = <
+  S,
+  SI,
+  In extends { readonly _tag: string },
+  InI,
+  Ev extends { readonly _tag: string } = never,
+  EvI = never,
+  Cmd extends { readonly _tag: string } = never,
+  CmdI = never
+>(options: {
+  readonly name: string
+  readonly state: Schema.Schema<S, SI>
+  readonly inbound: Schema.Schema<In, InI>
+  readonly events?: Schema.Schema<Ev, EvI>
+  readonly commands?: Schema.Schema<Cmd, CmdI>
+  readonly keyOf: (message: In) => string
+  readonly keyOfOutbound?: (message: Ev | Cmd) => string
+  readonly decide: (
+    state: S | undefined,
+    message: In,
+    context: Effects.DecideContext
+  ) => Effects.Effects<S, Ev, Cmd>
+}): HostDefinition<S, In, Ev, Cmd> => {
+  const consumes = tagsOf(options.inbound)
+  const publishes = options.events === undefined ? [] : tagsOf(options.events)
+  const sends = options.commands === undefined ? [] : tagsOf(options.commands)
+  const decodeInbound = Schema.decodeUnknownEither(options.inbound)
+  const all = Schema.Union(
+    options.inbound as unknown as TaggedSchema,
+    ...(options.events === undefined ? [] : [options.events as unknown as TaggedSchema]),
+    ...(options.commands === undefined ? [] : [options.commands as unknown as TaggedSchema])
+  )
+  const encodeAny = Schema.encodeSync(all)
+  return make<S, In, Ev, Cmd>({
+    name: options.name,
+    state: options.state,
+    consumes,
+    publishes,
+    sends,
+    decode: (message) => {
+      if (!consumes.includes(message.type)) {
+        return Either.left({
+          message: `${options.name} does not accept ${message.type} (it accepts ${consumes.join(", ")})`
+        })
+      }
+      if (message.version !== 1)
+        return Either.left({
+          message: `${message.type} v${message.version} is not known; this release reads v1`
+        })
+      const payload =
+        typeof message.payload === "object" && message.payload !== null
+          ? { _tag: message.type, ...message.payload }
+          : message.payload
+      return Either.mapLeft(decodeInbound(payload), (error) => ({
+        message: `Invalid ${message.type} message: ${ParseResult.ArrayFormatter.formatErrorSync(error)
+          .map((issue) => `${issue.path.join(".") || "(message)"}: ${issue.message}`)
+          .join("; ")}`
+      }))
+    },
+    encode: (message) => ({ type: message._tag, version: 1, payload: encodeAny(message) }),
+    keyOf: options.keyOf,
+    ...(options.keyOfOutbound === undefined ? {} : { keyOfOutbound: options.keyOfOutbound }),
+    decide: options.decide
+  })
+}
+
+// internal
+
+const tagsOf = (schema: Schema.Schema.Any): Array<string> => {
+  const tags: Array<string> = []
+  const visit = (ast: import("effect").SchemaAST.AST): void => {
+    switch (ast._tag) {
+      case "Union":
+        for (const member of ast.types) visit(member)
+        return
+      case "Transformation":
+        return visit(ast.to)
+      case "Refinement":
+        return visit(ast.from)
+      case "TypeLiteral": {
+        const tag = ast.propertySignatures.find((p) => p.name === "_tag")
+        if (tag !== undefined && tag.type._tag === "Literal" && typeof tag.type.literal === "string") {
+          tags.push(tag.type.literal)
+          return
+        }
+      }
+    }
+    throw new Error("message schemas must be tagged structs (Schema.TaggedStruct) or unions of them")
+  }
+  visit(Schema.typeSchema(schema).ast)
+  return tags
 }

@@ -25,7 +25,7 @@ export const definition = HostDefinition.make<TallyState, Seen, never, never>({
       ? Either.right({ type: message.type, gameId })
       : Either.left({ message: "payload has no gameId" })
   },
-  encode: (message) => message,
+  encode: (message) => ({ type: message.type, version: 1, payload: { gameId: message.gameId } }),
   keyOf: (message) => message.gameId,
   decide: (state, message, ctx) =>
     state?.seen.some(([id]) => id === ctx.messageId)
