@@ -60,7 +60,8 @@ export const testPolicy: Partial<Supervisor.SupervisionPolicy> = { backoff: Sche
 /**
  * The given hosts as one application on the in-memory boundary, with deterministic message ids, a recorder of
  * everything the bus reports and no timer on the message path (idle keys are never passivated; restarts are
- * immediate unless a backoff is given), so it runs under the TestClock without sleeping.
+ * immediate unless a backoff is given; closing interrupts what is left), so it runs under the TestClock without
+ * sleeping.
  */
 export const layer = (
   definitions: ReadonlyArray<AnyHostDefinition>,
@@ -75,6 +76,9 @@ export const layer = (
       Layer.mergeAll(
         ActorSystem.layerWith({
           idleTimeout: Duration.infinity,
+          // Closing the layer does not wait for unfinished work: a clock-based drain timeout would never fire
+          // under the TestClock, and a failed test would hang in its finalizer instead of reporting its failure.
+          shutdownTimeout: Duration.zero,
           ...options.system,
           defaults: { ...testPolicy, ...options.supervision }
         }),

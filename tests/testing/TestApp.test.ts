@@ -113,6 +113,24 @@ describe("TestApp", () => {
     }).pipe(Effect.provide(TestApp.layer([counter], { supervision: { backoff: Schedule.spaced("1 hour") } })))
   )
 
+  it.effect(
+    "closing the layer with work still pending does not wait for it (no hang under the TestClock)",
+    () =>
+      Effect.gen(function* () {
+        const pending = yield* Effect.gen(function* () {
+          yield* TestApp.crashOn({ host: "counter" }, 1)
+          yield* add("e", 1)
+          const host = yield* TestApp.host(counter)
+          yield* TestApp.eventually(Effect.map(host.actor.stats, (stats) => stats.restarting === 1))
+          return yield* host.actor.stats
+        }).pipe(
+          Effect.provide(TestApp.layer([counter], { supervision: { backoff: Schedule.spaced("1 hour") } }))
+        )
+        assert.strictEqual(pending.inFlight, 1)
+        assert.strictEqual(yield* Clock.currentTimeMillis, 0)
+      })
+  )
+
   it.effect("ask returns the commit report or the typed error; failures are recorded", () =>
     Effect.gen(function* () {
       const envelope = yield* TestApp.envelopeOf(counter, { counter: "d", n: 4 })
