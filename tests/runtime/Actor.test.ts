@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Fiber } from "effect"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
-import { eventually, letRun, settle } from "./helpers.js"
+import { eventually, letRun, settle, untilStats } from "./helpers.js"
 
 describe("Actor mailbox", () => {
   it.scoped("handles the messages of one key one at a time, in arrival order", () =>
@@ -169,6 +169,27 @@ describe("Actor mailbox", () => {
         )
         .pipe(Effect.withSpan("spawner"))
       assert.strictEqual(yield* ref.ask("k", "x").pipe(Effect.withSpan("caller")), "None")
+    }).pipe(Effect.provide(ActorSystem.layer))
+  )
+
+  it.scoped("an asker that gives up does not cancel its message", () =>
+    Effect.gen(function* () {
+      const system = yield* ActorSystem.ActorSystem
+      const gate = yield* Deferred.make<void>()
+      const handled: Array<string> = []
+      const ref = yield* system.spawn({ name: "give-up" }, (_key, message: string) =>
+        Effect.zipRight(
+          Deferred.await(gate),
+          Effect.sync(() => handled.push(message))
+        )
+      )
+      const asker = yield* Effect.fork(ref.ask("k", "m"))
+      yield* untilStats(ref, (s) => s.inFlight === 1)
+      yield* Fiber.interrupt(asker)
+      yield* Deferred.succeed(gate, undefined)
+      yield* system.awaitQuiescent
+      assert.deepStrictEqual(handled, ["m"])
+      assert.include(yield* ref.stats, { processed: 1, defects: 0 })
     }).pipe(Effect.provide(ActorSystem.layer))
   )
 })
