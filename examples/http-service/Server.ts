@@ -1,0 +1,120 @@
+/**
+ * The HTTP service as a layer: the Imperial application on PostgreSQL, the API handlers, body limits,
+ * `/openapi.json` and a docs page at `/docs`, served by Node's HTTP server.
+ */
+import { createServer } from "node:http"
+import {
+  HttpApiBuilder,
+  HttpApiError,
+  HttpApiSwagger,
+  HttpIncomingMessage,
+  HttpMethod,
+  HttpServer,
+  HttpServerRequest
+} from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, Option } from "effect"
+import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import { Api, LengthRequired, PayloadTooLarge } from "./Api.js"
+import * as Handlers from "./Handlers.js"
+
+/** Where to listen, which database to use, and how much a request body may weigh. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one (read it back with `address`). */
+  readonly port: number
+  readonly host?: string
+  /** PostgreSQL URL of the application's database. */
+  readonly url: string
+  /** Largest accepted request body in bytes (default 16 KiB); larger ones answer 413. */
+  readonly maxBodyBytes?: number
+  readonly relay?: ImperialApp.PostgresOptions["relay"]
+}
+
+/**
+ * Rejects oversized bodies (413), bodies of undeclared length (411) and bodies that are not JSON (400) before
+ * an endpoint decodes them: the endpoints' own decoding would turn unparsable JSON into a defect (500).
+ */
+export const layerBodyGuard = (maxBytes: number) =>
+  HttpApiBuilder.middleware(Api, (app) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (!HttpMethod.hasBody(request.method)) return yield* app
+      const length = request.headers["content-length"]
+      // A chunked body could only be cut off mid-stream, which resets the connection instead of answering
+      // 413; so a body must declare its length (every ordinary JSON client does).
+      if (length === undefined && request.headers["transfer-encoding"] !== undefined) {
+        return yield* new LengthRequired({ maxBytes })
+      }
+      if (Number(length) > maxBytes) return yield* new PayloadTooLarge({ maxBytes })
+      // Read once and cached on the request: the endpoint decodes the same text afterwards. The limit is a
+      // second line of defence; Node never delivers more than the declared length.
+      const text = yield* request.text.pipe(
+        HttpIncomingMessage.withMaxBodySize(Option.some(maxBytes)),
+        Effect.orDie
+      )
+      const contentType = request.headers["content-type"] ?? "application/json"
+      if (contentType.includes("json") && text.trim() !== "") {
+        const problem = jsonProblem(text)
+        if (problem !== undefined) {
+          return yield* new HttpApiError.HttpApiDecodeError({
+            issues: [{ _tag: "Type", path: [], message: `body is not valid JSON: ${problem}` }],
+            message: `body is not valid JSON: ${problem}`
+          })
+        }
+      }
+      return yield* app
+    })
+  )
+
+/** The API with its handlers, body guard, `/openapi.json` and `/docs` (needs the Imperial hosts and relay). */
+export const layerApi = (maxBodyBytes: number) =>
+  HttpApiBuilder.serve().pipe(
+    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(layerBodyGuard(maxBodyBytes)),
+    Layer.provide(HttpApiBuilder.api(Api).pipe(Layer.provide([Handlers.layerGames, Handlers.layerMessages])))
+  )
+
+/**
+ * The whole service: listening when the layer is built, draining when it is released. Its output includes
+ * the `HttpServer` (bound address) and the application (`Application.settle` in tests).
+ */
+export const layer = (options: ServerOptions) =>
+  layerApi(options.maxBodyBytes ?? 16 * 1024).pipe(
+    Layer.provideMerge(
+      ImperialApp.layerPostgres({
+        url: options.url,
+        ...(options.relay === undefined ? {} : { relay: options.relay })
+      })
+    ),
+    Layer.provideMerge(
+      NodeHttpServer.layer(createServer, {
+        port: options.port,
+        ...(options.host === undefined ? {} : { host: options.host })
+      })
+    )
+  )
+
+/** The base URL the server listens on, like `http://127.0.0.1:41234` (a wildcard address becomes localhost). */
+export const address: Effect.Effect<string, never, HttpServer.HttpServer> = HttpServer.addressWith(
+  (bound) => {
+    if (bound._tag === "UnixAddress") return Effect.succeed(`http://unix:${bound.path}`)
+    const host = bound.hostname === "::" || bound.hostname === "0.0.0.0" ? "localhost" : bound.hostname
+    return Effect.succeed(`http://${host.includes(":") ? `[${host}]` : host}:${bound.port}`)
+  }
+)
+
+/** Starts the service for the lifetime of the scope and returns its base URL. */
+export const serve = (options: ServerOptions) =>
+  Effect.flatMap(Layer.build(layer(options)), (context) => Effect.provide(address, context))
+
+// internal
+
+const jsonProblem = (text: string): string | undefined => {
+  try {
+    JSON.parse(text)
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
