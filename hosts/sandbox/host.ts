@@ -46,7 +46,8 @@ const parse = (argv: ReadonlyArray<string>) => {
 
 const positive = (flag: string, text: string) => {
   const n = Number(text)
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive whole number, got "${text}"`)
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${flag} must be a positive whole number, got "${text}"`)
   return n
 }
 
@@ -75,7 +76,8 @@ const main = Effect.gen(function* () {
       )
     }
   }).pipe(Effect.catchAll((error) => Effect.logWarning("status unavailable", error)))
-  if (!options.quiet) yield* Effect.repeat(status, Schedule.spaced(Duration.seconds(10))).pipe(Effect.delay("10 seconds"))
+  if (!options.quiet)
+    yield* Effect.repeat(status, Schedule.spaced(Duration.seconds(10))).pipe(Effect.delay("10 seconds"))
   return yield* Effect.never
 })
 

@@ -140,9 +140,11 @@ const tagsOf = (schema: Schema.Schema.Any): Array<string> => {
         for (const member of ast.types) visit(member)
         return
       case "Transformation":
-        return visit(ast.to)
+        visit(ast.to)
+        return
       case "Refinement":
-        return visit(ast.from)
+        visit(ast.from)
+        return
       case "TypeLiteral": {
         const tag = ast.propertySignatures.find((p) => p.name === "_tag")
         if (tag !== undefined && tag.type._tag === "Literal" && typeof tag.type.literal === "string") {

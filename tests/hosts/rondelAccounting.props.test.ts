@@ -73,9 +73,9 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
       ) {
         paidForMoves.set(message.nation, (paidForMoves.get(message.nation) ?? 0) + message.amount)
       }
-      step.effects.commands.forEach((command, k) =>
+      step.effects.commands.forEach((command, k) => {
         inFlight.push({ to: "accounting", delivery: GivenWhenThen.withId(`${id}/c${k}`, command, clock) })
-      )
+      })
     } else {
       const step = GivenWhenThen.apply(accountingDecider, accounting, item.delivery)
       accounting = step.after
