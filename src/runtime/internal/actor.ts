@@ -8,7 +8,6 @@ import {
   FiberId,
   FiberSet,
   MetricLabel,
-  MutableQueue,
   ScheduleDecision,
   ScheduleIntervals,
   type Scope,
@@ -106,7 +105,7 @@ export const make = <Msg, A, E>(
         if (reason !== undefined) return new Actor.ActorStopped({ actor: name, key, reason })
         slot = activate(key)
       }
-      if (!MutableQueue.offer(slot.queue, entry)) return new Actor.MailboxFull({ actor: name, key, capacity })
+      if (!slot.offer(entry)) return new Actor.MailboxFull({ actor: name, key, capacity })
       counters.depth++
       pending.add(1)
       const wake = slot.wake
@@ -135,7 +134,7 @@ export const make = <Msg, A, E>(
       slot.backoffState = noState
       if (entry.reply !== undefined) entry.reply(exit ?? Exit.succeed(value))
       // Flush before the pending count can reach zero, so metrics are exact once quiescent.
-      counters.replied(MutableQueue.isEmpty(slot.queue))
+      counters.replied(slot.isEmpty())
       pending.add(-1)
       return resumeNow
     }
@@ -149,7 +148,7 @@ export const make = <Msg, A, E>(
     const idle = (slot: Slot<Msg>): Effect.Effect<void> =>
       Effect.async<void>((resume) => {
         // Re-checked here: the worker may have yielded between polling and suspending.
-        if (slot.done || !MutableQueue.isEmpty(slot.queue)) return resume(resumeNow)
+        if (slot.done || !slot.isEmpty()) return resume(resumeNow)
         counters.flush()
         slot.idleSince = clock.unsafeCurrentTimeMillis()
         idleSlots.delete(slot.key)

@@ -43,8 +43,17 @@ export class Slot<Msg> {
     this.queue = MutableQueue.bounded(capacity)
   }
 
+  /** Enqueues unless the mailbox is full. */
+  offer(entry: Entry<Msg>): boolean {
+    return MutableQueue.offer(this.queue, entry)
+  }
+
   /** Takes the next queued entry, or undefined when the mailbox is empty. */
   poll(): Entry<Msg> | undefined {
     return MutableQueue.poll(this.queue, undefined)
+  }
+
+  isEmpty(): boolean {
+    return MutableQueue.isEmpty(this.queue)
   }
 }
