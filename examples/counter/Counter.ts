@@ -1,0 +1,70 @@
+/** A host that is not Imperial: named counters that never go above a limit, on the in-memory boundary. */
+import { Effect, Layer, Schema } from "effect"
+import {
+  ActorSystem,
+  Application,
+  DirectCommit,
+  Effects,
+  HostDefinition,
+  MessageIds
+} from "../../src/index.js"
+
+/** A counter never goes above this; an increment that would pass it is rejected (as an event). */
+export const limit = 10
+
+// The messages: one command in, two events out.
+export const Increment = Schema.TaggedStruct("Increment", {
+  counter: Schema.NonEmptyTrimmedString,
+  by: Schema.Int.pipe(Schema.positive())
+})
+export const Incremented = Schema.TaggedStruct("Incremented", { counter: Schema.String, value: Schema.Int })
+export const IncrementRejected = Schema.TaggedStruct("IncrementRejected", {
+  counter: Schema.String,
+  by: Schema.Int,
+  reason: Schema.String
+})
+// `execute` encodes the command it accepts too, so the codec covers every message of the host.
+const Message = Schema.Union(Increment, Incremented, IncrementRejected)
+type Event = typeof Incremented.Type | typeof IncrementRejected.Type
+
+/** The counter declared as a host: what it consumes and publishes, its state codec and its pure decision. */
+export const definition = HostDefinition.make({
+  name: "counter",
+  state: Schema.Struct({ value: Schema.Int }),
+  consumes: ["Increment"],
+  publishes: ["Incremented", "IncrementRejected"],
+  sends: [],
+  // Untrusted input is decoded here (the envelope's type is the tag); a ParseError names the offending field.
+  decode: (message) =>
+    Schema.decodeUnknownEither(Increment)({ ...Object(message.payload), _tag: message.type }),
+  encode: (message: typeof Message.Type) => ({
+    type: message._tag,
+    version: 1,
+    payload: Schema.encodeSync(Message)(message)
+  }),
+  keyOf: (command) => command.counter,
+  decide: (state, { counter, by }): Effects.Effects<{ value: number }, Event, never> => {
+    const value = (state?.value ?? 0) + by
+    return value > limit
+      ? Effects.make({ events: [IncrementRejected.make({ counter, by, reason: `would pass ${limit}` })] })
+      : Effects.make({ state: { value }, events: [Incremented.make({ counter, value })] })
+  }
+})
+
+/** The application: the counter host on the in-memory direct-commit boundary (swap the layer for Postgres). */
+export const layer = Application.layer([definition]).pipe(
+  Layer.provideMerge(DirectCommit.layerMemory),
+  Layer.provideMerge(Layer.merge(ActorSystem.layer, MessageIds.layer))
+)
+
+/** Increments a counter: acknowledged once enqueued; the outcome is an event in the host's audit log. */
+export const increment = (counter: string, by: number) =>
+  Effect.flatMap(Application.Application, (app) =>
+    app.host(definition).execute({ counter, by, _tag: "Increment" })
+  )
+
+/** A counter's current value (0 when it was never incremented). */
+export const value = (counter: string) =>
+  Effect.flatMap(Application.Application, (app) =>
+    Effect.map(app.host(definition).state(counter), (state) => state?.value ?? 0)
+  )
