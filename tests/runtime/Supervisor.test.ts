@@ -262,6 +262,30 @@ describe("Supervision", () => {
     }).pipe(Effect.provide(ActorSystem.layer), Effect.provide(captureLogs(lines)))
   })
 
+  it.scoped("an exhausted backoff schedule stops the key like a spent budget", () =>
+    Effect.gen(function* () {
+      const system = yield* ActorSystem.ActorSystem
+      const ref = yield* system.spawn(
+        {
+          name: "exhausted",
+          supervision: { backoff: Schedule.recurs(1), maxAttempts: 5, maxRestarts: 10 },
+          describe: () => {
+            throw new Error("describe is broken too")
+          }
+        },
+        (_key, _message: string) => Effect.die("always")
+      )
+      yield* ref.tell("k", "m")
+      yield* settle()
+      assert.include(yield* ref.stats, { defects: 2, restarts: 1, stoppedKeys: 1, parked: 1, workers: 0 })
+      const [parked] = yield* ref.parked
+      assert.include(parked, { attempts: 2, description: "(describe failed: Error: describe is broken too)" })
+      const refused = yield* Effect.flip(ref.tell("k", "again"))
+      assert.include((refused as { reason?: string }).reason, "backoff schedule exhausted")
+      assert.strictEqual((yield* system.escalations).length, 1)
+    }).pipe(Effect.provide(ActorSystem.layer))
+  )
+
   it.scoped("counts restarts within the window by the Clock: old restarts leave the budget", () =>
     Effect.gen(function* () {
       const system = yield* ActorSystem.ActorSystem

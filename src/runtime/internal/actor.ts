@@ -191,7 +191,6 @@ export const make = <Msg, A, E>(
       if (slot.budget === undefined)
         slot.budget = new Supervisor.RestartBudget(policy.maxRestarts, policy.within)
       if (!slot.budget.record(now)) return stopKey(slot, cause, now, "restart budget spent")
-      counters.restart()
       slot.restarting = true
       counters.restarting++
       pending.add(1)
@@ -213,15 +212,24 @@ export const make = <Msg, A, E>(
         counters.restarting--
         pending.add(-1)
       })
-      return Effect.flatMap(
+      return Effect.matchCauseEffect(
         Effect.suspend(() => schedule.step(now, undefined, state)),
-        ([next, _, decision]): Effect.Effect<void> => {
-          slot.backoffState = next
-          if (ScheduleDecision.isDone(decision)) {
-            return Effect.zipRight(restarted, stopKey(slot, cause, now, "backoff schedule exhausted"))
+        {
+          // A broken backoff schedule must not kill the worker: the key stops and escalates instead.
+          onFailure: (broken) =>
+            Effect.zipRight(
+              restarted,
+              stopKey(slot, Cause.sequential(cause, broken), now, "backoff schedule failed")
+            ),
+          onSuccess: ([next, _, decision]): Effect.Effect<void> => {
+            slot.backoffState = next
+            if (ScheduleDecision.isDone(decision)) {
+              return Effect.zipRight(restarted, stopKey(slot, cause, now, "backoff schedule exhausted"))
+            }
+            counters.restart()
+            const delay = ScheduleIntervals.start(decision.intervals) - now
+            return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), restarted) : restarted
           }
-          const delay = ScheduleIntervals.start(decision.intervals) - now
-          return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), restarted) : restarted
         }
       )
     }

@@ -22,7 +22,7 @@ export class ParkedStore<Msg> {
   park(key: string, entry: Entry<Msg>, cause: Cause.Cause<unknown>, now: number): string {
     const id = `${this.actor}/${++this.seq}`
     const causeText = Cause.pretty(cause)
-    const description = this.describe?.(entry.message)
+    const description = this.description(entry.message)
     this.messages.set(id, {
       id,
       actor: this.actor,
@@ -46,6 +46,14 @@ export class ParkedStore<Msg> {
       entry.reply(Exit.fail(parked))
     }
     return id
+  }
+
+  private description(message: Msg): string | undefined {
+    try {
+      return this.describe?.(message)
+    } catch (error) {
+      return `(describe failed: ${String(error)})`
+    }
   }
 
   get(id: string): Actor.ParkedMessage<Msg> | undefined {
