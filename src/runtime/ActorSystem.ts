@@ -1,6 +1,7 @@
 import { Context, Duration, Effect, Layer, PubSub, type Queue, type Scope } from "effect"
 import type * as Actor from "./Actor.js"
 import * as ActorInternal from "./internal/actor.js"
+import type { ActorEnv, ActorInstance } from "./internal/env.js"
 import { Pending } from "./internal/pending.js"
 import * as Supervisor from "./Supervisor.js"
 
@@ -50,7 +51,7 @@ export const makeWith = (
     const policy = Supervisor.merge(Supervisor.defaultPolicy, options.defaults)
     const historySize = options.escalationHistory ?? 1000
     const pending = new Pending()
-    const actors = new Set<ActorInternal.ActorInstance>()
+    const actors = new Set<ActorInstance>()
     const history: Array<Supervisor.Escalation> = []
     const hub = yield* PubSub.unbounded<Supervisor.Escalation>()
     yield* Effect.addFinalizer(() => PubSub.shutdown(hub))
@@ -75,7 +76,7 @@ export const makeWith = (
         )
       )
 
-    const env: ActorInternal.ActorEnv = {
+    const env: ActorEnv = {
       policy,
       mailboxCapacity: options.mailboxCapacity ?? 1024,
       idleTimeout: options.idleTimeout ?? Duration.seconds(30),

@@ -18,28 +18,9 @@ import * as ActorMetrics from "../ActorMetrics.js"
 import * as Supervisor from "../Supervisor.js"
 import { Entry, noState, Slot } from "./mailbox.js"
 import { ParkedStore } from "./parked.js"
+import type { ActorEnv, ActorInstance } from "./env.js"
 import { Pending } from "./pending.js"
 import { Counters } from "./counters.js"
-
-/** What an actor needs from its system. */
-export interface ActorEnv {
-  readonly policy: Supervisor.SupervisionPolicy
-  readonly mailboxCapacity: number
-  readonly idleTimeout: Duration.DurationInput
-  readonly maxConcurrentKeys: number | undefined
-  readonly shutdownTimeout: Duration.DurationInput
-  readonly pending: Pending
-  readonly escalate: (escalation: Supervisor.Escalation) => Effect.Effect<void>
-  readonly register: (actor: ActorInstance) => void
-  readonly unregister: (actor: ActorInstance) => void
-}
-
-/** A running actor as seen by its system. */
-export interface ActorInstance {
-  readonly stats: () => Actor.ActorStats
-  /** Stops accepting messages, drains up to the shutdown timeout (unless `exit` is a failure), then interrupts. */
-  readonly shutdown: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
-}
 
 const resumeNow: Effect.Effect<void> = Effect.void
 
