@@ -12,6 +12,7 @@ import {
   Random,
   Schedule,
   Schema,
+  type Scope,
   Stream
 } from "effect"
 import * as Bus from "../commit/Bus.js"
@@ -37,6 +38,10 @@ export interface RelayOptions {
   readonly maxBackoff?: Duration.DurationInput
   /** Concurrent delivery workers per local host (they never take the same key at once). */
   readonly workers?: number
+  /** Run the loops that move the local hosts' outboxes into destination inboxes (default true). */
+  readonly move?: boolean
+  /** Run the loops that feed the local hosts' inboxes to their actors (default true). */
+  readonly deliver?: boolean
   /** How long processed inbox marks are kept for deduplication. */
   readonly inboxRetention?: Duration.DurationInput
   /** How long delivered outbox rows are kept. */
@@ -117,6 +122,11 @@ export class Relay extends Context.Tag("mailroom/pg/Relay")<
     readonly messageStatus: (messageId: string) => Effect.Effect<ReadonlyArray<MessageStatus>, unknown>
     /** Wakes every loop now (after a redrive or in tests). */
     readonly wake: Effect.Effect<void>
+    /**
+     * Keeps every relay, in every process, from delivering one key's messages to a host while the scope is open
+     * (waits for a delivery of that key in progress to finish first). For repairs and tests.
+     */
+    readonly holdKey: (host: string, key: string) => Effect.Effect<void, unknown, Scope.Scope>
   }
 >() {}
 
@@ -204,7 +214,7 @@ export const make = (options: RelayOptions) =>
           const locked = yield* sql.unsafe<{ key: string }>(
             `SELECT k AS key FROM jsonb_array_elements_text($1::jsonb) AS k
              WHERE pg_try_advisory_xact_lock(hashtextextended($2 || k, 0))`,
-            [JSON.stringify(heads.map((h) => h.key)), `mailroom:${schema}:`]
+            [JSON.stringify(heads.map((h) => h.key)), keyLockPrefix(schema)]
           )
           if (locked.length === 0) return 0
           const rows = yield* sql.unsafe<InboxRow>(
@@ -292,8 +302,10 @@ export const make = (options: RelayOptions) =>
     for (const host of options.local) {
       yield* wakerOf(`move:${host}`)
       yield* wakerOf(`deliver:${host}`)
-      yield* Effect.forkScoped(loop(`move:${host}`, moveOnce(host)))
-      for (let i = 0; i < workers; i++) yield* Effect.forkScoped(loop(`deliver:${host}`, deliverOnce(host)))
+      if (options.move !== false) yield* Effect.forkScoped(loop(`move:${host}`, moveOnce(host)))
+      if (options.deliver !== false) {
+        for (let i = 0; i < workers; i++) yield* Effect.forkScoped(loop(`deliver:${host}`, deliverOnce(host)))
+      }
     }
 
     if (options.listen !== false) {
@@ -392,6 +404,23 @@ export const make = (options: RelayOptions) =>
 
     return Relay.of({
       wake: wakeAll,
+      holdKey: (host, key) =>
+        Effect.gen(function* () {
+          const connection = yield* sql.reserve
+          const params = [keyLockPrefix(ident(topology.schemaOf(host))), key]
+          // A session lock on the reserved connection conflicts with the delivery rounds' transaction locks.
+          yield* Effect.acquireRelease(
+            connection.execute("SELECT pg_advisory_lock(hashtextextended($1 || $2, 0))", params, undefined),
+            () =>
+              Effect.orDie(
+                connection.execute(
+                  "SELECT pg_advisory_unlock(hashtextextended($1 || $2, 0))",
+                  params,
+                  undefined
+                )
+              )
+          )
+        }),
       parked: Effect.map(
         Effect.forEach(topology.hosts, (host) => {
           const schema = ident(topology.schemaOf(host.name))
@@ -497,6 +526,9 @@ export const layer = (
 > => Layer.scoped(Relay, make(options))
 
 // internal
+
+/** Prefix of the advisory lock name that gives one delivery round (or a hold) a host's key. */
+const keyLockPrefix = (quotedSchema: string) => `mailroom:${quotedSchema}:`
 
 const describe = (exit: Exit.Exit<unknown, unknown>): string => {
   if (Exit.isSuccess(exit)) return "ok"
