@@ -76,8 +76,8 @@ export const layerApi = (maxBodyBytes: number) =>
   )
 
 /**
- * The whole service: listening when the layer is built, draining when it is released. Its output includes
- * the `HttpServer` (bound address) and the application (`Application.settle` in tests).
+ * The whole service: listening once the layer is built, stopped (HTTP first, then the hosts) when released.
+ * Its output includes the `HttpServer` (bound address) and the application (`Application.settle` in tests).
  */
 export const layer = (options: ServerOptions) =>
   layerApi(options.maxBodyBytes ?? 16 * 1024).pipe(
