@@ -1,4 +1,15 @@
-import { Context, Duration, Effect, Layer, PubSub, type Queue, type Scope } from "effect"
+import {
+  Config,
+  type ConfigError,
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  PubSub,
+  type Queue,
+  type Scope
+} from "effect"
 import type * as Actor from "./Actor.js"
 import * as ActorInternal from "./internal/actor.js"
 import type { ActorEnv, ActorInstance } from "./internal/env.js"
@@ -126,3 +137,50 @@ export const spawn = <Msg, A, E>(
   behaviour: Actor.Behaviour<Msg, A, E>
 ): Effect.Effect<Actor.ActorRef<Msg, A, E>, never, ActorSystem | Scope.Scope> =>
   Effect.flatMap(ActorSystem, (system) => system.spawn(options, behaviour))
+
+/** System defaults read from the environment (`MAILROOM_MAILBOX_CAPACITY`, `MAILROOM_IDLE_TIMEOUT`, ...). */
+export const config: Config.Config<ActorSystemOptions> = Config.all({
+  mailboxCapacity: positiveInt("MAILROOM_MAILBOX_CAPACITY", 1024),
+  idleTimeout: Config.duration("MAILROOM_IDLE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30))),
+  shutdownTimeout: Config.duration("MAILROOM_SHUTDOWN_TIMEOUT").pipe(
+    Config.withDefault(Duration.seconds(10))
+  ),
+  maxConcurrentKeys: Config.option(
+    Config.integer("MAILROOM_MAX_CONCURRENT_KEYS").pipe(
+      Config.validate({ message: "must be a whole number of at least 1", validation: (n) => n >= 1 })
+    )
+  ),
+  maxRestarts: positiveInt("MAILROOM_MAX_RESTARTS", Supervisor.defaultPolicy.maxRestarts),
+  within: Config.duration("MAILROOM_RESTART_WINDOW").pipe(Config.withDefault(Duration.seconds(10))),
+  maxAttempts: positiveInt("MAILROOM_POISON_ATTEMPTS", Supervisor.defaultPolicy.maxAttempts)
+}).pipe(
+  Config.map(
+    (settings): ActorSystemOptions => ({
+      mailboxCapacity: settings.mailboxCapacity,
+      idleTimeout: settings.idleTimeout,
+      shutdownTimeout: settings.shutdownTimeout,
+      ...(Option.isSome(settings.maxConcurrentKeys)
+        ? { maxConcurrentKeys: settings.maxConcurrentKeys.value }
+        : {}),
+      defaults: {
+        maxRestarts: settings.maxRestarts,
+        within: settings.within,
+        maxAttempts: settings.maxAttempts
+      }
+    })
+  )
+)
+
+/** The actor system configured from the environment; an invalid setting fails at start naming the variable. */
+export const layerConfig: Layer.Layer<ActorSystem, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(config, layerWith)
+)
+
+// internal
+
+function positiveInt(name: string, fallback: number) {
+  return Config.integer(name).pipe(
+    Config.validate({ message: "must be a whole number of at least 1", validation: (n) => n >= 1 }),
+    Config.withDefault(fallback)
+  )
+}

@@ -4,6 +4,7 @@ import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as PgBoundary from "../../src/pg/PgBoundary.js"
+import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 
 const build = (env: Record<string, string>) =>
   Layer.build(PgBoundary.layerConfig(ImperialApp.definitions)).pipe(
@@ -50,6 +51,41 @@ describe("PgBoundary.layerConfig", () => {
       })
       assert.isTrue(Exit.isFailure(exit))
       assert.include(failureText(exit), "inbox retention")
+    })
+  )
+})
+
+describe("ActorSystem.layerConfig", () => {
+  const buildSystem = (env: Record<string, string>) =>
+    Layer.build(ActorSystem.layerConfig).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+      Effect.scoped,
+      Effect.exit
+    )
+
+  it.effect("starts with defaults and with valid settings", () =>
+    Effect.gen(function* () {
+      assert.isTrue(Exit.isSuccess(yield* buildSystem({})))
+      assert.isTrue(
+        Exit.isSuccess(
+          yield* buildSystem({ MAILROOM_MAILBOX_CAPACITY: "16", MAILROOM_IDLE_TIMEOUT: "5 seconds" })
+        )
+      )
+    })
+  )
+
+  it.effect("fails at start naming an invalid variable", () =>
+    Effect.gen(function* () {
+      for (const [name, value] of [
+        ["MAILROOM_MAILBOX_CAPACITY", "0"],
+        ["MAILROOM_IDLE_TIMEOUT", "later"],
+        ["MAILROOM_MAX_CONCURRENT_KEYS", "-2"],
+        ["MAILROOM_POISON_ATTEMPTS", "x"]
+      ] as const) {
+        const exit = yield* buildSystem({ [name]: value })
+        assert.isTrue(Exit.isFailure(exit), `${name}=${value} should fail`)
+        assert.include(failureText(exit), name)
+      }
     })
   )
 })
