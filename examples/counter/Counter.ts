@@ -23,25 +23,17 @@ export const IncrementRejected = Schema.TaggedStruct("IncrementRejected", {
   by: Schema.Int,
   reason: Schema.String
 })
-// `execute` encodes the command it accepts too, so the codec covers every message of the host.
-const Message = Schema.Union(Increment, Incremented, IncrementRejected)
 type Event = typeof Incremented.Type | typeof IncrementRejected.Type
 
-/** The counter declared as a host: what it consumes and publishes, its state codec and its pure decision. */
-export const definition = HostDefinition.make({
+/**
+ * The counter declared as a host from its schemas: the routing lists and the wire codec (which rejects
+ * untrusted input naming the field) are derived from the tagged structs; only `decide` is written by hand.
+ */
+export const definition = HostDefinition.fromSchemas({
   name: "counter",
   state: Schema.Struct({ value: Schema.Int }),
-  consumes: ["Increment"],
-  publishes: ["Incremented", "IncrementRejected"],
-  sends: [],
-  // Untrusted input is decoded here (the envelope's type is the tag); a ParseError names the offending field.
-  decode: (message) =>
-    Schema.decodeUnknownEither(Increment)({ ...Object(message.payload), _tag: message.type }),
-  encode: (message: typeof Message.Type) => ({
-    type: message._tag,
-    version: 1,
-    payload: Schema.encodeSync(Message)(message)
-  }),
+  inbound: Increment,
+  events: Schema.Union(Incremented, IncrementRejected),
   keyOf: (command) => command.counter,
   decide: (state, { counter, by }): Effects.Effects<{ value: number }, Event, never> => {
     const value = (state?.value ?? 0) + by

@@ -80,7 +80,7 @@ describe("examples/counter: a non-Imperial host on the generic runtime", () => {
         .submit({ type: "Increment", version: 1, payload: { counter: "plums", by: -2 } })
         .pipe(Effect.flip)
       assert.strictEqual(refused._tag, "MessageRejected")
-      assert.include(refused._tag === "MessageRejected" ? refused.reason : "", '["by"]')
+      assert.include(refused._tag === "MessageRejected" ? refused.reason : "", "by: ")
       const wrongType = yield* Effect.flip(
         counter.submit({ type: "Decrement", version: 1, payload: { counter: "plums", by: 1 } })
       )
