@@ -1,6 +1,7 @@
 import { Context, Effect, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import type { PersistenceError, SubmitRejected } from "../../src/commit/CommitBoundary.js"
+import type * as Host from "../../src/commit/Host.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import type * as AccountingMessages from "../contracts/AccountingMessages.js"
@@ -31,7 +32,7 @@ export type AccountingCommand = AccountingMessages.OpenAccounts | AccountingMess
 export class AccountingHost extends Context.Tag("imperial/AccountingHost")<
   AccountingHost,
   {
-    /** Accepts a command; returns its envelope once acknowledged (the outcome arrives as events). */
+    /** Accepts a command (optionally with its causation/correlation); returns its envelope once acknowledged. */
     readonly execute: (
       command: AccountingCommand
     ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
@@ -61,7 +62,9 @@ export const layer: Layer.Layer<AccountingHost, never, Application.Application> 
   Effect.map(Application.Application, (app) => {
     const host = app.host(definition)
     return AccountingHost.of({
-      execute: Effect.fn("AccountingHost.execute")((command: AccountingCommand) => host.execute(command)),
+      execute: Effect.fn("AccountingHost.execute")((command: AccountingCommand, origin?: Host.Origin) =>
+        host.execute(command, origin)
+      ),
       balances: (gameId) =>
         Effect.map(host.state(gameId), (state) =>
           state === undefined ? undefined : Accounting.balances(state)

@@ -1,6 +1,7 @@
 import { Context, Effect, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import type { PersistenceError, SubmitRejected } from "../../src/commit/CommitBoundary.js"
+import type * as Host from "../../src/commit/Host.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import type * as BillingId from "../contracts/BillingId.js"
@@ -35,8 +36,11 @@ export type RondelCommand = RondelMessages.SetToStartingPositions | RondelMessag
 export class RondelHost extends Context.Tag("imperial/RondelHost")<
   RondelHost,
   {
-    /** Accepts a command; returns its envelope once acknowledged (the outcome arrives as events). */
-    readonly execute: (command: RondelCommand) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+    /** Accepts a command (optionally with its causation/correlation); returns its envelope once acknowledged. */
+    readonly execute: (
+      command: RondelCommand,
+      origin?: Host.Origin
+    ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
     /** Every nation's confirmed space and pending move; undefined for an unknown game. */
     readonly positions: (
       gameId: GameId.GameId
@@ -54,7 +58,9 @@ export const layer: Layer.Layer<RondelHost, never, Application.Application> = La
   Effect.map(Application.Application, (app) => {
     const host = app.host(definition)
     return RondelHost.of({
-      execute: Effect.fn("RondelHost.execute")((command: RondelCommand) => host.execute(command)),
+      execute: Effect.fn("RondelHost.execute")((command: RondelCommand, origin?: Host.Origin) =>
+        host.execute(command, origin)
+      ),
       positions: (gameId) =>
         Effect.map(host.state(gameId), (state) =>
           state === undefined ? undefined : Rondel.positions(state)
