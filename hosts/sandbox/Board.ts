@@ -79,12 +79,12 @@ const cellLines = (
 }
 
 /** Packs tokens into lines that fit a cell. */
-const wrap = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {
+const wrap = (tokens: ReadonlyArray<string>, width = INNER): ReadonlyArray<string> => {
   const lines: Array<string> = []
   let line = ""
   for (const t of tokens) {
     const next = line === "" ? t : `${line} ${t}`
-    if (Style.visibleLength(next) > INNER && line !== "") {
+    if (Style.visibleLength(next) > width && line !== "") {
       lines.push(line)
       line = t
     } else line = next
@@ -121,7 +121,10 @@ const centreLines = (
     style.unicode ? "↻ clockwise" : "clockwise",
     "",
     off.length === 0 ? Style.dim(style, "all on the wheel") : "off the wheel:",
-    ...wrap(off.map((p) => token(p.nation, style) + (p.pending === null ? "" : Style.dim(style, "*"))))
+    ...wrap(
+      off.map((p) => token(p.nation, style)),
+      WIDTH * 2 - 4
+    )
   ]
   const width = WIDTH * 2
   const start = Math.max(0, Math.floor((height - text.length) / 2))

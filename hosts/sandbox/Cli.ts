@@ -33,7 +33,8 @@ Options:
   --database-url URL     Postgres connection (default: DATABASE_URL)
   --balance N            starting balance of new games, in millions
                          (default: MAILROOM_SANDBOX_BALANCE, else 20)
-  --id-prefix P          message ids the sandbox mints are P-1, P-2, ... (default m)
+  --id-prefix P          message ids the sandbox mints are P-1, P-2, ... (default m in memory,
+                         a fresh random prefix per run with --store postgres)
   --no-color             no colours (also NO_COLOR=1, or when stdout is not a terminal)
   --help                 this text
 

@@ -1,37 +1,73 @@
-import { Context } from "effect"
-import type { Effect } from "effect"
-import type { PersistenceError } from "../../src/commit/CommitBoundary.js"
+import { Context, Effect, Either, Layer } from "effect"
+import * as Relay from "../../src/pg/Relay.js"
 
-/** One stored delivery row as the sandbox shows it (outbox, inbox or relay-parked). */
-export interface DeliveryRow {
+/** Per-host delivery figures of a durable boundary. */
+export interface Boxes {
   readonly host: string
-  readonly box: "outbox" | "inbox"
+  /** Committed messages not yet in their destination's inbox. */
+  readonly outboxPending: number
+  /** Delivered messages not yet processed by the host. */
+  readonly inboxPending: number
+  /** Rows the relay gave up on. */
+  readonly parked: number
+  /** Age of the oldest unprocessed inbox message, in milliseconds (0 when none). */
+  readonly lagMillis: number
+}
+
+/** A row the relay parked. */
+export interface ParkedRow {
+  readonly host: string
+  readonly box: "inbox" | "outbox"
   readonly messageId: string
   readonly type: string
   readonly key: string
   readonly attempts: number
   readonly lastError: string | null
-  /** When the row was written or parked, in epoch milliseconds. */
-  readonly at: number
 }
 
 /**
- * What a durable boundary can show about delivery: rows waiting in outboxes and inboxes, rows the relay
- * parked, and relay lag. Optional: the memory boundary has none of these, so the sandbox says so when this
- * service is absent. The Postgres store layer provides it (over `src/pg/Relay`).
+ * What a durable boundary can show about delivery: its outboxes and inboxes, the rows its relay parked, and
+ * how to redrive them. Optional: the memory boundary has none of these, and the sandbox says so when this
+ * service is absent.
  */
 export class DeliveryInspector extends Context.Tag("mailroom/sandbox/DeliveryInspector")<
   DeliveryInspector,
   {
-    /** Committed messages not yet in their destination's inbox. */
-    readonly outbox: Effect.Effect<ReadonlyArray<DeliveryRow>, PersistenceError>
-    /** Delivered messages not yet processed by their host. */
-    readonly inbox: Effect.Effect<ReadonlyArray<DeliveryRow>, PersistenceError>
-    /** Rows the relay gave up on. */
-    readonly parked: Effect.Effect<ReadonlyArray<DeliveryRow>, PersistenceError>
-    /** Makes a relay-parked row deliverable again; false when no parked row has this message id. */
-    readonly redrive: (messageId: string) => Effect.Effect<boolean, PersistenceError>
-    /** Age of the oldest unprocessed inbox row, in milliseconds (0 when none). */
-    readonly lagMillis: Effect.Effect<number, PersistenceError>
+    readonly boxes: Effect.Effect<ReadonlyArray<Boxes>, unknown>
+    readonly parked: Effect.Effect<ReadonlyArray<ParkedRow>, unknown>
+    /** Makes a parked row deliverable again; false when no parked row has this message id. */
+    readonly redrive: (messageId: string) => Effect.Effect<boolean, unknown>
   }
 >() {}
+
+/** The inspector over the Postgres relay. */
+export const layerRelay: Layer.Layer<DeliveryInspector, never, Relay.Relay> = Layer.effect(
+  DeliveryInspector,
+  Effect.map(Relay.Relay, (relay) =>
+    DeliveryInspector.of({
+      boxes: relay.stats,
+      parked: Effect.map(relay.parked, (rows) =>
+        rows.map(({ host, box, messageId, type, key, attempts, lastError }) => ({
+          host,
+          box,
+          messageId,
+          type,
+          key,
+          attempts,
+          lastError
+        }))
+      ),
+      redrive: (messageId) =>
+        relay.redrive(messageId).pipe(
+          Effect.either,
+          Effect.flatMap((result) =>
+            Either.isRight(result)
+              ? Effect.succeed(true)
+              : result.left instanceof Relay.NothingToRedrive
+                ? Effect.succeed(false)
+                : Effect.fail(result.left)
+          )
+        )
+    })
+  )
+)

@@ -350,5 +350,8 @@ const payloadFields = (envelope: Envelope): Record<string, unknown> => {
 const fieldsText = (envelope: Envelope): string =>
   Object.entries(payloadFields(envelope))
     .filter(([name]) => name !== "gameId")
-    .map(([name, value]) => `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .map(
+      ([name, value]) =>
+        `${name}=${Array.isArray(value) ? value.join(",") : typeof value === "string" ? value : JSON.stringify(value)}`
+    )
     .join(" ")

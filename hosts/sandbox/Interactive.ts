@@ -1,4 +1,4 @@
-import { Duration, Effect, Either, Exit, Queue, Runtime } from "effect"
+import { Duration, Effect, Either, Queue } from "effect"
 import type { Scope } from "effect"
 import * as readline from "node:readline"
 import * as Application from "../../src/commit/Application.js"
@@ -34,7 +34,6 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
     const app = yield* Application.Application
     const session = yield* Session.make(options.session)
     const watch = yield* Watch.make
-    const runtime = yield* Effect.runtime<never>()
     const { style, output } = options
 
     const context = Effect.map(
@@ -46,11 +45,15 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
         consumes: session.consumes
       })
     )
-    const completer = (line: string, callback: (error: null, result: [Array<string>, string]) => void) =>
-      Runtime.runCallback(runtime)(context, {
-        onExit: (exit) =>
-          callback(null, Exit.isSuccess(exit) ? Completion.complete(line, exit.value) : [[], line])
+    // Completion is synchronous over a snapshot refreshed after each command and feed batch: an asynchronous
+    // completer lets an Enter typed right after Tab overtake the completion.
+    let snapshot = yield* context
+    const refresh = Effect.flatMap(context, (next) =>
+      Effect.sync(() => {
+        snapshot = next
       })
+    )
+    const completer = (line: string): [Array<string>, string] => Completion.complete(line, snapshot)
 
     const rl = yield* Effect.acquireRelease(
       Effect.sync(() =>
@@ -93,7 +96,7 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
     options.onPrinter?.(printNow)
     const print = (text: string) => Effect.sync(() => printNow(text))
     const printItems = (items: ReadonlyArray<Feed.FeedItem>) =>
-      print(items.map((item) => Feed.toText(item, style)).join("\n"))
+      Effect.zipRight(print(items.map((item) => Feed.toText(item, style)).join("\n")), refresh)
     // The feed runs beside the prompt; a command's own output flushes it first so lines keep their order.
     const flush = Effect.flatMap(watch.drain, (items) =>
       items.length === 0 ? Effect.void : printItems(items)
@@ -101,6 +104,7 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
     yield* Effect.forkScoped(watch.live(printItems))
 
     const prompt = Effect.gen(function* () {
+      yield* refresh
       const game = yield* session.currentGame
       rl.setPrompt(
         `${Style.bold(style, "mailroom")}${game === undefined ? "" : ` ${Style.cyan(style, game)}`}> `
@@ -122,6 +126,8 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
       const line = yield* Queue.take(lines)
       prompting = false
       if (line === undefined) break
+      // Without a terminal nothing echoes the input: write it after the prompt so a transcript reads well.
+      if (!options.terminal) output.write(`${line}\n`)
       const parsed = session.parse(line)
       if (parsed === undefined) continue
       if (Either.isLeft(parsed.command)) {

@@ -1,9 +1,9 @@
 import * as Board from "./Board.js"
-import type * as Session from "./Session.js"
+import type * as Result from "./Result.js"
 import * as Style from "./Style.js"
 
 /** The human rendering of a command's result (interactive mode). */
-export const result = (r: Session.Result, style: Style.Style): string => {
+export const result = (r: Result.Result, style: Style.Style): string => {
   const arrow = style.unicode ? "→" : "->"
   const ok = (text: string) => Style.green(style, text)
   switch (r.command) {
@@ -103,21 +103,17 @@ export const result = (r: Session.Result, style: Style.Style): string => {
           : `boundary: postgres; relay backlog ${r.relay.backlog}, lag ${r.relay.lagMillis ?? "?"} ms`
       ].join("\n")
     case "outbox":
+      return table(
+        ["host", "outbox: committed, not yet delivered"],
+        r.hosts.map((h) => [h.host, String(h.pending)]),
+        style
+      )
     case "inbox":
-      return r.rows.length === 0
-        ? `the ${r.command} is empty`
-        : table(
-            ["host", "message id", "type", "game", "attempts", "last error"],
-            r.rows.map((row) => [
-              row.host,
-              row.messageId,
-              row.type,
-              row.key,
-              String(row.attempts),
-              row.lastError ?? ""
-            ]),
-            style
-          )
+      return table(
+        ["host", "inbox: delivered, not yet processed", "oldest waiting (ms)"],
+        r.hosts.map((h) => [h.host, String(h.pending), String(h.lagMillis)]),
+        style
+      )
     case "parked":
       return r.parked.length === 0
         ? "nothing parked"

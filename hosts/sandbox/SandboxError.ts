@@ -99,6 +99,18 @@ export const describe = (error: unknown): { readonly tag: string; readonly messa
   return { tag, message }
 }
 
+/** Like `describe`, followed by the causes an infrastructure error wraps (a connection refused, a bad password). */
+export const describeDeep = (error: unknown): string => {
+  const parts: Array<string> = []
+  let at: unknown = error
+  for (let depth = 0; depth < 5 && typeof at === "object" && at !== null; depth++) {
+    const { message } = describe(at)
+    if (message !== "" && !parts.includes(message)) parts.push(message)
+    at = (at as { readonly cause?: unknown }).cause
+  }
+  return parts.join(": ")
+}
+
 // internal
 
 const withoutTag = (error: object): object => {

@@ -6,146 +6,16 @@ import type * as Host from "../../src/commit/Host.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import * as Accounting from "../accounting/Accounting.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
-import type * as AccountingState from "../accounting/AccountingState.js"
-import type * as Ledger from "../accounting/Ledger.js"
 import * as Contracts from "../contracts/Contracts.js"
 import type * as GameId from "../contracts/GameId.js"
 import * as Nation from "../contracts/Nation.js"
-import type * as Space from "../contracts/Space.js"
-import type * as Rondel from "../rondel/Rondel.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
+import * as Parser from "./Parser.js"
 import * as SandboxError from "./SandboxError.js"
+import type * as Result from "./Result.js"
 import type * as Store from "./Store.js"
-
-/** A message the sandbox put in a host's inbox: the acknowledgment a command prints. */
-export interface Sent {
-  readonly host: string
-  readonly type: string
-  readonly messageId: string
-}
-
-/** One parked message, from an actor (crashed its handler) or from the relay (Postgres mode). */
-export interface ParkedRow {
-  readonly id: string
-  readonly host: string
-  readonly source: "actor" | "relay"
-  readonly gameId: string
-  readonly type: string
-  readonly messageId: string
-  readonly attempts: number
-  readonly cause: string
-}
-
-/** Per-host figures as `stats` prints them. */
-export interface HostStatsRow {
-  readonly host: string
-  readonly mailboxDepth: number
-  readonly inFlight: number
-  readonly processed: number
-  readonly failed: number
-  readonly defects: number
-  readonly restarts: number
-  readonly parked: number
-  readonly stoppedKeys: number
-}
-
-/** What a successful command reports (the JSON result line is `{ "ok": true, ...result }`). */
-export type Result =
-  | {
-      readonly command: "new-game"
-      readonly gameId: string
-      readonly nations: ReadonlyArray<Nation.Nation>
-      readonly startingBalance: number
-      readonly messages: ReadonlyArray<Sent>
-    }
-  | {
-      readonly command: "games"
-      readonly current: string | null
-      readonly games: ReadonlyArray<{ readonly gameId: string; readonly current: boolean }>
-    }
-  | { readonly command: "use"; readonly gameId: string }
-  | {
-      readonly command: "move"
-      readonly gameId: string
-      readonly nation: Nation.Nation
-      readonly space: Space.Space
-      readonly messageId: string
-    }
-  | {
-      readonly command: "positions"
-      readonly gameId: string
-      readonly positions: ReadonlyArray<Rondel.Position>
-    }
-  | {
-      readonly command: "balances"
-      readonly gameId: string
-      readonly balances: ReadonlyArray<Ledger.Balance>
-    }
-  | {
-      readonly command: "ledger"
-      readonly gameId: string
-      readonly entries: ReadonlyArray<Ledger.LedgerEntry>
-    }
-  | {
-      readonly command: "charges"
-      readonly gameId: string
-      readonly charges: ReadonlyArray<AccountingState.Charge>
-      readonly voidedBeforeCharge: ReadonlyArray<string>
-    }
-  | {
-      readonly command: "deposit"
-      readonly gameId: string
-      readonly nation: Nation.Nation
-      readonly amount: number
-      readonly messageId: string
-    }
-  | {
-      readonly command: "send"
-      readonly host: string
-      readonly type: string
-      readonly gameId: string
-      readonly messageId: string
-    }
-  | { readonly command: "settle"; readonly tookMillis: number }
-  | {
-      readonly command: "stats"
-      readonly boundary: "memory" | "postgres"
-      readonly hosts: ReadonlyArray<HostStatsRow>
-      readonly relay: { readonly backlog: number; readonly lagMillis: number | null }
-    }
-  | {
-      readonly command: "outbox" | "inbox"
-      readonly rows: ReadonlyArray<DeliveryInspector.DeliveryRow>
-    }
-  | { readonly command: "parked"; readonly parked: ReadonlyArray<ParkedRow> }
-  | { readonly command: "redrive"; readonly id: string; readonly host: string }
-  | {
-      readonly command: "fault"
-      readonly armedNow: { readonly fault: string; readonly count: number } | null
-      readonly armed: ReadonlyArray<{
-        readonly point: string
-        readonly host?: string
-        readonly remaining: number
-      }>
-    }
-  | {
-      readonly command: "help"
-      readonly commands: ReadonlyArray<{
-        readonly name: string
-        readonly usage: string
-        readonly summary: string
-      }>
-    }
-  | {
-      readonly command: "help"
-      readonly name: string
-      readonly usage: string
-      readonly summary: string
-      readonly detail: ReadonlyArray<string>
-    }
-  | { readonly command: "quit" }
 
 /** Options of a session. */
 export interface SessionOptions {
@@ -161,8 +31,8 @@ export interface Session {
   readonly hosts: ReadonlyArray<string>
   /** Message types a host accepts. */
   readonly consumes: (host: string) => ReadonlyArray<string>
-  readonly parse: (line: string) => Commands.Parsed | undefined
-  readonly execute: (command: Commands.Command) => Effect.Effect<Result, unknown>
+  readonly parse: (line: string) => Parser.Parsed | undefined
+  readonly execute: (command: Commands.Command) => Effect.Effect<Result.Result, unknown>
   readonly currentGame: Effect.Effect<string | undefined>
   /** Every game id a host knows. */
   readonly games: Effect.Effect<ReadonlyArray<string>>
@@ -234,7 +104,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
       )
 
     const parkedRows = Effect.gen(function* () {
-      const rows: Array<ParkedRow> = []
+      const rows: Array<Result.ParkedRow> = []
       for (const host of app.hosts.values()) {
         for (const parked of yield* host.actor.parked) {
           rows.push({
@@ -254,7 +124,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
           rows.push({
             id: row.messageId,
             host: row.host,
-            source: "relay",
+            source: `relay ${row.box}`,
             gameId: row.key,
             type: row.type,
             messageId: row.messageId,
@@ -271,7 +141,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         message: `${what} exists only in Postgres mode (--store postgres): the memory boundary hands messages on in process right after the state is saved, so nothing waits in a table`
       })
 
-    const run = (command: Commands.Command): Effect.Effect<Result, unknown> =>
+    const run = (command: Commands.Command): Effect.Effect<Result.Result, unknown> =>
       Commands.Command.$match(command, {
         NewGame: ({ nations, balance }) =>
           Effect.gen(function* () {
@@ -308,7 +178,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
                 { host: rondelHost.name, type: "SetToStartingPositions", messageId: first },
                 { host: accountingHost.name, type: "OpenAccounts", messageId: second }
               ]
-            } satisfies Result
+            } satisfies Result.Result
           }),
         Games: () =>
           Effect.gen(function* () {
@@ -318,38 +188,42 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
               command: "games",
               current: now ?? null,
               games: known.map((gameId) => ({ gameId, current: gameId === now }))
-            } satisfies Result
+            } satisfies Result.Result
           }),
         Use: ({ gameId }) =>
           Effect.gen(function* () {
             if (!(yield* games).includes(gameId)) return yield* unknownGame(gameId, "no host")
             yield* Ref.set(current, gameId)
-            return { command: "use", gameId } satisfies Result
+            return { command: "use", gameId } satisfies Result.Result
           }),
         Move: ({ nation, space }) =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
             const messageId = yield* execute(rondelHost, { _tag: "Move", gameId, nation, space })
-            return { command: "move", gameId, nation, space, messageId } satisfies Result
+            return { command: "move", gameId, nation, space, messageId } satisfies Result.Result
           }),
         Positions: () =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
             const positions = yield* rondel.positions(gameId)
             if (positions === undefined) return yield* unknownGame(gameId, "rondel")
-            return { command: "positions", gameId, positions } satisfies Result
+            return { command: "positions", gameId, positions } satisfies Result.Result
           }),
         Balances: () =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
             const balances = yield* accounting.balances(gameId)
             if (balances === undefined) return yield* unknownGame(gameId, "accounting")
-            return { command: "balances", gameId, balances } satisfies Result
+            return { command: "balances", gameId, balances } satisfies Result.Result
           }),
         Ledger: () =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
-            return { command: "ledger", gameId, entries: yield* accounting.ledger(gameId) } satisfies Result
+            return {
+              command: "ledger",
+              gameId,
+              entries: yield* accounting.ledger(gameId)
+            } satisfies Result.Result
           }),
         Charges: () =>
           Effect.gen(function* () {
@@ -359,13 +233,13 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
             const voidedBeforeCharge = (state?.voids ?? []).filter(
               (billingId) => !charges.some((charge) => charge.billingId === billingId)
             )
-            return { command: "charges", gameId, charges, voidedBeforeCharge } satisfies Result
+            return { command: "charges", gameId, charges, voidedBeforeCharge } satisfies Result.Result
           }),
         Deposit: ({ nation, amount }) =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
             const messageId = yield* execute(accountingHost, { _tag: "Deposit", gameId, nation, amount })
-            return { command: "deposit", gameId, nation, amount, messageId } satisfies Result
+            return { command: "deposit", gameId, nation, amount, messageId } satisfies Result.Result
           }),
         Send: ({ host: name, type, payload, messageId }) =>
           Effect.gen(function* () {
@@ -390,7 +264,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
               type,
               gameId: envelope.key,
               messageId: envelope.messageId
-            } satisfies Result
+            } satisfies Result.Result
           }),
         Settle: ({ timeout }) =>
           Effect.gen(function* () {
@@ -405,13 +279,14 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
               )
             )
             const end = yield* Clock.currentTimeMillis
-            return { command: "settle", tookMillis: end - start } satisfies Result
+            return { command: "settle", tookMillis: end - start } satisfies Result.Result
           }),
         Stats: () =>
           Effect.gen(function* () {
             const stats = yield* app.stats
             const backlog = yield* boundary.backlog
-            const lagMillis = Option.isSome(inspector) ? yield* inspector.value.lagMillis : null
+            const boxes = Option.isSome(inspector) ? yield* inspector.value.boxes : undefined
+            const lagMillis = boxes === undefined ? null : Math.max(0, ...boxes.map((b) => b.lagMillis))
             return {
               command: "stats",
               boundary: app.boundary,
@@ -427,17 +302,29 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
                 stoppedKeys: s.stoppedKeys
               })),
               relay: { backlog, lagMillis }
-            } satisfies Result
+            } satisfies Result.Result
           }),
         Outbox: () =>
           Option.isSome(inspector)
-            ? Effect.map(inspector.value.outbox, (rows): Result => ({ command: "outbox", rows }))
+            ? Effect.map(
+                inspector.value.boxes,
+                (boxes): Result.Result => ({
+                  command: "outbox",
+                  hosts: boxes.map((b) => ({ host: b.host, pending: b.outboxPending }))
+                })
+              )
             : Effect.fail(notAvailable("The outbox")),
         Inbox: () =>
           Option.isSome(inspector)
-            ? Effect.map(inspector.value.inbox, (rows): Result => ({ command: "inbox", rows }))
+            ? Effect.map(
+                inspector.value.boxes,
+                (boxes): Result.Result => ({
+                  command: "inbox",
+                  hosts: boxes.map((b) => ({ host: b.host, pending: b.inboxPending, lagMillis: b.lagMillis }))
+                })
+              )
             : Effect.fail(notAvailable("The inbox")),
-        Parked: () => Effect.map(parkedRows, (parked): Result => ({ command: "parked", parked })),
+        Parked: () => Effect.map(parkedRows, (parked): Result.Result => ({ command: "parked", parked })),
         Redrive: ({ id }) =>
           Effect.gen(function* () {
             for (const host of app.hosts.values()) {
@@ -445,13 +332,12 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
                 Effect.as(true),
                 Effect.catchTag("NotParked", () => Effect.succeed(false))
               )
-              if (done) return { command: "redrive", id, host: host.name } satisfies Result
+              if (done) return { command: "redrive", id, host: host.name } satisfies Result.Result
             }
             if (Option.isSome(inspector)) {
-              const rows = yield* inspector.value.parked
-              const row = rows.find((r) => r.messageId === id)
+              const row = (yield* inspector.value.parked).find((r) => r.messageId === id)
               if (row !== undefined && (yield* inspector.value.redrive(id))) {
-                return { command: "redrive", id, host: row.host } satisfies Result
+                return { command: "redrive", id, host: row.host } satisfies Result.Result
               }
             }
             return yield* new SandboxError.NotParked({
@@ -470,11 +356,11 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
               command: "fault",
               armedNow: fault === undefined || fault === "clear" ? null : { fault, count },
               armed
-            } satisfies Result
+            } satisfies Result.Result
           }),
         Help: ({ topic }) => {
           const spec = topic === undefined ? undefined : Commands.specOf(topic)
-          return Effect.succeed<Result>(
+          return Effect.succeed<Result.Result>(
             spec === undefined
               ? {
                   command: "help",
@@ -489,13 +375,13 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
                 }
           )
         },
-        Quit: () => Effect.succeed<Result>({ command: "quit" })
+        Quit: () => Effect.succeed<Result.Result>({ command: "quit" })
       })
 
     return {
       hosts,
       consumes: (host) => app.hosts.get(host)?.definition.consumes ?? [],
-      parse: (line) => Commands.parse(line, { hosts }),
+      parse: (line) => Parser.parse(line, { hosts }),
       execute: run,
       currentGame: Ref.get(current),
       games,

@@ -1,5 +1,4 @@
-import { Layer, Schema } from "effect"
-import type { Redacted } from "effect"
+import { Layer, Redacted, Schema } from "effect"
 import type * as Application from "../../src/commit/Application.js"
 import type * as Bus from "../../src/commit/Bus.js"
 import type { CommitBoundary } from "../../src/commit/CommitBoundary.js"
@@ -7,14 +6,16 @@ import type * as Faults from "../../src/commit/Faults.js"
 import type * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type * as AccountingHost from "../accounting/AccountingHost.js"
 import type * as RondelHost from "../rondel/RondelHost.js"
+import * as DeliveryInspector from "./DeliveryInspector.js"
 import * as ImperialApp from "./ImperialApp.js"
+import * as SandboxError from "./SandboxError.js"
 
 /** Where the application keeps its state: in memory (direct commit) or in Postgres (outbox, relay, inbox). */
 export type StoreChoice =
   | { readonly _tag: "memory" }
   | { readonly _tag: "postgres"; readonly databaseUrl: Redacted.Redacted | undefined }
 
-/** The services the sandbox drives; every store layer provides all of them (and may add a DeliveryInspector). */
+/** The services the sandbox drives; every store layer provides all of them (a durable one adds a DeliveryInspector). */
 export type Services =
   | Application.Application
   | Bus.Bus
@@ -44,15 +45,12 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
           })
         )
       }
-      // Seam: once ImperialApp.layerPostgres exists, return it here, merged with a DeliveryInspector layer over
-      // src/pg/Relay so `outbox`, `inbox`, relay-parked rows and relay lag light up:
-      //   return Layer.provideMerge(DeliveryInspectorPg.layer, ImperialApp.layerPostgres(choice.databaseUrl))
-      return Layer.fail(
-        new StoreUnavailable({
-          store: "postgres",
-          message:
-            "the Postgres store is not wired into the sandbox yet (ImperialApp.layerPostgres does not exist); use --store memory"
-        })
+      // The relay's view (outbox, inbox, relay-parked rows, lag) lights up the sandbox's delivery commands.
+      return DeliveryInspector.layerRelay.pipe(
+        Layer.provideMerge(ImperialApp.layerPostgres({ url: Redacted.value(choice.databaseUrl) })),
+        Layer.mapError(
+          (error) => new StoreUnavailable({ store: "postgres", message: SandboxError.describeDeep(error) })
+        )
       )
   }
 }

@@ -1,5 +1,6 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Either, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as readline from "node:readline"
 import * as Cli from "./Cli.js"
@@ -67,7 +68,10 @@ const program = Effect.gen(function* () {
               ? Option.getOrUndefined(envUrl)
               : Redacted.make(options.databaseUrl)
         }
-  const session = { balance, idPrefix: options.idPrefix ?? "m" }
+  // A durable store remembers earlier runs' message ids (its inboxes drop repeats), so each run there mints
+  // ids under a fresh prefix; in memory every run starts empty and m-1, m-2, ... keep output reproducible.
+  const idPrefix = options.idPrefix ?? (options.store === "memory" ? "m" : `s${randomUUID().slice(0, 8)}`)
+  const session = { balance, idPrefix }
 
   const run =
     options.mode === "json"

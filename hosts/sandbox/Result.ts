@@ -1,0 +1,142 @@
+import type * as AccountingState from "../accounting/AccountingState.js"
+import type * as Ledger from "../accounting/Ledger.js"
+import type * as Nation from "../contracts/Nation.js"
+import type * as Space from "../contracts/Space.js"
+import type * as Rondel from "../rondel/Rondel.js"
+
+/** A message the sandbox put in a host's inbox: the acknowledgment a command prints. */
+export interface Sent {
+  readonly host: string
+  readonly type: string
+  readonly messageId: string
+}
+
+/** One parked message, from an actor (crashed its handler) or from the relay (Postgres mode). */
+export interface ParkedRow {
+  readonly id: string
+  readonly host: string
+  /** `actor` (crashed its handler) or `relay inbox` / `relay outbox` (Postgres mode). */
+  readonly source: string
+  readonly gameId: string
+  readonly type: string
+  readonly messageId: string
+  readonly attempts: number
+  readonly cause: string
+}
+
+/** Per-host figures as `stats` prints them. */
+export interface HostStatsRow {
+  readonly host: string
+  readonly mailboxDepth: number
+  readonly inFlight: number
+  readonly processed: number
+  readonly failed: number
+  readonly defects: number
+  readonly restarts: number
+  readonly parked: number
+  readonly stoppedKeys: number
+}
+
+/** What a successful command reports (the JSON result line is `{ "ok": true, ...result }`). */
+export type Result =
+  | {
+      readonly command: "new-game"
+      readonly gameId: string
+      readonly nations: ReadonlyArray<Nation.Nation>
+      readonly startingBalance: number
+      readonly messages: ReadonlyArray<Sent>
+    }
+  | {
+      readonly command: "games"
+      readonly current: string | null
+      readonly games: ReadonlyArray<{ readonly gameId: string; readonly current: boolean }>
+    }
+  | { readonly command: "use"; readonly gameId: string }
+  | {
+      readonly command: "move"
+      readonly gameId: string
+      readonly nation: Nation.Nation
+      readonly space: Space.Space
+      readonly messageId: string
+    }
+  | {
+      readonly command: "positions"
+      readonly gameId: string
+      readonly positions: ReadonlyArray<Rondel.Position>
+    }
+  | {
+      readonly command: "balances"
+      readonly gameId: string
+      readonly balances: ReadonlyArray<Ledger.Balance>
+    }
+  | {
+      readonly command: "ledger"
+      readonly gameId: string
+      readonly entries: ReadonlyArray<Ledger.LedgerEntry>
+    }
+  | {
+      readonly command: "charges"
+      readonly gameId: string
+      readonly charges: ReadonlyArray<AccountingState.Charge>
+      readonly voidedBeforeCharge: ReadonlyArray<string>
+    }
+  | {
+      readonly command: "deposit"
+      readonly gameId: string
+      readonly nation: Nation.Nation
+      readonly amount: number
+      readonly messageId: string
+    }
+  | {
+      readonly command: "send"
+      readonly host: string
+      readonly type: string
+      readonly gameId: string
+      readonly messageId: string
+    }
+  | { readonly command: "settle"; readonly tookMillis: number }
+  | {
+      readonly command: "stats"
+      readonly boundary: "memory" | "postgres"
+      readonly hosts: ReadonlyArray<HostStatsRow>
+      readonly relay: { readonly backlog: number; readonly lagMillis: number | null }
+    }
+  | {
+      readonly command: "outbox"
+      readonly hosts: ReadonlyArray<{ readonly host: string; readonly pending: number }>
+    }
+  | {
+      readonly command: "inbox"
+      readonly hosts: ReadonlyArray<{
+        readonly host: string
+        readonly pending: number
+        readonly lagMillis: number
+      }>
+    }
+  | { readonly command: "parked"; readonly parked: ReadonlyArray<ParkedRow> }
+  | { readonly command: "redrive"; readonly id: string; readonly host: string }
+  | {
+      readonly command: "fault"
+      readonly armedNow: { readonly fault: string; readonly count: number } | null
+      readonly armed: ReadonlyArray<{
+        readonly point: string
+        readonly host?: string
+        readonly remaining: number
+      }>
+    }
+  | {
+      readonly command: "help"
+      readonly commands: ReadonlyArray<{
+        readonly name: string
+        readonly usage: string
+        readonly summary: string
+      }>
+    }
+  | {
+      readonly command: "help"
+      readonly name: string
+      readonly usage: string
+      readonly summary: string
+      readonly detail: ReadonlyArray<string>
+    }
+  | { readonly command: "quit" }

@@ -1,0 +1,113 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { Envelope } from "../../src/runtime/Envelope.js"
+import * as Feed from "../../hosts/sandbox/Feed.js"
+import * as Style from "../../hosts/sandbox/Style.js"
+
+const envelope = (messageId: string, causationId: string, type: string, payload: object = {}): Envelope =>
+  ({
+    messageId,
+    causationId,
+    correlationId: causationId,
+    key: "g",
+    type,
+    version: 1,
+    payload: { _tag: type, gameId: "g", ...payload },
+    occurredAt: 0
+  }) as Envelope
+
+const committed = (
+  host: string,
+  consumed: Envelope,
+  events: Array<Envelope>,
+  commands: Array<Envelope> = []
+) =>
+  Feed.fromObservation(
+    { _tag: "Committed", host, key: "g", consumed, events, commands, stateChanged: true, duplicate: false },
+    (type) => (type === "Charge" ? ["accounting"] : type === "Paid" ? ["rondel"] : [])
+  )
+
+// Two roots sent by one command: a -> (a.0 event, a.1 command -> (a.1.0 event -> a.1.0.0)), b -> b.0
+const a = envelope("a", "a", "Move")
+const a0 = envelope("a.0", "a", "Awaiting", { nation: "Germany" })
+const a1 = envelope("a.1", "a", "Charge", { amount: 4 })
+const a10 = envelope("a.1.0", "a.1", "Paid")
+const a100 = envelope("a.1.0.0", "a.1.0", "Determined")
+const b = envelope("b", "b", "Open")
+const b0 = envelope("b.0", "b", "Opened")
+const chunks = [
+  committed("rondel", a, [a0], [a1]),
+  committed("accounting", a1, [a10]),
+  committed("rondel", a10, [a100]),
+  committed("accounting", b, [b0])
+]
+const label = (item: Feed.FeedItem) =>
+  item._tag === "Handled"
+    ? `${item.host}<-${item.envelope.messageId}`
+    : item._tag === "Emitted"
+      ? item.envelope.messageId
+      : item._tag
+
+describe("sandbox feed", () => {
+  it("orders a command's lines causally, whatever order the hosts ran in", () => {
+    const expected = [
+      "rondel<-a",
+      "a.0",
+      "a.1",
+      "accounting<-a.1",
+      "a.1.0",
+      "rondel<-a.1.0",
+      "a.1.0.0",
+      "accounting<-b",
+      "b.0"
+    ]
+    const arrivals = [
+      [0, 1, 2, 3],
+      [3, 0, 1, 2],
+      [0, 3, 1, 2],
+      [0, 1, 3, 2]
+    ]
+    for (const arrival of arrivals) {
+      const items = [
+        { _tag: "HostRestarted", host: "rondel", restarts: 1 } as const,
+        ...arrival.flatMap((i) => chunks[i]!)
+      ]
+      assert.deepStrictEqual(Feed.order(items, ["a", "b"]).map(label), [...expected, "HostRestarted"])
+    }
+  })
+
+  it("writes contract fields under their names, plus where the message came from", () => {
+    const [handled, awaiting, charge] = chunks[0]!
+    assert.deepStrictEqual(Feed.toJson(awaiting!), {
+      event: "Awaiting",
+      gameId: "g",
+      nation: "Germany",
+      kind: "event",
+      host: "rondel",
+      to: [],
+      messageId: "a.0",
+      causationId: "a",
+      causedBy: "Move"
+    })
+    assert.deepInclude(Feed.toJson(charge!), {
+      event: "Charge",
+      kind: "command",
+      to: ["accounting"],
+      amount: 4
+    })
+    assert.deepInclude(Feed.toJson(handled!), {
+      event: "MessageHandled",
+      host: "rondel",
+      type: "Move",
+      messageId: "a"
+    })
+  })
+
+  it("writes one readable line per item: game, host, what, and its cause", () => {
+    const text = chunks[0]!.map((item) => Feed.toText(item, Style.plain))
+    assert.deepStrictEqual(text, [
+      "[g] rondel <= Move a",
+      "[g] rondel => Awaiting nation=Germany  a.0 caused by Move a",
+      "[g] rondel -> accounting Charge amount=4  a.1 caused by Move a"
+    ])
+  })
+})

@@ -1,0 +1,119 @@
+import { assert, describe, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+interface Ran {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+// The real entry point as `npm start -- ...` runs it, in a child process.
+const sandbox = (args: ReadonlyArray<string>, input = "", env: Record<string, string> = {}): Promise<Ran> =>
+  new Promise((resolve, reject) => {
+    const child = spawn("node_modules/.bin/tsx", ["hosts/sandbox/main.ts", ...args], {
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk
+    })
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk
+    })
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(input)
+  })
+
+const jsonLines = (stdout: string) =>
+  stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as Record<string, any>)
+
+describe("sandbox entry point", () => {
+  it("--json reads stdin, writes only JSON lines, and exits 0 at the end of input", async () => {
+    const ran = await sandbox(
+      ["--json"],
+      "new-game Germany\nmove Germany Investor\nmove Germany Taxation\nbogus\npositions\nbalances\n",
+      { MAILROOM_SANDBOX_BALANCE: "3" }
+    )
+    assert.strictEqual(ran.code, 0, ran.stderr)
+    const lines = jsonLines(ran.stdout)
+    const results = lines.filter((line) => "ok" in line)
+    assert.deepStrictEqual(
+      results.map((r) => [r.command, r.ok]),
+      [
+        ["new-game", true],
+        ["move", true],
+        ["move", true],
+        ["bogus", false],
+        ["positions", true],
+        ["balances", true]
+      ]
+    )
+    assert.strictEqual(results[0]!.startingBalance, 3)
+    assert.isTrue(lines.some((line) => line.event === "RondelInvoicePaid" && line.amount === 2))
+    assert.deepStrictEqual(results[4]!.positions, [{ nation: "Germany", current: "Taxation", pending: null }])
+    assert.deepStrictEqual(results[5]!.balances, [
+      { account: "Germany", amount: 1 },
+      { account: "Bank", amount: -1 }
+    ])
+  })
+
+  it("--script FILE runs the file the same way; quit ends it early", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sandbox-"))
+    const file = join(dir, "game.txt")
+    writeFileSync(
+      file,
+      "# a scripted game\nnew-game France --balance 9\n\nbalances\nquit\nmove France Import\n"
+    )
+    const ran = await sandbox(["--script", file, "--id-prefix", "s"])
+    assert.strictEqual(ran.code, 0, ran.stderr)
+    const results = jsonLines(ran.stdout).filter((line) => "ok" in line)
+    assert.deepStrictEqual(
+      results.map((r) => r.command),
+      ["new-game", "balances", "quit"]
+    )
+    assert.strictEqual(results[0]!.messages[0].messageId, "s-1")
+    assert.strictEqual(results[1]!.balances[0].amount, 9)
+  })
+
+  it("--store postgres says clearly that it is not wired yet and exits 1", async () => {
+    const ran = await sandbox(
+      ["--json", "--store", "postgres", "--database-url", "postgres://localhost/x"],
+      "games\n"
+    )
+    assert.strictEqual(ran.code, 1)
+    assert.strictEqual(ran.stdout, "")
+    assert.include(ran.stderr, "cannot start the postgres store")
+  })
+
+  it("bad options print the usage and exit 2; --help prints it and exits 0", async () => {
+    const bad = await sandbox(["--jsno"])
+    assert.strictEqual(bad.code, 2)
+    assert.include(bad.stderr, "unknown option --jsno")
+    assert.include(bad.stderr, "Usage:")
+    const help = await sandbox(["--help"])
+    assert.strictEqual(help.code, 0)
+    assert.include(help.stdout, "--store memory|postgres")
+  })
+
+  it("without --json, piped input drives the interactive mode in plain text", async () => {
+    const ran = await sandbox([], "new-game Germany Italy\nmove it investor\nquit\n")
+    assert.strictEqual(ran.code, 0, ran.stderr)
+    assert.notInclude(ran.stdout, "\x1b[")
+    assert.include(ran.stdout, "new game game-1")
+    assert.include(ran.stdout, "+- Investor 1 ")
+    assert.include(
+      ran.stdout,
+      "[game-1] rondel => ActionDetermined nation=Italy space=Investor action=Investor"
+    )
+    assert.include(ran.stdout, "bye")
+  })
+})
