@@ -21,7 +21,8 @@ const run = (command: string, args: ReadonlyArray<string>, cwd: string) =>
 const consumer = `import { Effect, Schema } from "effect"
 import { ActorSystem, Application, DirectCommit, Effects, HostDefinition, MessageIds, Bus, Faults } from "mailroom"
 import * as Testing from "mailroom/testing"
-import type * as Pg from "mailroom/pg"
+import { PgBoundary } from "mailroom/pg"
+import { Layer } from "effect"
 
 const Add = Schema.TaggedStruct("Add", { counter: Schema.String, amount: Schema.Int })
 const Added = Schema.TaggedStruct("Added", { counter: Schema.String, total: Schema.Int })
@@ -39,7 +40,11 @@ const counter = HostDefinition.fromSchemas({
   }
 })
 
-type _PgLayer = typeof Pg.PgBoundary.layer
+// The README's durable variant, type-checked here (not run: no database in this test).
+export const layerPostgres = Application.layer([counter]).pipe(
+  Layer.provideMerge(PgBoundary.layerConfig([counter])),
+  Layer.provideMerge(Layer.mergeAll(ActorSystem.layerConfig, MessageIds.layer, Bus.layer, Faults.layer))
+)
 void Testing
 
 const program = Effect.gen(function* () {
