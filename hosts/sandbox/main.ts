@@ -55,7 +55,10 @@ const program = Effect.gen(function* () {
     process.exitCode = 2
     return
   }
-  const envUrl = yield* Config.option(Config.redacted("DATABASE_URL"))
+  const envUrl = Option.filter(
+    yield* Config.option(Config.redacted("DATABASE_URL")),
+    (url) => Redacted.value(url) !== ""
+  )
   const balance =
     options.balance ?? (yield* Config.integer("MAILROOM_SANDBOX_BALANCE").pipe(Config.withDefault(20)))
   const choice: Store.StoreChoice =

@@ -84,14 +84,18 @@ describe("sandbox entry point", () => {
     assert.strictEqual(results[1]!.balances[0].amount, 9)
   })
 
-  it("--store postgres says clearly that it is not wired yet and exits 1", async () => {
-    const ran = await sandbox(
-      ["--json", "--store", "postgres", "--database-url", "postgres://localhost/x"],
+  it("--store postgres without a database URL, or with an unreachable one, says why and exits 1", async () => {
+    const noUrl = await sandbox(["--json", "--store", "postgres"], "games\n", { DATABASE_URL: "" })
+    assert.strictEqual(noUrl.code, 1)
+    assert.strictEqual(noUrl.stdout, "")
+    assert.include(noUrl.stderr, "cannot start the postgres store: no database URL")
+    const unreachable = await sandbox(
+      ["--json", "--store", "postgres", "--database-url", "postgres://127.0.0.1:1/nothing"],
       "games\n"
     )
-    assert.strictEqual(ran.code, 1)
-    assert.strictEqual(ran.stdout, "")
-    assert.include(ran.stderr, "cannot start the postgres store")
+    assert.strictEqual(unreachable.code, 1)
+    assert.strictEqual(unreachable.stdout, "")
+    assert.include(unreachable.stderr, "cannot start the postgres store: PgClient: Failed to connect")
   })
 
   it("bad options print the usage and exit 2; --help prints it and exits 0", async () => {
