@@ -194,13 +194,13 @@ export const make = (options: RelayOptions) =>
     // One delivery round for a host: take keys whose oldest pending message is due, lock them for this
     // transaction (so no other worker or process delivers the same key), deliver each key's messages in order.
     const deliverOnce = (host: string) => {
-      const deliverRound = deliverRoundFor(host)
       // Until the host's actor is registered in this process there is nobody to deliver to: wait, don't fail.
       const ready = () => bus.hosts().includes(host)
+      const deliverRound = deliverRoundFor(host, ready)
       return Effect.suspend(() => (ready() ? deliverRound : Effect.succeed(0)))
     }
 
-    const deliverRoundFor = (host: string) => {
+    const deliverRoundFor = (host: string, ready: () => boolean) => {
       const schema = ident(topology.schemaOf(host))
       return sql.withTransaction(
         Effect.gen(function* () {
@@ -249,7 +249,9 @@ export const make = (options: RelayOptions) =>
                     })
                   )
                   if (Exit.isFailure(exit)) {
-                    failures.push({ row, error: describe(exit) })
+                    // This process stopping its host (unregistered first, then its actor drops what it holds)
+                    // is not the message's failure: counting it would park healthy messages after a few restarts.
+                    if (ready()) failures.push({ row, error: describe(exit) })
                     return // later messages of this key wait: per-key order
                   }
                 }

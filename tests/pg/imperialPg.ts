@@ -1,0 +1,299 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { assert } from "@effect/vitest"
+import { Context, Effect, Exit, Layer, Redacted, Schedule, Schema, Scope } from "effect"
+import * as Accounting from "../../hosts/accounting/Accounting.js"
+import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as AccountingState from "../../hosts/accounting/AccountingState.js"
+import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
+import * as Contracts from "../../hosts/contracts/Contracts.js"
+import * as GameId from "../../hosts/contracts/GameId.js"
+import type * as Nation from "../../hosts/contracts/Nation.js"
+import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
+import type * as Space from "../../hosts/contracts/Space.js"
+import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelState from "../../hosts/rondel/RondelState.js"
+import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
+
+// Helpers for the Postgres failure, crash and concurrency tests of the Imperial application: apps started and
+// killed inside one test, direct SQL on the boundary's tables, and the convergence invariants.
+
+/** A running application with its own scope: run effects against it, stop it gracefully or kill it. */
+export interface Running<ROut> {
+  readonly context: Context.Context<ROut>
+  readonly run: <A, E>(effect: Effect.Effect<A, E, ROut>) => Effect.Effect<A, E>
+  /** Closes the app's scope with `exit` (a failure exit interrupts handlers at once, like a crash). */
+  readonly stop: (exit?: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
+}
+
+/** Closing the scope with this exit interrupts everything at once: the in-process stand-in for SIGKILL. */
+export const killed: Exit.Exit<unknown, unknown> = Exit.die(new Error("killed by the test"))
+
+/** Builds a layer in a scope of its own (closed at the latest with the enclosing scope). */
+export const start = <ROut, E>(layer: Layer.Layer<ROut, E>) =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+    const context = yield* Layer.buildWithScope(layer, scope)
+    const running: Running<ROut> = {
+      context,
+      run: (effect) => Effect.provide(effect, context),
+      stop: (exit = Exit.void) => Scope.close(scope, exit)
+    }
+    return running
+  })
+
+/** A plain SQL client on the database, for setting up states and reading the boundary's tables. */
+export const sqlClient = (url: string) =>
+  Effect.map(Layer.build(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 })), (context) =>
+    Context.get(context, SqlClient.SqlClient)
+  )
+
+/** Polls `check` every 20 ms until it holds (fails the test after `seconds`). */
+export const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, R>, seconds = 20) =>
+  Effect.flatMap(check, (ok) => (ok ? Effect.void : Effect.fail("not yet" as const))).pipe(
+    Effect.retry({
+      while: (e) => e === "not yet",
+      schedule: Schedule.spaced("20 millis").pipe(Schedule.upTo(`${seconds} seconds`))
+    }),
+    Effect.catchAll((e) =>
+      e === "not yet" ? Effect.sync(() => assert.fail(`not within ${seconds}s: ${what}`)) : Effect.fail(e)
+    )
+  )
+
+/** A game id unique to this test run. */
+export const game = (name: string): GameId.GameId =>
+  GameId.GameId.make(`${name}-${Math.random().toString(36).slice(2, 8)}`)
+
+export const billOf = (messageId: string) => `bill-${messageId}`
+
+export const move = (gameId: GameId.GameId, nation: Nation.Nation, space: Space.Space) =>
+  RondelMessages.Move.make({ gameId, nation, space })
+export const startGame = (gameId: GameId.GameId, nations: Nations) =>
+  RondelMessages.SetToStartingPositions.make({ gameId, nations })
+export const open = (gameId: GameId.GameId, nations: Nations, startingBalance: number) =>
+  AccountingMessages.OpenAccounts.make({ gameId, nations, startingBalance })
+export type Nations = readonly [Nation.Nation, ...Array<Nation.Nation>]
+
+export const toRondel = (command: RondelHost.RondelCommand) =>
+  Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.execute(command))
+export const toAccounting = (command: AccountingHost.AccountingCommand) =>
+  Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.execute(command))
+
+/** A message from outside as the front door would wrap it, with a chosen id (for hand-built submissions). */
+export const envelopeOf = (message: Contracts.Message, messageId: string, key: string): Envelope => {
+  const wire = Contracts.encodeMessage(message)
+  const id = messageId as MessageId
+  return {
+    messageId: id,
+    causationId: id,
+    correlationId: id,
+    key,
+    type: wire.type,
+    version: wire.version,
+    payload: wire.payload,
+    occurredAt: Date.now()
+  }
+}
+
+export const hosts = ["rondel", "accounting"] as const
+
+export interface InboxRow {
+  readonly id: string
+  readonly message_id: string
+  readonly type: string
+  readonly key: string
+  readonly attempts: number
+  readonly last_error: string | null
+  readonly processed: boolean
+  readonly parked: boolean
+  readonly envelope: Envelope
+}
+
+/** A host's inbox in arrival order. */
+export const inbox = (sql: SqlClient.SqlClient, host: string) =>
+  sql.unsafe<InboxRow>(
+    `SELECT id, message_id, type, key, attempts, last_error, processed_at IS NOT NULL AS processed,
+            parked_at IS NOT NULL AS parked, envelope FROM ${host}.inbox ORDER BY id`
+  )
+
+export interface OutboxRow {
+  readonly destination: string
+  readonly message_id: string
+  readonly type: string
+  readonly key: string
+  readonly delivered: boolean
+  readonly parked: boolean
+  readonly causation_id: string
+}
+
+/** A host's outbox in commit order. */
+export const outbox = (sql: SqlClient.SqlClient, host: string) =>
+  sql.unsafe<OutboxRow>(
+    `SELECT destination, message_id, type, key, delivered_at IS NOT NULL AS delivered,
+            parked_at IS NOT NULL AS parked, envelope->>'causationId' AS causation_id
+     FROM ${host}.outbox ORDER BY id`
+  )
+
+export interface AuditRow {
+  readonly seq: string
+  readonly key: string
+  readonly message_id: string
+  readonly type: string
+  readonly events: ReadonlyArray<Envelope>
+  readonly commands: ReadonlyArray<Envelope>
+  readonly state_changed: boolean
+  readonly payload: Record<string, unknown>
+}
+
+/** A host's audit log in commit order. */
+export const audit = (sql: SqlClient.SqlClient, host: string) =>
+  sql.unsafe<AuditRow>(
+    `SELECT seq, key, message_id, message->>'type' AS type, events, commands, state_changed,
+            message->'payload' AS payload
+     FROM ${host}.audit ORDER BY seq`
+  )
+
+/** The stored state of one key, decoded (undefined when none). */
+export const rondelState = (sql: SqlClient.SqlClient, gameId: string) =>
+  Effect.map(
+    sql<{ state: unknown; version: string }>`SELECT state, version FROM rondel.state WHERE key = ${gameId}`,
+    (rows) =>
+      rows[0] === undefined ? undefined : Schema.decodeUnknownSync(RondelState.RondelState)(rows[0].state)
+  )
+
+/** Every nation's confirmed space and pending target, as stored. */
+export const positionsOf = (sql: SqlClient.SqlClient, gameId: string) =>
+  Effect.map(rondelState(sql, gameId), (state) =>
+    Object.fromEntries(
+      (state?.nations ?? []).map((n) => [
+        n.nation,
+        { current: n.position, pending: n.pending?.space ?? null }
+      ])
+    )
+  )
+
+export const accountingState = (sql: SqlClient.SqlClient, gameId: string) =>
+  Effect.map(sql<{ state: unknown }>`SELECT state FROM accounting.state WHERE key = ${gameId}`, (rows) =>
+    rows[0] === undefined
+      ? undefined
+      : Schema.decodeUnknownSync(AccountingState.AccountingState)(rows[0].state)
+  )
+
+/** Balances by account as stored. */
+export const balancesOf = (sql: SqlClient.SqlClient, gameId: string) =>
+  Effect.map(accountingState(sql, gameId), (state) =>
+    Object.fromEntries(
+      state === undefined ? [] : Accounting.balances(state).map((b) => [b.account, b.amount])
+    )
+  )
+
+/**
+ * What must hold once everything settled, whatever crashed on the way (DESIGN §4, last row): every committed
+ * message delivered and processed, nothing parked, each message applied at most once, commands stored with the
+ * commit that produced them, money conserved per billing id, and both contexts agreeing on every charge.
+ */
+export const convergenceProblems = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function* () {
+    const problems: Array<string> = []
+    const inboxes = new Map<string, ReadonlyArray<InboxRow>>()
+    for (const host of hosts) inboxes.set(host, yield* inbox(sql, host))
+    for (const host of hosts) {
+      const out = yield* outbox(sql, host)
+      const log = yield* audit(sql, host)
+      for (const row of out) {
+        if (!row.delivered || row.parked)
+          problems.push(
+            `${host} outbox ${row.type} ${row.message_id} not delivered${row.parked ? " (parked)" : ""}`
+          )
+        const received = inboxes.get(row.destination)?.find((r) => r.message_id === row.message_id)
+        if (received === undefined)
+          problems.push(`${row.type} ${row.message_id} committed by ${host} never reached ${row.destination}`)
+      }
+      for (const row of inboxes.get(host)!) {
+        if (!row.processed)
+          problems.push(
+            `${host} inbox ${row.type} ${row.message_id} not processed (${row.parked ? "parked" : "pending"})`
+          )
+        if (row.processed && !log.some((e) => e.message_id === row.message_id))
+          problems.push(`${host} inbox ${row.type} ${row.message_id} marked processed without a commit`)
+      }
+      const applied = new Map<string, number>()
+      for (const entry of log) {
+        if (entry.state_changed || entry.events.length > 0 || entry.commands.length > 0)
+          applied.set(entry.message_id, (applied.get(entry.message_id) ?? 0) + 1)
+        // A commit's commands (and events someone consumes) are outbox rows of the same transaction.
+        for (const sent of [...entry.commands, ...entry.events]) {
+          const consumed =
+            Contracts.RondelInboundTypes.includes(sent.type as never) ||
+            Contracts.AccountingInboundTypes.includes(sent.type as never)
+          if (consumed && !out.some((row) => row.message_id === sent.messageId))
+            problems.push(`${host} committed ${sent.type} ${sent.messageId} without its outbox row`)
+        }
+      }
+      for (const row of out) {
+        if (!log.some((e) => [...e.commands, ...e.events].some((m) => m.messageId === row.message_id)))
+          problems.push(
+            `${host} outbox row ${row.type} ${row.message_id} without the commit that produced it`
+          )
+      }
+      for (const [id, n] of applied) if (n > 1) problems.push(`${host} applied ${id} ${n} times`)
+    }
+
+    // Money: each billing id is charged at most once and refunded at most once (after its charge), and the
+    // charge's status says exactly that; both contexts agree on which moves were paid for.
+    const completedByPayment = new Set(
+      (yield* audit(sql, "rondel"))
+        .filter((entry) => entry.type === "RondelInvoicePaid" && entry.state_changed)
+        .map((entry) => String(entry.payload.billingId))
+    )
+    const games = yield* sql<{
+      key: string
+      state: unknown
+    }>`SELECT key, state FROM accounting.state ORDER BY key`
+    const paidBills = new Set<string>()
+    for (const row of games) {
+      const state = Schema.decodeUnknownSync(AccountingState.AccountingState)(row.state)
+      for (const balance of Accounting.balances(state)) {
+        if (balance.account !== "Bank" && balance.amount < 0)
+          problems.push(`${row.key}: ${balance.account} has a negative balance ${balance.amount}`)
+      }
+      const total = Accounting.balances(state).reduce((sum, b) => sum + b.amount, 0)
+      if (total !== 0) problems.push(`${row.key}: balances sum to ${total}`)
+      const ids = new Set(state.charges.map((c) => c.billingId))
+      if (ids.size !== state.charges.length) problems.push(`${row.key}: a billing id recorded twice`)
+      for (const charge of state.charges) {
+        const entries = state.ledger.filter((e) => e.billingId === charge.billingId)
+        const kinds = entries.map((e) => e.kind).join(",")
+        const expected =
+          charge.status === "Paid" ? "Charge" : charge.status === "Refunded" ? "Charge,Refund" : ""
+        if (kinds !== expected)
+          problems.push(
+            `${row.key}: ${charge.billingId} is ${charge.status} but its ledger entries are [${kinds}]`
+          )
+        if (charge.status === "Paid") paidBills.add(charge.billingId)
+      }
+    }
+    for (const bill of paidBills) {
+      if (!completedByPayment.has(bill)) problems.push(`${bill} is paid but Rondel did not complete its move`)
+    }
+    for (const bill of completedByPayment) {
+      if (!paidBills.has(bill)) problems.push(`Rondel completed the move of ${bill} but it is not paid`)
+    }
+    const rondelGames = yield* sql<{
+      key: string
+      state: unknown
+    }>`SELECT key, state FROM rondel.state ORDER BY key`
+    for (const row of rondelGames) {
+      const state = Schema.decodeUnknownSync(RondelState.RondelState)(row.state)
+      for (const n of state.nations) {
+        if (n.pending !== null)
+          problems.push(`${row.key}: ${n.nation} still waits for ${n.pending.billingId}`)
+      }
+    }
+    return problems
+  })
+
+/** Asserts the convergence invariants (see `convergenceProblems`). */
+export const assertConverged = (sql: SqlClient.SqlClient) =>
+  Effect.map(convergenceProblems(sql), (problems) => assert.deepStrictEqual(problems, []))
