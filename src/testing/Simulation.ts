@@ -182,14 +182,16 @@ export const formatFailure = (
   return [
     `Simulation failed with seed ${failed.seed}: ${failed.violation.invariant}`,
     `  ${failed.violation.message}`,
-    `  (step ${failed.violation.step} of the seeded run, ${faults(failed.run)} faults injected)`,
-    `Minimal trace: ${minimal.stats.steps} steps, ${faults(minimal)} faults, ${minimal.stats.submitted} commands (shrunk in ${failed.replays} replays); it breaks: ${broken.message}`,
+    `  (step ${failed.violation.step} of the seeded run, ${plural(faults(failed.run), "fault")} injected)`,
+    `Minimal trace: ${plural(minimal.stats.steps, "step")}, ${plural(faults(minimal), "fault")}, ${plural(minimal.stats.submitted, "command")} (shrunk in ${failed.replays} replays); it breaks: ${broken.message}`,
     ...minimal.trace.map((line) => `  ${line}`),
     `Re-running seed ${failed.seed} reproduces this run and this minimal trace.`
   ].join("\n")
 }
 
 // internal
+
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`
 
 const inputOf = (options: SimulationOptions, seed: number): EngineInput => {
   const names = new Set(options.hosts.map((host) => host.name))
