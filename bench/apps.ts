@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto"
+import { Effect, Layer } from "effect"
+import * as Application from "../src/commit/Application.js"
+import * as Bus from "../src/commit/Bus.js"
+import { CommitBoundary, type CommitReport, type CommitRequest } from "../src/commit/CommitBoundary.js"
+import * as DirectCommit from "../src/commit/DirectCommit.js"
+import * as Faults from "../src/commit/Faults.js"
+import type * as Host from "../src/commit/Host.js"
+import type { AnyHostDefinition } from "../src/commit/HostDefinition.js"
+import * as MessageIds from "../src/commit/MessageIds.js"
+import * as PgBoundary from "../src/pg/PgBoundary.js"
+import * as ActorSystem from "../src/runtime/ActorSystem.js"
+import type { Envelope, MessageId } from "../src/runtime/Envelope.js"
+
+/** Called after every successful commit of any host, in the committing fiber (keep it cheap). */
+export type CommitHook = (request: CommitRequest, report: CommitReport) => void
+
+/** Options shared by the benchmark applications. */
+export interface AppOptions {
+  readonly onCommit?: CommitHook
+  readonly host?: (name: string) => Host.HostOptions
+}
+
+/** The given hosts on the in-memory direct-commit boundary, with an optional commit hook. */
+export const memory = (definitions: ReadonlyArray<AnyHostDefinition>, options: AppOptions = {}) =>
+  Application.layer(definitions, options.host === undefined ? {} : { host: options.host }).pipe(
+    Layer.provide(tap(options.onCommit)),
+    Layer.provideMerge(DirectCommit.layer),
+    Layer.provideMerge(runtime)
+  )
+
+/** The given hosts on the durable PostgreSQL boundary (all local), with an optional commit hook. */
+export const postgres = (
+  url: string,
+  definitions: ReadonlyArray<AnyHostDefinition>,
+  options: AppOptions & {
+    readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
+    readonly maxConnections?: number
+  } = {}
+) =>
+  Application.layer(definitions, options.host === undefined ? {} : { host: options.host }).pipe(
+    Layer.provide(tap(options.onCommit)),
+    Layer.provideMerge(
+      PgBoundary.layer({
+        hosts: definitions,
+        ...(options.relay === undefined ? {} : { relay: options.relay })
+      })
+    ),
+    Layer.provideMerge(runtime),
+    Layer.provideMerge(
+      PgBoundary.layerClient(url, {
+        applicationName: "mailroom-bench",
+        ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections })
+      })
+    )
+  )
+
+/** An envelope for a message entering from outside, as a host's front door builds it (fresh UUID). */
+export const envelopeFor = <In>(host: Host.Host<any, In, any>, message: In): Envelope => {
+  const wire = host.definition.encode(message)
+  const id = randomUUID() as MessageId
+  return {
+    messageId: id,
+    causationId: id,
+    correlationId: id,
+    key: host.definition.keyOf(message),
+    type: wire.type,
+    version: wire.version,
+    payload: wire.payload,
+    occurredAt: Date.now()
+  }
+}
+
+/** Hands a message to a host's actor and waits until it is handled and committed (what the relay does). */
+export const ask = <In>(host: Host.Host<any, In, any>, message: In) => {
+  const envelope = envelopeFor(host, message)
+  return host.actor.ask(envelope.key, envelope)
+}
+
+// internal
+
+const runtime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer, Faults.layer)
+
+/** The boundary below, with `onCommit` called after each successful commit. */
+const tap = (onCommit: CommitHook | undefined) =>
+  Layer.effect(
+    CommitBoundary,
+    Effect.map(CommitBoundary, (inner) =>
+      onCommit === undefined
+        ? inner
+        : CommitBoundary.of({
+            ...inner,
+            commit: (request) =>
+              Effect.tap(inner.commit(request), (report) => {
+                onCommit(request, report)
+              })
+          })
+    )
+  )

@@ -1,0 +1,168 @@
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
+import { Duration, Effect } from "effect"
+import * as Application from "../src/commit/Application.js"
+import * as AccountingHost from "../hosts/accounting/AccountingHost.js"
+import type { GameId } from "../hosts/contracts/GameId.js"
+import type * as Nation from "../hosts/contracts/Nation.js"
+import * as Space from "../hosts/contracts/Space.js"
+import * as RondelHost from "../hosts/rondel/RondelHost.js"
+import * as Apps from "./apps.js"
+import { type Figure, vs } from "./report.js"
+
+/** Options of the scaling benchmark. */
+export interface ScaleOptions {
+  readonly quick: boolean
+}
+
+/**
+ * How cost grows with work, on the in-memory boundary: 1, 100 and 10,000 games set up at once (memory per idle
+ * game with its actors alive, then after passivation, and the fibers left), then free moves on every game at
+ * once (throughput, waking the passivated games).
+ */
+export const runScaleBench = (options: ScaleOptions): Effect.Effect<ReadonlyArray<Figure>, unknown> =>
+  Effect.gen(function* () {
+    const levels = options.quick ? [1, 100, 1_000] : [1, 100, 10_000]
+    const totalMoves = options.quick ? 4_000 : 40_000
+    const idle = options.quick ? Duration.seconds(2) : Duration.seconds(8)
+    const results: Array<Level> = []
+    for (const games of levels) results.push(yield* level(games, totalMoves, idle))
+    const one = results[0]!
+    return results.flatMap((r): Array<Figure> => [
+      vs(
+        "scale",
+        `scale.g${r.games}.moves`,
+        r.rate,
+        "moves/s",
+        { name: `scale.g${one.games}.moves`, value: one.rate },
+        {
+          n: r.moves,
+          note: `${r.games} games moving at once (${Math.round(r.moves / r.games)} free moves each, one at a time per game; passivated games are woken)`
+        }
+      ),
+      vs(
+        "scale",
+        `scale.g${r.games}.idleGameBytes`,
+        r.idleBytes,
+        "bytes/game",
+        { name: `scale.g${r.games}.passivatedGameBytes`, value: r.passivatedBytes },
+        {
+          n: r.games,
+          better: "lower",
+          ...(r.games === levels[levels.length - 1]
+            ? {
+                target: "bounded",
+                met: r.passivatedWorkers === 0 && r.idleBytes < 64 * 1024,
+                note: `heap per set-up game while its two actor children (rondel, accounting) are alive but idle: ${r.activeKeys} live keys; includes its state and audit entries`
+              }
+            : { note: `heap per set-up game, children alive (${r.activeKeys} live keys)` })
+        }
+      ),
+      vs(
+        "scale",
+        `scale.g${r.games}.passivatedGameBytes`,
+        r.passivatedBytes,
+        "bytes/game",
+        { name: `scale.g${r.games}.stateJsonBytes`, value: r.stateBytes },
+        {
+          n: r.games,
+          better: "lower",
+          note: `heap per game after every child passivated (${r.passivatedWorkers} worker fibers left): state + in-memory audit log; baseline: its state as JSON`
+        }
+      )
+    ])
+  })
+
+// internal
+
+interface Level {
+  readonly games: number
+  readonly moves: number
+  readonly rate: number
+  readonly idleBytes: number
+  readonly passivatedBytes: number
+  readonly stateBytes: number
+  readonly activeKeys: number
+  readonly passivatedWorkers: number
+}
+
+const nation: Nation.Nation = "Italy"
+
+const level = (games: number, totalMoves: number, idle: Duration.Duration) =>
+  Effect.gen(function* () {
+    const app = yield* Application.Application
+    const rondel = app.host(RondelHost.definition)
+    const accounting = app.host(AccountingHost.definition)
+    const gameId = (g: number) => `scale-${games}-${g}` as GameId
+    const ids = Array.from({ length: games }, (_, g) => g)
+    const heap0 = heap()
+
+    yield* Effect.forEach(
+      ids,
+      (g) =>
+        Effect.gen(function* () {
+          yield* Apps.ask(accounting, {
+            _tag: "OpenAccounts",
+            gameId: gameId(g),
+            nations: [nation],
+            startingBalance: 100
+          })
+          yield* Apps.ask(rondel, { _tag: "SetToStartingPositions", gameId: gameId(g), nations: [nation] })
+          yield* Apps.ask(rondel, { _tag: "Move", gameId: gameId(g), nation, space: "Investor" })
+        }),
+      { concurrency: 256, discard: true }
+    )
+    yield* app.settle()
+    const active = yield* app.stats
+    const heapIdle = heap()
+
+    yield* Effect.sleep(Duration.sum(idle, Duration.millis(500)))
+    const passivated = yield* app.stats
+    const heapPassivated = heap()
+    const rondelState = yield* rondel.state(gameId(0))
+    const accountingState = yield* accounting.state(gameId(0))
+    const stateBytes = JSON.stringify(rondelState).length + JSON.stringify(accountingState).length
+
+    const perGame = Math.max(1, Math.min(1_000, Math.floor(totalMoves / games)))
+    const start = performance.now()
+    yield* Effect.forEach(
+      ids,
+      (g) =>
+        Effect.gen(function* () {
+          for (let m = 1; m <= perGame; m++) {
+            yield* Apps.ask(rondel, { _tag: "Move", gameId: gameId(g), nation, space: Space.Spaces[m % 8]! })
+          }
+        }),
+      { concurrency: "unbounded", discard: true }
+    )
+    const rate = ((perGame * games) / (performance.now() - start)) * 1000
+
+    return {
+      games,
+      moves: perGame * games,
+      rate,
+      idleBytes: (heapIdle - heap0) / games,
+      passivatedBytes: Math.max(0, heapPassivated - heap0) / games,
+      stateBytes,
+      activeKeys: active.reduce((n, s) => n + s.activeKeys, 0),
+      passivatedWorkers: passivated.reduce((n, s) => n + s.workers, 0)
+    } satisfies Level
+  }).pipe(
+    Effect.provide(
+      Apps.memory([RondelHost.definition, AccountingHost.definition], { host: () => ({ idleTimeout: idle }) })
+    ),
+    Effect.scoped
+  )
+
+/** Used heap after a full garbage collection. */
+const heap = (): number => {
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+const gc: () => void =
+  (globalThis as { gc?: () => void }).gc ??
+  (() => {
+    v8.setFlagsFromString("--expose-gc")
+    return vm.runInNewContext("gc") as () => void
+  })()
