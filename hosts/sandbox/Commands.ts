@@ -72,7 +72,7 @@ export const specs: ReadonlyArray<Spec> = [
   }),
   spec("games", "games", "list the games the hosts know; * marks the current one"),
   spec("use", "use <gameId>", "make another known game the current one", { args: ["gameId"] }),
-  spec("move", "move <nation> <space>", "ask rondel to move a nation (the outcome arrives in the feed)", {
+  spec("move", "move <nation> <space>", "ask rondel to move a nation; the outcome arrives in the feed", {
     detail: [
       "Prints the acknowledgment with the Move's message id. 1-3 steps are free, 4-6 cost 2, 4, 6 millions",
       "and wait for accounting's answer; a new move while one waits for payment supersedes it."
@@ -82,7 +82,7 @@ export const specs: ReadonlyArray<Spec> = [
   spec("positions", "positions", "draw the rondel of the current game (tokens, pending moves)"),
   spec("balances", "balances", "every account's balance in the current game (bank included)"),
   spec("ledger", "ledger", "every ledger entry of the current game, oldest first"),
-  spec("charges", "charges", "every rondel charge accounting received: billing id, amount, status"),
+  spec("charges", "charges", "rondel charges accounting received: billing id, amount, status"),
   spec("deposit", "deposit <nation> <amount>", "pay millions from the bank into a nation's account", {
     args: ["nation", "free"]
   }),
@@ -100,37 +100,25 @@ export const specs: ReadonlyArray<Spec> = [
       options: ["--message-id"]
     }
   ),
-  spec("settle", "settle [--timeout D]", "wait until every mailbox and outbox is drained (default 30s)", {
-    detail: ["Durations: 500ms, 2s, 1m or a number of milliseconds. Prints how long it took."],
+  spec("settle", "settle [--timeout D]", "wait until every mailbox and outbox is drained", {
+    detail: ["Durations: 500ms, 2s, 1m or a number of milliseconds (default 30s). Prints how long it took."],
     options: ["--timeout"]
   }),
-  spec(
-    "stats",
-    "stats",
-    "per host: mailbox depth, processed, failed, restarts, parked; relay backlog and lag"
-  ),
+  spec("stats", "stats", "per host: mailbox, processed, failed, restarts, parked; relay lag"),
   spec("outbox", "outbox", "committed messages not yet delivered (Postgres mode only)"),
   spec("inbox", "inbox", "delivered messages not yet processed (Postgres mode only)"),
-  spec(
-    "parked",
-    "parked",
-    "messages parked after crashing their handler (and relay-parked rows in Postgres mode)"
-  ),
+  spec("parked", "parked", "messages parked after crashing their handler, or by the relay"),
   spec("redrive", "redrive <id>", "put a parked message back in its mailbox", { args: ["parkedId"] }),
-  spec(
-    "fault",
-    "fault [save|publish|dispatch|crash-<host>|clear] [count]",
-    "inject failures (no argument: list)",
-    {
-      detail: [
-        "save: the next count commits fail before anything is written or sent;",
-        "publish / dispatch: the next count event / command deliveries fail after the state was saved;",
-        "crash-rondel / crash-accounting: the host's handler dies on its next count messages (supervision",
-        "restarts it; a message that dies 3 times is parked). clear disarms everything."
-      ],
-      args: ["fault", "free"]
-    }
-  ),
+  spec("fault", "fault [kind] [count]", "inject failures: save, publish, dispatch, crash-<host>, clear", {
+    detail: [
+      "Without a kind: lists what is armed. count defaults to 1.",
+      "save: the next count commits fail before anything is written or sent;",
+      "publish / dispatch: the next count event / command deliveries fail after the state was saved;",
+      "crash-rondel / crash-accounting: the host's handler dies on its next count messages (supervision",
+      "restarts it; a message that dies 3 times is parked). clear disarms everything."
+    ],
+    args: ["fault", "free"]
+  }),
   spec("help", "help [command]", "list commands, or explain one", { args: ["command"] }),
   spec("quit", "quit", "drain every mailbox, then exit")
 ]

@@ -289,7 +289,7 @@ export const toText = (item: FeedItem, style: Style.Style): string => {
     case "Notice":
       return (item.level === "info" ? Style.dim : Style.yellow)(style, `notice: ${item.message}`)
     case "HostRestarted":
-      return Style.yellow(style, `supervisor: ${item.host} restarted (${item.restarts} restarts so far)`)
+      return Style.yellow(style, `supervisor: ${item.host} restarted (restarts in total: ${item.restarts})`)
     case "MessageParked":
       return Style.red(
         style,

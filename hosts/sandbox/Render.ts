@@ -118,10 +118,11 @@ export const result = (r: Result.Result, style: Style.Style): string => {
       return r.parked.length === 0
         ? "nothing parked"
         : table(
-            ["id", "host", "game", "message", "attempts", "cause"],
+            ["id", "host", "parked by", "game", "message", "attempts", "cause"],
             r.parked.map((p) => [
               p.id,
               p.host,
+              p.source,
               p.gameId,
               `${p.type} ${p.messageId}`,
               String(p.attempts),
