@@ -97,7 +97,7 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
     const print = (text: string) => Effect.sync(() => printNow(text))
     const printItems = (items: ReadonlyArray<Feed.FeedItem>) =>
       Effect.zipRight(print(items.map((item) => Feed.toText(item, style)).join("\n")), refresh)
-    // The feed runs beside the prompt; a command's own output flushes it first so lines keep their order.
+    // The feed runs beside the prompt; `flush` prints what is due at once, ahead of a command's own output.
     const flush = Effect.flatMap(watch.drain, (items) =>
       items.length === 0 ? Effect.void : printItems(items)
     )
@@ -136,8 +136,9 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
       }
       const command = parsed.command.right
       if (Commands.Command.$is("Quit")(command)) break
-      const outcome = yield* Effect.either(session.execute(command))
+      // Lines still due from earlier commands come first; what this command causes follows its result.
       yield* flush
+      const outcome = yield* Effect.either(session.execute(command))
       if (Either.isLeft(outcome)) {
         yield* print(Render.failure(SandboxError.describe(outcome.left), style))
         continue

@@ -74,7 +74,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     const games = Effect.map(Effect.all([rondel.games, accountingHost.keys]), ([a, b]) => [
       ...a,
       ...b.filter((key) => !a.includes(key))
-    ]).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
+    ])
 
     const requireGame = Effect.flatMap(Ref.get(current), (gameId) =>
       gameId === undefined
@@ -384,7 +384,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
       parse: (line) => Parser.parse(line, { hosts }),
       execute: run,
       currentGame: Ref.get(current),
-      games,
+      games: Effect.orElseSucceed(games, (): ReadonlyArray<string> => []),
       parkedIds: Effect.map(parkedRows, (rows) => rows.map((row) => row.id)).pipe(
         Effect.orElseSucceed((): ReadonlyArray<string> => [])
       ),

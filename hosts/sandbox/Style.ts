@@ -50,8 +50,11 @@ export const visibleLength = (text: string): number => stripAnsi(text).length
 /** Text without ANSI colour codes. */
 export const stripAnsi = (text: string): string => text.replace(ansi, "")
 
-const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g")
-
 /** Pads text with spaces to a visible width (never cuts). */
 export const padEnd = (text: string, width: number): string =>
   text + " ".repeat(Math.max(0, width - visibleLength(text)))
+
+// internal
+
+// Built from the escape's code point: a literal control character in a regex literal trips the linter.
+const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g")

@@ -74,6 +74,8 @@ export const make: Effect.Effect<
 
   return {
     drain,
+    // One loop drains everything every 25 ms: restarts and parking have no event to wait on, and a single
+    // drainer keeps the feed in arrival order.
     live: (emit) =>
       Effect.flatMap(drain, (items) => (items.length === 0 ? Effect.void : emit(items))).pipe(
         Effect.repeat(Schedule.spaced(Duration.millis(25))),
