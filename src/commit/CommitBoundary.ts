@@ -78,8 +78,16 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
       host: string,
       envelope: Envelope
     ) => Effect.Effect<void, PersistenceError | SubmitRejected>
-    /** Reads a host's state for one key. */
+    /**
+     * Reads a host's state for one key before handling a message: may answer from a cache of this process's own
+     * commits, since the commit's version check rejects a stale copy.
+     */
     readonly load: (
+      host: AnyHostDefinition,
+      key: string
+    ) => Effect.Effect<Loaded | undefined, PersistenceError>
+    /** Reads a host's state for one key as stored now, for queries (never from a cache). */
+    readonly read: (
       host: AnyHostDefinition,
       key: string
     ) => Effect.Effect<Loaded | undefined, PersistenceError>

@@ -68,6 +68,7 @@ export const make = Effect.gen(function* () {
         (error) => new SubmitRejected({ host, messageId: envelope.messageId, reason: error.reason })
       ),
     load: (host, key) => Effect.sync(() => states.get(host.name)?.get(key)),
+    read: (host, key) => Effect.sync(() => states.get(host.name)?.get(key)),
     keys: (host) => Effect.sync(() => [...(states.get(host.name)?.keys() ?? [])]),
     audit: (host, key) =>
       Effect.sync(() => {

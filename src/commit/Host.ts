@@ -286,7 +286,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         }
         return Effect.flatMap(envelopeFor(wire, definition.keyOf(decoded.right), origin), submitEnvelope)
       },
-      state: (key) => Effect.map(boundary.load(definition, key), (loaded) => loaded?.state as S | undefined),
+      state: (key) => Effect.map(boundary.read(definition, key), (loaded) => loaded?.state as S | undefined),
       keys: boundary.keys(definition),
       audit: (key) => boundary.audit(name, key)
     }

@@ -12,6 +12,7 @@ import {
   VersionConflict
 } from "../commit/CommitBoundary.js"
 import * as Faults from "../commit/Faults.js"
+import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import * as Batcher from "./internal/batcher.js"
 import { ident } from "./Migrations.js"
@@ -119,6 +120,32 @@ export const make = (options: PgCommitOptions) =>
 
     const schemaFor = (host: string) => ident(topology.schemaOf(host))
 
+    const read = (
+      host: AnyHostDefinition,
+      key: string
+    ): Effect.Effect<Loaded | undefined, PersistenceError> => {
+      const decode = Schema.decodeUnknown(host.state)
+      return sql<{ version: string; state: unknown }>`
+        SELECT version, state FROM ${sql(topology.schemaOf(host.name))}.state WHERE key = ${key}`.pipe(
+        Effect.mapError(persistence("load")),
+        Effect.flatMap((rows) => {
+          const row = rows[0]
+          if (row === undefined) return Effect.succeed(undefined)
+          return Effect.map(
+            Effect.mapError(
+              decode(row.state),
+              (error) =>
+                new PersistenceError({
+                  operation: "load",
+                  message: `stored state of ${host.name}/${key} does not decode: ${error.message}`
+                })
+            ),
+            (state): Loaded => ({ state, version: Number(row.version) })
+          )
+        })
+      )
+    }
+
     return CommitBoundary.of({
       kind: "postgres",
       submit: (host, envelope) => {
@@ -129,30 +156,13 @@ export const make = (options: PgCommitOptions) =>
             )
           : submit(envelope)
       },
+      // Handling may start from this process's last commit of the key (the version check catches a stale one);
+      // queries must not: another process may have moved the key since.
       load: (host, key) => {
         const cached = cache.get(host.name)?.get(key)
-        if (cached !== undefined) return Effect.succeed(cached)
-        const decode = Schema.decodeUnknown(host.state)
-        return sql<{ version: string; state: unknown }>`
-          SELECT version, state FROM ${sql(topology.schemaOf(host.name))}.state WHERE key = ${key}`.pipe(
-          Effect.mapError(persistence("load")),
-          Effect.flatMap((rows) => {
-            const row = rows[0]
-            if (row === undefined) return Effect.succeed(undefined)
-            return Effect.map(
-              Effect.mapError(
-                decode(row.state),
-                (error) =>
-                  new PersistenceError({
-                    operation: "load",
-                    message: `stored state of ${host.name}/${key} does not decode: ${error.message}`
-                  })
-              ),
-              (state): Loaded => ({ state, version: Number(row.version) })
-            )
-          })
-        )
+        return cached !== undefined ? Effect.succeed(cached) : read(host, key)
       },
+      read,
       commit: (request) => {
         const commit = committers.get(request.host.name)
         return commit === undefined
