@@ -7,15 +7,15 @@ import * as Canonical from "./internal/canonical.js"
 import * as TestApp from "./TestApp.js"
 
 /** One scenario of a conformance suite: a program over a running application, written once, run on every target. */
-export interface Scenario<R = never> {
+export interface Scenario<R = never, E = never> {
   readonly name: string
-  readonly program: Effect.Effect<unknown, unknown, Application.Application | Scope.Scope | R>
+  readonly program: Effect.Effect<unknown, E, Application.Application | Scope.Scope | R>
 }
 
 /** A boundary to run scenarios on: its name and a fresh application (with whatever else scenarios need) per run. */
-export interface Target<R = never> {
+export interface Target<R = never, E = never> {
   readonly name: string
-  readonly layer: () => Layer.Layer<Application.Application | R, unknown>
+  readonly layer: () => Layer.Layer<Application.Application | R, E>
 }
 
 /** How outcomes are read and compared. */
@@ -58,16 +58,16 @@ export class ConformanceMismatch extends Data.TaggedError("ConformanceMismatch")
 }> {}
 
 /** Declares a scenario. */
-export const scenario = <R = never>(
+export const scenario = <R = never, E = never>(
   name: string,
-  program: Effect.Effect<unknown, unknown, Application.Application | Scope.Scope | R>
-): Scenario<R> => ({ name, program })
+  program: Effect.Effect<unknown, E, Application.Application | Scope.Scope | R>
+): Scenario<R, E> => ({ name, program })
 
 /** Declares a target. */
-export const target = <R = never>(
+export const target = <R = never, E = never>(
   name: string,
-  layer: () => Layer.Layer<Application.Application | R, unknown>
-): Target<R> => ({ name, layer })
+  layer: () => Layer.Layer<Application.Application | R, E>
+): Target<R, E> => ({ name, layer })
 
 /**
  * Reads every host's states and audit logs into an `Outcome`. Message ids are renamed so that targets with
@@ -109,11 +109,11 @@ export const differences = (reference: Outcome, actual: Outcome, limit = 20): Re
   )
 
 /** Runs a scenario on a fresh application of the target, waits for convergence, and reads the outcome. */
-export const runOn = <R>(
-  scenario: Scenario<R>,
-  target: Target<R>,
+export const runOn = <R, E, E2>(
+  scenario: Scenario<R, E>,
+  target: Target<R, E2>,
   options: OutcomeOptions = {}
-): Effect.Effect<Outcome, unknown> =>
+): Effect.Effect<Outcome, E | E2 | Application.SettleTimeout | PersistenceError> =>
   Effect.gen(function* () {
     yield* scenario.program
     yield* settleAll(options.settleTimeout)
@@ -124,11 +124,14 @@ export const runOn = <R>(
  * Runs a scenario on every target in turn and fails with `ConformanceMismatch` unless every outcome equals the
  * first target's (same states, same messages handled and produced, up to duplicates an inbox suppresses).
  */
-export const check = <R>(
-  scenario: Scenario<R>,
-  targets: ReadonlyArray<Target<R>>,
+export const check = <R, E, E2>(
+  scenario: Scenario<R, E>,
+  targets: ReadonlyArray<Target<R, E2>>,
   options: OutcomeOptions = {}
-): Effect.Effect<ReadonlyArray<Outcome>, unknown> =>
+): Effect.Effect<
+  ReadonlyArray<Outcome>,
+  ConformanceMismatch | E | E2 | Application.SettleTimeout | PersistenceError
+> =>
   Effect.gen(function* () {
     const outcomes: Array<Outcome> = []
     for (const each of targets) outcomes.push(yield* runOn(scenario, each, options))

@@ -19,8 +19,8 @@ import { freshDatabase } from "./support.js"
 
 type Hosts = RondelHost.RondelHost | AccountingHost.AccountingHost
 
-const memory = Conformance.target<Hosts>("memory", () => ImperialApp.layerMemory)
-const postgres = Conformance.target<Hosts>("postgres", () =>
+const memory = Conformance.target<Hosts, unknown>("memory", () => ImperialApp.layerMemory)
+const postgres = Conformance.target<Hosts, unknown>("postgres", () =>
   Layer.unwrapScoped(
     Effect.map(freshDatabase(), ({ url }) =>
       ImperialApp.layerPostgres({ url, relay: { pollInterval: "50 millis" } })
@@ -47,7 +47,7 @@ const setUp = (gameId: GameId.GameId, nations: Nations, startingBalance: number)
     yield* settle
   })
 
-const moves = Conformance.scenario<Hosts>(
+const moves = Conformance.scenario<Hosts, unknown>(
   "free, paid, unaffordable and funded moves",
   Effect.gen(function* () {
     const gameId = game("moves")
@@ -70,7 +70,7 @@ const moves = Conformance.scenario<Hosts>(
   })
 )
 
-const duplicates = Conformance.scenario<Hosts>(
+const duplicates = Conformance.scenario<Hosts, unknown>(
   "every handled message sent again with its id",
   Effect.gen(function* () {
     const gameId = game("duplicates")
@@ -104,7 +104,7 @@ describe("Conformance: Imperial on memory and on Postgres", () => {
   it.live("a behaviour that differs between the boundaries is reported", () =>
     Effect.gen(function* () {
       // The same program, but it sends one more deposit where the application runs on Postgres.
-      const diverging = Conformance.scenario<Hosts>(
+      const diverging = Conformance.scenario<Hosts, unknown>(
         "diverging",
         Effect.gen(function* () {
           const gameId = game("diverging")
