@@ -61,7 +61,10 @@ export const runCounterBench = (options: CounterOptions): Effect.Effect<Readonly
       let ask = 0
       let submit = 0
       for (let r = 0; r < rounds; r++) {
-        cluster = Math.max(cluster, yield* withDatabase(options.adminUrl, (url) => clusterSql(url, c, seconds)))
+        cluster = Math.max(
+          cluster,
+          yield* withDatabase(options.adminUrl, (url) => clusterSql(url, c, seconds))
+        )
         ask = Math.max(ask, yield* withDatabase(options.adminUrl, (url) => mailroomPgAsk(url, c, seconds)))
         submit = Math.max(
           submit,
@@ -165,9 +168,13 @@ const mailroomMemory = (callers: number, seconds: number) =>
     const app = yield* Application.Application
     const host = app.host(counterHost)
     const message = (c: number) => Increment.make({ counter: `counter-${c}`, by: 1 })
-    yield* Effect.forEach(Array.from({ length: callers }, (_, c) => c), (c) => Apps.ask(host, message(c)), {
-      discard: true
-    })
+    yield* Effect.forEach(
+      Array.from({ length: callers }, (_, c) => c),
+      (c) => Apps.ask(host, message(c)),
+      {
+        discard: true
+      }
+    )
     return yield* runFor(seconds, callers, (c) => Apps.ask(host, message(c)))
   }).pipe(Effect.provide(Apps.memory([counterHost])), Effect.scoped)
 
@@ -176,9 +183,13 @@ const mailroomPgAsk = (url: string, callers: number, seconds: number) =>
     const app = yield* Application.Application
     const host = app.host(counterHost)
     const message = (c: number) => Increment.make({ counter: `counter-${c}`, by: 1 })
-    yield* Effect.forEach(Array.from({ length: callers }, (_, c) => c), (c) => Apps.ask(host, message(c)), {
-      discard: true
-    })
+    yield* Effect.forEach(
+      Array.from({ length: callers }, (_, c) => c),
+      (c) => Apps.ask(host, message(c)),
+      {
+        discard: true
+      }
+    )
     return yield* runFor(seconds, callers, (c) => Apps.ask(host, message(c)))
   }).pipe(Effect.provide(Apps.postgres(url, [counterHost])), Effect.scoped)
 
@@ -195,7 +206,11 @@ const mailroomPgSubmit = (url: string, callers: number, seconds: number) => {
         yield* host.execute(Increment.make({ counter: `counter-${c}`, by: 1 }), { messageId })
         yield* Deferred.await(done)
       })
-    yield* Effect.forEach(Array.from({ length: callers }, (_, c) => c), increment, { discard: true })
+    yield* Effect.forEach(
+      Array.from({ length: callers }, (_, c) => c),
+      increment,
+      { discard: true }
+    )
     return yield* runFor(seconds, callers, increment)
   }).pipe(
     Effect.provide(

@@ -103,7 +103,10 @@ const producer = HostDefinition.fromSchemas({
     const n = (state?.n ?? 0) + 1
     return Effects.make({
       state: { n },
-      events: [Produced.make({ key: message.key, n, part: 1 }), Produced.make({ key: message.key, n, part: 2 })]
+      events: [
+        Produced.make({ key: message.key, n, part: 1 }),
+        Produced.make({ key: message.key, n, part: 2 })
+      ]
     })
   }
 })

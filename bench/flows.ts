@@ -47,7 +47,9 @@ const flows = (
   games: number,
   seconds: number,
   layer: (
-    definitions: ReadonlyArray<typeof RondelHost.definition | typeof AccountingHost.definition | typeof counterHost>,
+    definitions: ReadonlyArray<
+      typeof RondelHost.definition | typeof AccountingHost.definition | typeof counterHost
+    >,
     onCommit: CommitHook
   ) => Layer.Layer<Application.Application, unknown>
 ) => {

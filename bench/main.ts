@@ -94,7 +94,9 @@ const program = Effect.gen(function* () {
   console.log(
     `machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.postgres}; load ${machine.loadAverageBefore.join(" ")} → ${machine.loadAverageAfter.join(" ")}; ${machine.seconds} s`
   )
-  const out = quick ? Path.join(Os.tmpdir(), "mailroom-bench-results.quick.json") : Path.join(root, "bench", "results.json")
+  const out = quick
+    ? Path.join(Os.tmpdir(), "mailroom-bench-results.quick.json")
+    : Path.join(root, "bench", "results.json")
   Fs.writeFileSync(out, `${JSON.stringify({ machine, figures }, null, 2)}\n`)
   console.log(`results: ${out}`)
   if (!quick && only === undefined) updateBenchmarksMd(rendered, machine)

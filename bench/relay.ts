@@ -54,7 +54,11 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
         percentile(poll, 0.5),
         "ms",
         { name: "relay.notify.p50", value: p50 },
-        { n: pollN, better: "lower", note: "listen: false, default pollInterval 250 ms (two loops: move, deliver)" }
+        {
+          n: pollN,
+          better: "lower",
+          note: "listen: false, default pollInterval 250 ms (two loops: move, deliver)"
+        }
       ),
       vs(
         "relay",
@@ -149,9 +153,7 @@ const rawHandOff = (url: string, n: number) =>
       let wake: (() => void) | undefined
       listener.on("notification", () => {
         consumer
-          .query(
-            "INSERT INTO state (key, n) VALUES ('k', 1) ON CONFLICT (key) DO UPDATE SET n = state.n + 1"
-          )
+          .query("INSERT INTO state (key, n) VALUES ('k', 1) ON CONFLICT (key) DO UPDATE SET n = state.n + 1")
           .then(() => wake?.())
       })
       await listener.query("LISTEN bench_handoff")
