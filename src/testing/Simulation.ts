@@ -172,6 +172,16 @@ export const check = (
     return summary
   })
 
+/** A world's state of every key of a host, for invariants that look at all of them. */
+export const statesOf = <S>(
+  world: World,
+  definition: HostDefinition<S, any, any, any, any>
+): ReadonlyArray<readonly [string, S]> =>
+  world.keys(definition).flatMap((key) => {
+    const state = world.state(definition, key)
+    return state === undefined ? [] : [[key, state] as const]
+  })
+
 /** The failure as text: seed, broken invariant, and the minimal trace. */
 export const formatFailure = (
   failed: Pick<SimulationFailed, "seed" | "violation" | "run" | "minimal" | "replays">
@@ -229,13 +239,3 @@ const failure = (options: SimulationOptions, input: EngineInput, result: Run): S
   }
   return new SimulationFailed({ ...fields, message: formatFailure(fields) })
 }
-
-/** A world's state of every key of a host, for invariants that look at all of them. */
-export const statesOf = <S>(
-  world: World,
-  definition: HostDefinition<S, any, any, any, any>
-): ReadonlyArray<readonly [string, S]> =>
-  world.keys(definition).flatMap((key) => {
-    const state = world.state(definition, key)
-    return state === undefined ? [] : [[key, state] as const]
-  })
