@@ -11,6 +11,7 @@ import {
   SubmitRejected,
   VersionConflict
 } from "../commit/CommitBoundary.js"
+import * as Bus from "../commit/Bus.js"
 import * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { Envelope } from "../runtime/Envelope.js"
@@ -35,6 +36,7 @@ export const make = (options: PgCommitOptions) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const faults = yield* Faults.Faults
+    const bus = yield* Bus.Bus
     const topology = options.topology
     const maxBatch = options.maxBatch ?? 64
     // States this process committed last, so a key handled here twice in a row costs no read.
@@ -69,25 +71,48 @@ export const make = (options: PgCommitOptions) =>
               Effect.mapError(persistence("commit"))
             )
             const entries = cacheOf(host.name)
-            return batch.map((request, i): Exit.Exit<CommitReport, PersistenceError | VersionConflict> => {
-              const row = rows.find((r) => r.idx === i)
-              if (row === undefined)
-                return Exit.fail(new PersistenceError({ operation: "commit", message: "no outcome" }))
-              if (row.outcome === "conflict") {
-                entries.delete(request.key)
-                return Exit.fail(
-                  new VersionConflict({
-                    host: host.name,
-                    key: request.key,
-                    expected: request.expectedVersion
-                  })
-                )
+            const results = batch.map(
+              (request, i): Exit.Exit<CommitReport, PersistenceError | VersionConflict> => {
+                const row = rows.find((r) => r.idx === i)
+                if (row === undefined)
+                  return Exit.fail(new PersistenceError({ operation: "commit", message: "no outcome" }))
+                if (row.outcome === "conflict") {
+                  entries.delete(request.key)
+                  return Exit.fail(
+                    new VersionConflict({
+                      host: host.name,
+                      key: request.key,
+                      expected: request.expectedVersion
+                    })
+                  )
+                }
+                const version = Number(row.new_version ?? request.expectedVersion)
+                if (row.outcome === "duplicate")
+                  return Exit.succeed({ version, duplicate: true, failures: [] })
+                if (request.state !== undefined) entries.set(request.key, { state: request.state, version })
+                return Exit.succeed({ version, duplicate: false, failures: [] })
               }
-              const version = Number(row.new_version ?? request.expectedVersion)
-              if (row.outcome === "duplicate") return Exit.succeed({ version, duplicate: true, failures: [] })
-              if (request.state !== undefined) entries.set(request.key, { state: request.state, version })
-              return Exit.succeed({ version, duplicate: false, failures: [] })
-            })
+            )
+            // The same feed the memory boundary feeds: what each transaction committed (or dropped as a duplicate).
+            if (bus.observed()) {
+              for (let i = 0; i < batch.length; i++) {
+                const result = results[i]!
+                if (Exit.isFailure(result)) continue
+                const request = batch[i]!
+                const duplicate = result.value.duplicate
+                yield* bus.observe({
+                  _tag: "Committed",
+                  host: host.name,
+                  key: request.key,
+                  consumed: request.consumed,
+                  events: duplicate ? [] : request.events,
+                  commands: duplicate ? [] : request.commands,
+                  stateChanged: !duplicate && request.state !== undefined,
+                  duplicate
+                })
+              }
+            }
+            return results
           }),
         { maxBatch, workers: 4 }
       )
@@ -209,10 +234,10 @@ export const make = (options: PgCommitOptions) =>
     })
   })
 
-/** The durable boundary as a layer (needs a SqlClient and the fault injector). */
+/** The durable boundary as a layer (needs a SqlClient, the bus for its observation feed, and the fault injector). */
 export const layer = (
   options: PgCommitOptions
-): Layer.Layer<CommitBoundary, never, SqlClient.SqlClient | Faults.Faults> =>
+): Layer.Layer<CommitBoundary, never, SqlClient.SqlClient | Faults.Faults | Bus.Bus> =>
   Layer.scoped(CommitBoundary, make(options))
 
 // internal

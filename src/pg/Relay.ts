@@ -89,6 +89,20 @@ export interface MessageStatus {
   readonly processedAt: number | null
 }
 
+/** A message not yet handed on: committed in an outbox, or waiting in an inbox. */
+export interface PendingRow {
+  readonly host: string
+  readonly box: "inbox" | "outbox"
+  readonly messageId: string
+  readonly type: string
+  readonly key: string
+  /** Destination host (outbox rows) or source (inbox rows: a host name, "external" or "direct"). */
+  readonly peer: string
+  readonly attempts: number
+  readonly lastError: string | null
+  readonly since: number
+}
+
 /** Per-host delivery figures. */
 export interface RelayStats {
   readonly host: string
@@ -118,6 +132,8 @@ export class Relay extends Context.Tag("mailroom/pg/Relay")<
     readonly parked: Effect.Effect<ReadonlyArray<ParkedRow>, unknown>
     readonly redrive: (messageId: string) => Effect.Effect<void, NothingToRedrive | unknown>
     readonly stats: Effect.Effect<ReadonlyArray<RelayStats>, unknown>
+    /** Messages not yet handed on, oldest first, at most `limit` per host and box. */
+    readonly pending: (limit: number) => Effect.Effect<ReadonlyArray<PendingRow>, unknown>
     /** Where a message stands in every inbox that received it (empty when unknown or expired). */
     readonly messageStatus: (messageId: string) => Effect.Effect<ReadonlyArray<MessageStatus>, unknown>
     /** Wakes every loop now (after a redrive or in tests). */
@@ -478,6 +494,48 @@ export const make = (options: RelayOptions) =>
           if (found === 0) return yield* new NothingToRedrive({ messageId })
           yield* wakeAll
         }),
+      pending: (limit) =>
+        Effect.map(
+          Effect.forEach(topology.hosts, (host) => {
+            const schema = ident(topology.schemaOf(host.name))
+            return sql
+              .unsafe<{
+                box: "inbox" | "outbox"
+                message_id: string
+                type: string
+                key: string
+                peer: string
+                attempts: number
+                last_error: string | null
+                since: Date
+              }>(
+                `(SELECT 'outbox' AS box, message_id, type, key, destination AS peer, attempts, last_error, created_at AS since
+                    FROM ${schema}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1)
+                 UNION ALL
+                 (SELECT 'inbox' AS box, message_id, type, key, source AS peer, attempts, last_error, received_at AS since
+                    FROM ${schema}.inbox WHERE processed_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1)`,
+                [limit]
+              )
+              .pipe(
+                Effect.map((rows) =>
+                  rows.map(
+                    (row): PendingRow => ({
+                      host: host.name,
+                      box: row.box,
+                      messageId: row.message_id,
+                      type: row.type,
+                      key: row.key,
+                      peer: row.peer,
+                      attempts: row.attempts,
+                      lastError: row.last_error,
+                      since: new Date(row.since).getTime()
+                    })
+                  )
+                )
+              )
+          }),
+          (lists) => lists.flat()
+        ),
       messageStatus: (messageId) =>
         Effect.map(
           Effect.forEach(topology.hosts, (host) =>
