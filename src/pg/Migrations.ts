@@ -107,7 +107,6 @@ CREATE INDEX outbox_delivered ON ${s}.outbox (delivered_at) WHERE delivered_at I
 
 const functions = (schema: string) => {
   const s = ident(schema)
-  const channel = `mailroom_outbox`
   return `
 -- Applies a batch of handled messages in one transaction. For each item: a message already processed is a
 -- duplicate (nothing applied); a moved version is a conflict (nothing applied); otherwise state, audit entry,
@@ -156,7 +155,7 @@ BEGIN
     outcome := 'committed'; new_version := next_version; RETURN NEXT;
   END LOOP;
   IF wrote_outbox THEN
-    PERFORM pg_notify('${channel}', '${schema}');
+    PERFORM pg_notify('mailroom', 'outbox:${schema}');
   END IF;
 END
 $fn$;
@@ -203,7 +202,7 @@ BEGIN
     GET DIAGNOSTICS c = ROW_COUNT;
     n := n + c;
     dests := dests || dest;
-    PERFORM pg_notify('mailroom_inbox_' || prefix || dest, '${schema}');
+    PERFORM pg_notify('mailroom', 'inbox:' || prefix || dest);
   END LOOP;
   moved := n; destinations := dests; RETURN NEXT;
 END

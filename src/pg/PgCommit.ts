@@ -122,7 +122,7 @@ export const make = (options: PgCommitOptions) =>
     const submitters = new Map<string, (envelope: Envelope) => Effect.Effect<void, PersistenceError>>()
     for (const host of topology.hosts) {
       const schema = topology.schemaOf(host.name)
-      const channel = `mailroom_inbox_${schema}`
+      const wake = `inbox:${schema}`
       const submitBatch = yield* Batcher.make<Envelope, void, PersistenceError>(
         (batch) =>
           sql`
@@ -134,7 +134,7 @@ export const make = (options: PgCommitOptions) =>
               ON CONFLICT (message_id) DO NOTHING
               RETURNING 1
             )
-            SELECT pg_notify(${channel}, 'submit') FROM (SELECT count(*) AS n FROM inserted) c WHERE c.n > 0`.pipe(
+            SELECT pg_notify('mailroom', ${wake}) FROM (SELECT count(*) AS n FROM inserted) c WHERE c.n > 0`.pipe(
             Effect.mapError(persistence("submit")),
             Effect.as(batch.map(() => Exit.void))
           ),

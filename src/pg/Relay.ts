@@ -22,6 +22,9 @@ import type { Envelope } from "../runtime/Envelope.js"
 import { ident } from "./Migrations.js"
 import type * as Topology from "./Topology.js"
 
+/** The NOTIFY channel of every Mailroom wake-up; payloads are "outbox:<schema>" and "inbox:<schema>". */
+export const channel = "mailroom"
+
 /** Settings of the relay: how it is woken, how it retries, when it parks and what it keeps. */
 export interface RelayOptions {
   readonly topology: Topology.Topology
@@ -328,21 +331,23 @@ export const make = (options: RelayOptions) =>
 
     if (options.listen !== false) {
       const pg = yield* PgClient.PgClient
-      const listenTo = (channel: string, onPayload: (payload: string) => Effect.Effect<void>) =>
-        pg.listen(channel).pipe(
-          Stream.runForEach(onPayload),
-          // A dead LISTEN connection goes quiet; polling covers the gap while it reconnects.
-          Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
-          Effect.catchAllCause((cause) => Effect.logWarning("relay LISTEN stopped; polling only", cause)),
-          Effect.forkScoped
-        )
-      yield* listenTo("mailroom_outbox", (source) => {
-        const host = options.local.find((name) => topology.schemaOf(name) === source)
-        return host === undefined ? Effect.void : wakeOne(`move:${host}`)
-      })
+      // One channel for every wake-up ("outbox:<schema>" or "inbox:<schema>"): a single LISTEN per process
+      // (the client shares one connection for LISTEN; concurrent LISTEN statements on it are not allowed).
+      const wakeFor = new Map<string, string>()
       for (const host of options.local) {
-        yield* listenTo(`mailroom_inbox_${topology.schemaOf(host)}`, () => wakeOne(`deliver:${host}`))
+        wakeFor.set(`outbox:${topology.schemaOf(host)}`, `move:${host}`)
+        wakeFor.set(`inbox:${topology.schemaOf(host)}`, `deliver:${host}`)
       }
+      yield* pg.listen(channel).pipe(
+        Stream.runForEach((payload) => {
+          const loop = wakeFor.get(payload)
+          return loop === undefined ? Effect.void : wakeOne(loop)
+        }),
+        // A dead LISTEN connection goes quiet; polling covers the gap while it reconnects.
+        Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
+        Effect.catchAllCause((cause) => Effect.logWarning("relay LISTEN stopped; polling only", cause)),
+        Effect.forkScoped
+      )
     }
 
     const cleanup = Effect.gen(function* () {
