@@ -24,7 +24,11 @@ const counter = HostDefinition.make<Counter, Add, Added, never>({
   sends: [],
   decode: (message) =>
     Either.mapLeft(Schema.decodeUnknownEither(Add)(message.payload), (error) => ({ message: error.message })),
-  encode: (added) => ({ type: "Added", version: 1, payload: added }),
+  // `execute` encodes the Add it accepts; `decide` emits Added: a message with `n` is an Add.
+  encode: (message) =>
+    "n" in message
+      ? { type: "Add", version: 1, payload: message }
+      : { type: "Added", version: 1, payload: message },
   keyOf: (message) => message.counter,
   decide: (state, message, ctx) => {
     if (state?.seen.includes(ctx.messageId)) return Effects.none
