@@ -1,0 +1,44 @@
+import { NodeSdk } from "@effect/opentelemetry"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import type * as GameId from "../../hosts/contracts/GameId.js"
+import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import * as Application from "../../src/commit/Application.js"
+
+// The README's recipe: an OpenTelemetry exporter plugged in with @effect/opentelemetry receives the spans,
+// and a paid move is one trace across Rondel and Accounting.
+describe("exporting traces with @effect/opentelemetry", () => {
+  it.live("a paid-move flow arrives at the exporter as one trace spanning both hosts", () => {
+    const exporter = new InMemorySpanExporter()
+    const telemetry = NodeSdk.layer(() => ({
+      resource: { serviceName: "imperial-test" },
+      spanProcessor: new SimpleSpanProcessor(exporter)
+    }))
+    return Effect.gen(function* () {
+      const rondel = yield* RondelHost.RondelHost
+      const accounting = yield* AccountingHost.AccountingHost
+      const app = yield* Application.Application
+      const gameId = "otel-1" as GameId.GameId
+      yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["France"] })
+      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["France"], startingBalance: 10 })
+      yield* rondel.execute({ _tag: "Move", gameId, nation: "France", space: "Import" })
+      yield* app.settle()
+      const traceId = yield* Effect.gen(function* () {
+        yield* rondel.execute({ _tag: "Move", gameId, nation: "France", space: "ProductionTwo" })
+        return (yield* Effect.currentSpan).traceId
+      }).pipe(Effect.withSpan("client.move"))
+      yield* app.settle()
+
+      const spans = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId)
+      const handled = spans
+        .filter((span) => span.name === "mailroom.handle")
+        .map((span) => `${span.attributes["mailroom.host"]}:${span.attributes["mailroom.type"]}`)
+      assert.includeMembers(handled, ["rondel:Move", "accounting:ChargeMovement", "rondel:RondelInvoicePaid"])
+      assert.isTrue(spans.some((span) => span.name === "mailroom.commit"))
+      assert.isTrue(spans.some((span) => span.name === "mailroom.decide"))
+    }).pipe(Effect.provide(ImperialApp.layerMemory.pipe(Layer.provideMerge(telemetry))))
+  })
+})
