@@ -26,6 +26,8 @@ export interface ScenarioOptions<R> {
    * for the submitter to yield (memory).
    */
   readonly hold?: (host: string, key: string) => Effect.Effect<void, unknown, Scope.Scope | R>
+  /** Run the scenarios concurrently (each on its own application). */
+  readonly concurrent?: boolean
   /** Longest wait for convergence (default 30 seconds). */
   readonly settleTimeout?: Duration.DurationInput
 }
@@ -54,7 +56,8 @@ export const scenarios = <R = never, E = never>(
       yield* settle
     })
 
-  describe(name, () => {
+  const suite = options.concurrent === true ? describe.concurrent : describe
+  suite(name, () => {
     it.live("a free move completes at once and determines the action, without any charge", () =>
       run(
         Effect.gen(function* () {

@@ -98,7 +98,7 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
         const moves: Array<{ readonly id: string; readonly gameId: string; readonly space: string }> = []
         const deposits = new Map<string, number>()
         const target = new Map<string, number>()
-        for (let wave = 0; wave < 25; wave++) {
+        for (let wave = 0; wave < 20; wave++) {
           // One message per game and wave, submitted together; waves one after the other (per-game order).
           const wavesGames = games.filter(() => random() < 0.5)
           const messages = wavesGames.map((gameId) => {
@@ -129,7 +129,7 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
           })
           yield* Effect.sleep("250 millis")
         }
-        yield* Effect.sleep("1500 millis")
+        yield* Effect.sleep("1 second")
         yield* Deferred.succeed(stop, undefined)
         yield* Fiber.join(chaos)
         for (let i = 0; i < slots.length; i++) children.spawn(i)

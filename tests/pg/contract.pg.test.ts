@@ -14,5 +14,9 @@ scenarios(
         ImperialApp.layerPostgres({ url, relay: { pollInterval: "50 millis" } })
       )
     ),
-  { hold: (host, key) => Effect.flatMap(Relay.Relay, (relay) => relay.holdKey(host, key)) }
+  {
+    hold: (host, key) => Effect.flatMap(Relay.Relay, (relay) => relay.holdKey(host, key)),
+    // Each scenario has its own database.
+    concurrent: true
+  }
 )

@@ -71,7 +71,7 @@ const assertPaidOnce = (sql: Effect.Effect.Success<typeof setting>["sql"], gameI
 const chargeRows = (sql: Effect.Effect.Success<typeof setting>["sql"]) =>
   Effect.map(inbox(sql, "accounting"), (rows) => rows.filter((r) => r.type === "ChargeMovement"))
 
-describe("Acknowledged means durable", () => {
+describe.concurrent("Acknowledged means durable", () => {
   it.scopedLive(
     "execute returns once the inbox row is stored: an app torn down before handling loses nothing",
     () =>
@@ -112,7 +112,7 @@ describe("Acknowledged means durable", () => {
   )
 })
 
-describe("Crash points of a paid move", () => {
+describe.concurrent("Crash points of a paid move", () => {
   it.scopedLive(
     "before the producer's commit: nothing written; the Move is redelivered and handled once",
     () =>

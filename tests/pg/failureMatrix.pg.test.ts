@@ -63,7 +63,7 @@ const onInvestor = (
     yield* settle
   })
 
-describe("§4 save fails (Postgres)", () => {
+describe.concurrent("§4 save fails (Postgres)", () => {
   it.scopedLive("the transaction rolls back: no state, audit, outbox row or inbox mark is written", () =>
     Effect.gen(function* () {
       const { sql, app } = yield* setting
@@ -111,7 +111,7 @@ describe("§4 save fails (Postgres)", () => {
   )
 })
 
-describe("§4 save ok, a subscriber fails (Postgres)", () => {
+describe.concurrent("§4 save ok, a subscriber fails (Postgres)", () => {
   it.scopedLive("the relay retries the delivery until the subscriber handles it; attempts are recorded", () =>
     Effect.gen(function* () {
       const { sql, app } = yield* setting
@@ -201,7 +201,7 @@ describe("§4 save ok, a subscriber fails (Postgres)", () => {
   )
 })
 
-describe("§4 save ok, dispatch fails (Postgres): cannot happen separately", () => {
+describe.concurrent("§4 save ok, dispatch fails (Postgres): cannot happen separately", () => {
   it.scopedLive(
     "commands are outbox rows of the state's transaction: no row, no state (and vice versa)",
     () =>
@@ -272,7 +272,7 @@ describe("§4 save ok, dispatch fails (Postgres): cannot happen separately", () 
   )
 })
 
-describe("§4 target host crashes while processing (Postgres)", () => {
+describe.concurrent("§4 target host crashes while processing (Postgres)", () => {
   it.scopedLive("the row stays claimable and is redelivered to the restarted host", () =>
     Effect.gen(function* () {
       const { sql, hostsApp } = yield* setting
@@ -331,7 +331,7 @@ describe("§4 target host crashes while processing (Postgres)", () => {
   )
 })
 
-describe("§4 relay crashes after delivery, before ack (Postgres)", () => {
+describe.concurrent("§4 relay crashes after delivery, before ack (Postgres)", () => {
   it.scopedLive("rows moved again are dropped by the destination inbox; nothing is applied twice", () =>
     Effect.gen(function* () {
       const { sql, app } = yield* setting
@@ -408,7 +408,7 @@ describe("§4 relay crashes after delivery, before ack (Postgres)", () => {
   )
 })
 
-describe("§4 process killed at any point (Postgres)", () => {
+describe.concurrent("§4 process killed at any point (Postgres)", () => {
   const commandsFor = (gameId: ReturnType<typeof game>) => {
     const nations: Nations = ["Germany", "France"]
     return [
