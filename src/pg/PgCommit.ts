@@ -1,6 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Exit, Layer, Schema } from "effect"
+import { Cause, Effect, Exit, Layer, Schema } from "effect"
 import {
   type AuditEntry,
   CommitBoundary,
@@ -63,17 +63,35 @@ export const make = (options: PgCommitOptions) =>
       const commitBatch = yield* Batcher.make<Prepared, CommitReport, PersistenceError | VersionConflict>(
         (prepared) =>
           Effect.gen(function* () {
-            yield* Effect.mapError(faults.check("save", host.name), persistence("save"))
             const batch = prepared.map((p) => p.request)
-            const items = prepared.map((p) => p.item)
-            const rows = yield* sql<{ idx: number; outcome: string; new_version: string | number | null }>`
-              SELECT idx, outcome, new_version FROM ${sql(schema)}.commit_batch(${JSON.stringify(items)}::jsonb)`.pipe(
-              Effect.mapError(persistence("commit"))
+            // An injected save failure fails one commit, as a real one would, not the whole group.
+            const saved = yield* Effect.forEach(prepared, () => Effect.exit(faults.check("save", host.name)))
+            const writable = prepared.flatMap((_, i) => (Exit.isSuccess(saved[i]!) ? [i] : []))
+            const write = (indices: ReadonlyArray<number>) =>
+              sql<OutcomeRow>`
+                SELECT idx, outcome, new_version FROM ${sql(schema)}.commit_batch(${JSON.stringify(
+                  indices.map((i) => prepared[i]!.item)
+                )}::jsonb)`.pipe(
+                Effect.map((rows) => rows.map((row): Outcome => [indices[row.idx]!, row])),
+                Effect.catchAll((error) =>
+                  Effect.succeed(indices.map((i): Outcome => [i, persistence("commit")(error)]))
+                )
+              )
+            // The group is one transaction, so one commit that cannot be written (a constraint, a trigger, a
+            // value the database refuses) fails all of it; then each is written alone, so only that one fails.
+            const grouped = writable.length === 0 ? [] : yield* write(writable)
+            const failed = writable.length > 1 && grouped.some(([, row]) => row instanceof PersistenceError)
+            const outcomes = new Map(
+              failed ? (yield* Effect.forEach(writable, (i) => write([i]))).flat() : grouped
             )
             const entries = cacheOf(host.name)
             const results = batch.map(
               (request, i): Exit.Exit<CommitReport, PersistenceError | VersionConflict> => {
-                const row = rows.find((r) => r.idx === i)
+                const injected = saved[i]!
+                if (Exit.isFailure(injected))
+                  return Exit.failCause(Cause.map(injected.cause, persistence("save")))
+                const row = outcomes.get(i)
+                if (row instanceof PersistenceError) return Exit.fail(row)
                 if (row === undefined)
                   return Exit.fail(new PersistenceError({ operation: "commit", message: "no outcome" }))
                 if (row.outcome === "conflict") {
@@ -241,6 +259,15 @@ export const layer = (
   Layer.scoped(CommitBoundary, make(options))
 
 // internal
+
+interface OutcomeRow {
+  readonly idx: number
+  readonly outcome: string
+  readonly new_version: string | number | null
+}
+
+/** What became of the commit at one index of a group: its row from commit_batch, or why it was not written. */
+type Outcome = readonly [number, OutcomeRow | PersistenceError]
 
 interface Prepared {
   readonly request: CommitRequest

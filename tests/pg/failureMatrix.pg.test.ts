@@ -109,6 +109,46 @@ describe.concurrent("§4 save fails (Postgres)", () => {
       yield* assertConverged(sql)
     })
   )
+
+  it.scopedLive("a commit that fails does not fail the other commits grouped into its transaction", () =>
+    Effect.gen(function* () {
+      const { sql, app } = yield* setting
+      const games = Array.from({ length: 24 }, (_, i) => game(`fm-group-${i}`))
+      const poisoned = games.filter((_, i) => i % 6 === 3)
+      // Everything submitted while nothing is delivered, so the first app to deliver handles every game's
+      // paid move at once and their commits are grouped.
+      const setup = yield* app({ deliver: false })
+      const moves = new Map<string, string>()
+      for (const gameId of games) {
+        yield* setup.run(toRondel(startGame(gameId, ["Germany", "France"])))
+        yield* setup.run(toAccounting(open(gameId, ["Germany", "France"], 10)))
+        yield* setup.run(toRondel(move(gameId, "Germany", "Investor")))
+        moves.set(gameId, (yield* setup.run(toRondel(move(gameId, "Germany", "Factory")))).messageId)
+      }
+      yield* setup.stop()
+      yield* sql.unsafe(`
+        CREATE FUNCTION public.refuse_poisoned() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'outbox refuses %', NEW.key; END $$;
+        CREATE TRIGGER refuse_poisoned BEFORE INSERT ON rondel.outbox
+          FOR EACH ROW WHEN (NEW.key IN (${poisoned.map((g) => `'${g}'`).join(", ")}))
+          EXECUTE FUNCTION public.refuse_poisoned();`)
+
+      const a = yield* app({ maxAttempts: 1 })
+      yield* a.run(settle)
+      // Only the commits that cannot be written fail; their neighbours in the same transaction are retried alone.
+      assert.deepStrictEqual(
+        (yield* a.run(Effect.flatMap(Relay.Relay, (relay) => relay.parked))).map((p) => p.messageId).sort(),
+        poisoned.map((gameId) => moves.get(gameId)).sort()
+      )
+      for (const gameId of games) {
+        assert.deepStrictEqual(
+          (yield* positionsOf(sql, gameId)).Germany,
+          { current: poisoned.includes(gameId) ? "Investor" : "Factory", pending: null },
+          gameId
+        )
+      }
+    })
+  )
 })
 
 describe.concurrent("§4 save ok, a subscriber fails (Postgres)", () => {
