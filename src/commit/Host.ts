@@ -151,7 +151,10 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
                     commands
                   }),
                   "mailroom.commit",
-                  { ...spanOptions, attributes: { "mailroom.events": events.length, "mailroom.commands": commands.length } }
+                  {
+                    ...spanOptions,
+                    attributes: { "mailroom.events": events.length, "mailroom.commands": commands.length }
+                  }
                 )
               }
             )
