@@ -210,6 +210,8 @@ export const make = (options: RelayOptions) =>
                   const parent = Host.parentOf(row.envelope.traceparent)
                   const exit = yield* Effect.exit(
                     Effect.withSpan(bus.ask(host, row.envelope), "mailroom.relay.deliver", {
+                      // Always called from here: a captured stack adds nothing and costs ~5 µs per delivery.
+                      captureStackTrace: false,
                       kind: "producer",
                       attributes: {
                         "mailroom.host": host,
