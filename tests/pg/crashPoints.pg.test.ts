@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FiberId } from "effect"
-import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
@@ -19,32 +18,17 @@ import {
   open,
   outbox,
   positionsOf,
-  sqlClient,
-  start,
+  setting,
+  settle,
   startGame,
   toAccounting,
   toRondel
 } from "./imperialPg.js"
-import { freshDatabase } from "./support.js"
 
 // A paid move (Germany: Investor -> Factory, 4M) with a crash at each point of its way through the durable
 // boundary. Whatever the point, afterwards every committed message is delivered, none is applied twice, and
 // positions and balances are exactly those of the move done once.
 
-type RelaySettings = NonNullable<ImperialApp.PostgresOptions["relay"]>
-const fast: RelaySettings = { pollInterval: "50 millis", backoff: "20 millis", maxBackoff: "200 millis" }
-
-const setting = Effect.gen(function* () {
-  const { url } = yield* freshDatabase()
-  const sql = yield* sqlClient(url)
-  const app = (relay: RelaySettings = {}) =>
-    start(ImperialApp.layerPostgres({ url, relay: { ...fast, ...relay } }))
-  const hostsApp = (local: ReadonlyArray<ImperialApp.HostName>, relay: RelaySettings = {}) =>
-    start(ImperialApp.layerPostgresApplication({ url, local, relay: { ...fast, ...relay } }))
-  return { sql, app, hostsApp }
-})
-
-const settle = Effect.flatMap(Application.Application, (a) => a.settle({ timeout: "20 seconds" }))
 const nations: Nations = ["Germany", "France"]
 
 /** Starting positions, accounts and Germany's free first move to Investor. */

@@ -2,7 +2,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, FiberId } from "effect"
 import type { AccountingHost } from "../../hosts/accounting/AccountingHost.js"
 import type { RondelHost } from "../../hosts/rondel/RondelHost.js"
-import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as Faults from "../../src/commit/Faults.js"
@@ -23,32 +22,14 @@ import {
   open,
   outbox,
   positionsOf,
-  sqlClient,
-  start,
+  setting,
+  settle,
   startGame,
   toAccounting,
   toRondel
 } from "./imperialPg.js"
-import { freshDatabase } from "./support.js"
 
 // DESIGN §4, Postgres column: one describe per row, asserting what is and is not in the tables afterwards.
-
-type RelaySettings = NonNullable<ImperialApp.PostgresOptions["relay"]>
-
-const fast: RelaySettings = { pollInterval: "50 millis", backoff: "20 millis", maxBackoff: "200 millis" }
-
-/** A fresh database, a SQL client on it, and a way to start (and kill) the whole application on it. */
-const setting = Effect.gen(function* () {
-  const { url } = yield* freshDatabase()
-  const sql = yield* sqlClient(url)
-  const app = (relay: RelaySettings = {}) =>
-    start(ImperialApp.layerPostgres({ url, relay: { ...fast, ...relay } }))
-  const hostsApp = (local: ReadonlyArray<ImperialApp.HostName>, relay: RelaySettings = {}) =>
-    start(ImperialApp.layerPostgresApplication({ url, local, relay: { ...fast, ...relay } }))
-  return { url, sql, app, hostsApp }
-})
-
-const settle = Effect.flatMap(Application.Application, (a) => a.settle({ timeout: "20 seconds" }))
 
 /** Starting positions and accounts for a game, and Germany's free first move to Investor, settled. */
 const onInvestor = (

@@ -13,7 +13,10 @@ import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import type * as Space from "../../hosts/contracts/Space.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as RondelState from "../../hosts/rondel/RondelState.js"
+import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import * as Application from "../../src/commit/Application.js"
 import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
+import { freshDatabase } from "./support.js"
 
 // Helpers for the Postgres failure, crash and concurrency tests of the Imperial application: apps started and
 // killed inside one test, direct SQL on the boundary's tables, and the convergence invariants.
@@ -42,6 +45,32 @@ export const start = <ROut, E>(layer: Layer.Layer<ROut, E>) =>
     }
     return running
   })
+
+type RelaySettings = NonNullable<ImperialApp.PostgresOptions["relay"]>
+
+/** Relay settings for tests: short polls and retries. */
+export const fastRelay: RelaySettings = {
+  pollInterval: "50 millis",
+  backoff: "20 millis",
+  maxBackoff: "200 millis"
+}
+
+/**
+ * A fresh database (dropped with the scope), a SQL client on it, and ways to start applications on it:
+ * `app` runs both hosts, `hostsApp` only the given ones (other hosts of the topology may run elsewhere).
+ */
+export const setting = Effect.gen(function* () {
+  const { url } = yield* freshDatabase()
+  const sql = yield* sqlClient(url)
+  const app = (relay: RelaySettings = {}) =>
+    start(ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay } }))
+  const hostsApp = (local: ReadonlyArray<ImperialApp.HostName>, relay: RelaySettings = {}) =>
+    start(ImperialApp.layerPostgresApplication({ url, local, relay: { ...fastRelay, ...relay } }))
+  return { url, sql, app, hostsApp }
+})
+
+/** Waits until the application (and the whole database's backlog) has converged. */
+export const settle = Effect.flatMap(Application.Application, (app) => app.settle({ timeout: "20 seconds" }))
 
 /** A plain SQL client on the database, for setting up states and reading the boundary's tables. */
 export const sqlClient = (url: string) =>
