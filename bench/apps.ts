@@ -77,6 +77,15 @@ export const ask = <In>(host: Host.Host<any, In, any>, message: In) => {
   return host.actor.ask(envelope.key, envelope)
 }
 
+/** Starts a layer for the rest of the scope; returns a function that runs effects against its context. */
+export const started = <ROut, E>(layer: Layer.Layer<ROut, E>) =>
+  Effect.map(
+    Layer.build(layer),
+    (context) =>
+      <A, E2>(effect: Effect.Effect<A, E2, ROut>) =>
+        Effect.provide(effect, context)
+  )
+
 // internal
 
 const runtime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer, Faults.layer)

@@ -6,7 +6,7 @@ import * as Effects from "../src/commit/Effects.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
 import type { Envelope, MessageId } from "../src/runtime/Envelope.js"
 import * as Apps from "./apps.js"
-import { withDatabase } from "./counter.js"
+import { bestOf, withDatabase } from "./counter.js"
 import * as RawPg from "./rawPg.js"
 import { base, type Figure, vs } from "./report.js"
 import { runFor } from "./timing.js"
@@ -25,8 +25,8 @@ export interface DurableOptions {
 export const runDurableBench = (options: DurableOptions): Effect.Effect<ReadonlyArray<Figure>, unknown> =>
   withDatabase(options.adminUrl, (url) =>
     Effect.gen(function* () {
-      const seconds = options.quick ? 0.5 : 2.5
-      const rounds = options.quick ? 1 : 2
+      const seconds = options.quick ? 0.5 : 1.25
+      const rounds = options.quick ? 1 : 4
       const app = yield* Application.Application
       const boundary = yield* CommitBoundary
       const host = app.host(producer)
@@ -36,28 +36,20 @@ export const runDurableBench = (options: DurableOptions): Effect.Effect<Readonly
 
       const figures: Array<Figure> = []
       for (const c of [1, 4, 16]) {
-        let raw = 0
-        let cte = 0
-        let hosted = 0
-        let direct = 0
-        for (let r = 0; r < rounds; r++) {
-          const tag = `c${c}r${r}`
-          raw = Math.max(raw, yield* runFor(seconds, c, (i) => rawTxn(pool, `raw-${tag}-${i}`)))
-          hosted = Math.max(
-            hosted,
-            yield* runFor(seconds, c, (i) => Apps.ask(host, Produce.make({ key: `host-${tag}-${i}` })))
-          )
-          const versions = new Map<number, number>()
-          direct = Math.max(
-            direct,
-            yield* runFor(seconds, c, (i) =>
-              Effect.map(boundary.commit(request(`direct-${tag}-${i}`, versions.get(i) ?? 0)), (report) => {
-                versions.set(i, report.version)
-              })
-            )
-          )
-          cte = Math.max(cte, yield* runFor(seconds, c, (i) => rawCte(pool, `cte-${tag}-${i}`)))
-        }
+        const versions = new Map<string, number>()
+        const key = (side: string, i: number) => `${side}-c${c}-${i}`
+        const best = yield* bestOf(rounds, [
+          runFor(seconds, c, (i) => rawTxn(pool, key("raw", i))),
+          runFor(seconds, c, (i) => Apps.ask(host, Produce.make({ key: key("host", i) }))),
+          runFor(seconds, c, (i) => {
+            const k = key("direct", i)
+            return Effect.map(boundary.commit(request(k, versions.get(k) ?? 0)), (report) => {
+              versions.set(k, report.version)
+            })
+          }),
+          runFor(seconds, c, (i) => rawCte(pool, key("cte", i)))
+        ])
+        const [raw, hosted, direct, cte] = best as [number, number, number, number]
         const baseline = { name: `raw.txn.c${c}`, value: raw }
         figures.push(
           base("durable", `raw.txn.c${c}`, raw, "txn/s", {

@@ -3,7 +3,7 @@ import * as Application from "../src/commit/Application.js"
 import * as Effects from "../src/commit/Effects.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
 import * as Apps from "./apps.js"
-import { withDatabase } from "./counter.js"
+import * as PostgresServer from "../src/pg/PostgresServer.js"
 import * as RawPg from "./rawPg.js"
 import { type Figure, percentile, vs } from "./report.js"
 
@@ -22,9 +22,24 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
   Effect.gen(function* () {
     const n = options.quick ? 50 : 400
     const pollN = options.quick ? 4 : 24
-    const raw = yield* withDatabase(options.adminUrl, (url) => rawHandOff(url, n))
-    const notify = yield* withDatabase(options.adminUrl, (url) => relayLatency(url, n, true))
-    const poll = yield* withDatabase(options.adminUrl, (url) => relayLatency(url, pollN, false))
+    const database = Effect.map(PostgresServer.createDatabase(options.adminUrl), ({ url }) => url)
+    // Raw and relay samples alternate, so a burst of load from other processes hits both alike.
+    const rawSample = yield* Effect.flatMap(database, rawHandOff)
+    const relaySample = yield* Effect.flatMap(database, (url) => relay(url, true))
+    const raw: Array<number> = []
+    const notify: Array<number> = []
+    for (let i = 0; i < n + 10; i++) {
+      const r = yield* rawSample
+      const m = yield* relaySample(i)
+      if (i >= 10) {
+        raw.push(r)
+        notify.push(m)
+      }
+    }
+    const pollSample = yield* Effect.flatMap(database, (url) => relay(url, false))
+    yield* pollSample(0)
+    const poll: Array<number> = []
+    for (let i = 0; i < pollN; i++) poll.push(yield* pollSample(i))
     const rawP50 = percentile(raw, 0.5)
     const rawP99 = percentile(raw, 0.99)
     const p50 = percentile(notify, 0.5)
@@ -69,7 +84,7 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
         { n: pollN, better: "lower", note: "listen: false, default pollInterval 250 ms" }
       )
     ]
-  })
+  }).pipe(Effect.scoped)
 
 // internal
 
@@ -94,87 +109,81 @@ const pong = HostDefinition.fromSchemas({
   decide: (state) => Effects.make({ state: { n: (state?.n ?? 0) + 1 } })
 })
 
-/** Latencies (ms) of n sequential ping → pong hand-offs through the relay. */
-const relayLatency = (url: string, n: number, listen: boolean) => {
-  const committed = new Map<string, number>()
-  const waiting = new Map<string, { readonly done: Deferred.Deferred<void>; at?: number }>()
-  return Effect.gen(function* () {
-    const app = yield* Application.Application
-    const host = app.host(ping)
-    const samples: Array<number> = []
-    const once = (i: number) =>
-      Effect.gen(function* () {
-        const envelope = Apps.envelopeFor(host, Ping.make({ key: `k${i % 8}` }))
-        const entry = { done: yield* Deferred.make<void>() }
-        waiting.set(envelope.messageId, entry)
-        yield* host.actor.ask(envelope.key, envelope)
-        yield* Deferred.await(entry.done)
-        return (entry as { at?: number }).at! - committed.get(envelope.messageId)!
-      })
-    // Warm up (connections, prepared plans, caches), then measure.
-    for (let i = 0; i < Math.min(10, n); i++) yield* once(i)
-    for (let i = 0; i < n; i++) samples.push(yield* once(i))
-    return samples
-  }).pipe(
-    Effect.provide(
+/** Starts ping and pong on the relay; each call of the returned function times one hand-off (ms). */
+const relay = (url: string, listen: boolean) =>
+  Effect.gen(function* () {
+    const committed = new Map<string, number>()
+    const waiting = new Map<string, { readonly done: Deferred.Deferred<number> }>()
+    const run = yield* Apps.started(
       Apps.postgres(url, [ping, pong], {
         relay: { listen },
         onCommit: (request) => {
           const now = performance.now()
           if (request.host.name === "ping") committed.set(request.consumed.messageId, now)
           else {
-            const entry = waiting.get(request.consumed.causationId) as
-              | { readonly done: Deferred.Deferred<void>; at?: number }
-              | undefined
+            const entry = waiting.get(request.consumed.causationId)
             if (entry !== undefined) {
               waiting.delete(request.consumed.causationId)
-              entry.at = now
-              Deferred.unsafeDone(entry.done, Exit.void)
+              Deferred.unsafeDone(entry.done, Exit.succeed(now))
             }
           }
         }
       })
-    ),
-    Effect.scoped
-  )
-}
+    )
+    const host = (yield* run(Application.Application)).host(ping)
+    return (i: number) =>
+      Effect.gen(function* () {
+        const envelope = Apps.envelopeFor(host, Ping.make({ key: `k${i % 8}` }))
+        const done = yield* Deferred.make<number>()
+        waiting.set(envelope.messageId, { done })
+        yield* host.actor.ask(envelope.key, envelope)
+        const handledAt = yield* Deferred.await(done)
+        const committedAt = committed.get(envelope.messageId)!
+        committed.delete(envelope.messageId)
+        return handledAt - committedAt
+      })
+  })
 
-/** Latencies (ms) of n raw hand-offs: INSERT + NOTIFY committed, then the notified listener upserts its state. */
-const rawHandOff = (url: string, n: number) =>
-  Effect.promise(async () => {
+/**
+ * A raw hand-off on node-postgres: a writer commits a row with NOTIFY; the listener, once notified, upserts its
+ * state on a third connection. Each run of the returned effect times one hand-off (ms), from the writer's commit.
+ */
+const rawHandOff = (url: string) =>
+  Effect.gen(function* () {
     const pool = RawPg.pool(url, 4)
-    try {
+    yield* Effect.addFinalizer(() => Effect.promise(() => pool.end()))
+    const setup = yield* Effect.promise(async () => {
       await pool.query(
         "CREATE TABLE outbox (id bigserial PRIMARY KEY, payload jsonb NOT NULL); CREATE TABLE state (key text PRIMARY KEY, n bigint NOT NULL)"
       )
       const listener = await pool.connect()
       const writer = await pool.connect()
       const consumer = await pool.connect()
-      let wake: (() => void) | undefined
-      listener.on("notification", () => {
-        consumer
-          .query("INSERT INTO state (key, n) VALUES ('k', 1) ON CONFLICT (key) DO UPDATE SET n = state.n + 1")
-          .then(() => wake?.())
-      })
       await listener.query("LISTEN bench_handoff")
-      const samples: Array<number> = []
-      for (let i = 0; i < n + 10; i++) {
-        const handled = new Promise<void>((resolve) => {
-          wake = resolve
-        })
-        await writer.query(
-          `WITH o AS (INSERT INTO outbox (payload) VALUES ($1::jsonb) RETURNING id) SELECT pg_notify('bench_handoff', 'x') FROM o`,
-          [JSON.stringify({ i })]
-        )
-        const t0 = performance.now()
-        await handled
-        if (i >= 10) samples.push(performance.now() - t0)
-      }
-      listener.release()
-      writer.release()
-      consumer.release()
-      return samples
-    } finally {
-      await pool.end()
-    }
+      return { listener, writer, consumer }
+    })
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        setup.listener.release()
+        setup.writer.release()
+        setup.consumer.release()
+      })
+    )
+    let wake: (() => void) | undefined
+    setup.listener.on("notification", () => {
+      setup.consumer
+        .query("INSERT INTO state (key, n) VALUES ('k', 1) ON CONFLICT (key) DO UPDATE SET n = state.n + 1")
+        .then(() => wake?.())
+    })
+    return Effect.promise(async () => {
+      const handled = new Promise<number>((resolve) => {
+        wake = () => resolve(performance.now())
+      })
+      await setup.writer.query(
+        `WITH o AS (INSERT INTO outbox (payload) VALUES ($1::jsonb) RETURNING id) SELECT pg_notify('bench_handoff', 'x') FROM o`,
+        [JSON.stringify({ at: Date.now() })]
+      )
+      const committedAt = performance.now()
+      return Math.max(0, (await handled) - committedAt)
+    })
   })
