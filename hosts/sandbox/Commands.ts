@@ -22,10 +22,11 @@ export type Command = Data.TaggedEnum<{
   }
   Settle: { readonly timeout: Duration.Duration | undefined }
   Stats: {}
-  Outbox: {}
-  Inbox: {}
+  Outbox: { readonly limit: number }
+  Inbox: { readonly limit: number }
   Parked: {}
   Redrive: { readonly id: string }
+  Reconcile: { readonly olderThan: Duration.Duration }
   Fault: { readonly fault: string | undefined; readonly count: number }
   Quit: {}
   Help: { readonly topic: string | undefined }
@@ -57,6 +58,12 @@ export interface Spec {
   /** Options this command takes, each with a value (`--balance 30` or `--balance=30`). */
   readonly options: ReadonlyArray<string>
 }
+/** How many rows `outbox` and `inbox` list per host unless `--limit` says otherwise. */
+export const defaultRowLimit = 20
+
+/** How old a flow must be before `reconcile` lists it, unless `--older-than` says otherwise. */
+export const defaultOlderThan = Duration.minutes(1)
+
 /** Every command the sandbox knows, in the order `help` lists them. */
 export const specs: ReadonlyArray<Spec> = [
   spec("new-game", "new-game [nation ...] [--balance N]", "start a game and make it the current one", {
@@ -105,17 +112,44 @@ export const specs: ReadonlyArray<Spec> = [
     options: ["--timeout"]
   }),
   spec("stats", "stats", "per host: mailbox, processed, failed, restarts, parked; relay lag"),
-  spec("outbox", "outbox", "committed messages not yet delivered (Postgres mode only)"),
-  spec("inbox", "inbox", "delivered messages not yet processed (Postgres mode only)"),
+  spec("outbox", "outbox [--limit N]", "committed messages not yet delivered (Postgres mode only)", {
+    detail: [
+      "Per host, the outbox rows the relay has not yet moved to their destination's inbox, oldest first:",
+      "message id, type, game, destination, failed attempts, last error and age. At most --limit rows per",
+      `host (default ${defaultRowLimit}); the counts above the rows are complete.`
+    ],
+    options: ["--limit"]
+  }),
+  spec("inbox", "inbox [--limit N]", "delivered messages not yet processed (Postgres mode only)", {
+    detail: [
+      "Per host, the inbox rows not yet handled, oldest first: message id, type, game, where it came from",
+      "(a host, or external for commands typed here), failed attempts, last error and age. A row with",
+      `attempts waits for its next retry. At most --limit rows per host (default ${defaultRowLimit}).`
+    ],
+    options: ["--limit"]
+  }),
   spec("parked", "parked", "messages parked after crashing their handler, or by the relay"),
   spec("redrive", "redrive <id>", "put a parked message back in its mailbox", { args: ["parkedId"] }),
-  spec("fault", "fault [kind] [count]", "inject failures: save, publish, dispatch, crash-<host>, clear", {
+  spec("reconcile", "reconcile [--older-than D]", "list flows stuck for longer than D (default 1m)", {
+    detail: [
+      "Paid moves still waiting for their payment outcome, and messages parked by a host's supervisor or",
+      "(Postgres mode) by the relay, when older than D: 30s, 1m, 0s for everything. A new move of the nation",
+      "supersedes a stuck payment (its charge is voided, refunded if it was paid); redrive <id> retries a",
+      "parked message."
+    ],
+    options: ["--older-than"]
+  }),
+  spec("fault", "fault [kind] [count]", "inject failures (save, publish, dispatch, relay, crash-<host>)", {
     detail: [
       "Without a kind: lists what is armed. count defaults to 1.",
       "save: the next count commits fail before anything is written or sent;",
       "publish / dispatch: the next count event / command deliveries fail after the state was saved;",
       "crash-rondel / crash-accounting: the host's handler dies on its next count messages (supervision",
-      "restarts it; a message that dies 3 times is parked). clear disarms everything."
+      "restarts it; a message that dies 3 times is parked). clear disarms everything.",
+      "Postgres mode: the relay retries a failed save (the message is stored); publish and dispatch do not",
+      "exist (events and commands are outbox rows written with the state); relay: the relay's next count",
+      "rounds of moving outbox rows fail (about 4 a second per host), so messages wait in the outbox.",
+      "relay exists only in Postgres mode."
     ],
     args: ["fault", "free"]
   }),
@@ -131,6 +165,7 @@ export const faultKinds = (hosts: ReadonlyArray<string>): ReadonlyArray<string> 
   "save",
   "publish",
   "dispatch",
+  "relay",
   ...hosts.map((host) => `crash-${host}`),
   "clear"
 ]

@@ -23,11 +23,29 @@ export interface ParkedRow {
   readonly key: string
   readonly attempts: number
   readonly lastError: string | null
+  /** When the relay gave up on it (epoch ms). */
+  readonly parkedAt: number
+}
+
+/** A row stored but not yet handed on: committed in an outbox, or waiting in an inbox. */
+export interface PendingRow {
+  readonly host: string
+  readonly box: "inbox" | "outbox"
+  readonly messageId: string
+  readonly type: string
+  readonly key: string
+  /** Destination host (outbox rows) or where the message came from (inbox rows: a host, "external", "direct"). */
+  readonly peer: string
+  /** Failed delivery attempts so far. */
+  readonly attempts: number
+  readonly lastError: string | null
+  /** When it was stored (epoch ms, the database's clock). */
+  readonly since: number
 }
 
 /**
- * What a durable boundary can show about delivery: its outboxes and inboxes, the rows its relay parked, and
- * how to redrive them. Optional: the memory boundary has none of these, and the sandbox says so when this
+ * What a durable boundary can show about delivery: its outboxes and inboxes (counts and the rows waiting), the
+ * rows its relay parked, and how to redrive them. Optional: the memory boundary has none of these, and the sandbox says so when this
  * service is absent.
  */
 export class DeliveryInspector extends Context.Tag("mailroom/sandbox/DeliveryInspector")<
@@ -35,6 +53,8 @@ export class DeliveryInspector extends Context.Tag("mailroom/sandbox/DeliveryIns
   {
     readonly boxes: Effect.Effect<ReadonlyArray<Boxes>, unknown>
     readonly parked: Effect.Effect<ReadonlyArray<ParkedRow>, unknown>
+    /** Rows not yet handed on, oldest first, at most `limit` per host and box. */
+    readonly pending: (limit: number) => Effect.Effect<ReadonlyArray<PendingRow>, unknown>
     /** Makes a parked row deliverable again; false when no parked row has this message id. */
     readonly redrive: (messageId: string) => Effect.Effect<boolean, unknown>
   }
@@ -47,16 +67,31 @@ export const layerRelay: Layer.Layer<DeliveryInspector, never, Relay.Relay> = La
     DeliveryInspector.of({
       boxes: relay.stats,
       parked: Effect.map(relay.parked, (rows) =>
-        rows.map(({ host, box, messageId, type, key, attempts, lastError }) => ({
+        rows.map(({ host, box, messageId, type, key, attempts, lastError, parkedAt }) => ({
           host,
           box,
           messageId,
           type,
           key,
           attempts,
-          lastError
+          lastError,
+          parkedAt
         }))
       ),
+      pending: (limit) =>
+        Effect.map(relay.pending(limit), (rows) =>
+          rows.map(({ host, box, messageId, type, key, peer, attempts, lastError, since }) => ({
+            host,
+            box,
+            messageId,
+            type,
+            key,
+            peer,
+            attempts,
+            lastError,
+            since
+          }))
+        ),
       redrive: (messageId) =>
         relay.redrive(messageId).pipe(
           Effect.either,

@@ -95,10 +95,14 @@ export const run = <E>(
     yield* writeItems([...Feed.order(yield* watch.drain, yield* session.takeSent), ...warnings])
   })
 
-/** Runs the JSON mode over the given lines on a fresh in-memory application and returns the output lines. */
+/**
+ * Runs the JSON mode over the given lines on a fresh application (in memory unless `store` says otherwise) and
+ * returns the output lines.
+ */
 export const runLines = (
   lines: ReadonlyArray<string>,
-  options: Partial<JsonModeOptions> = {}
+  options: Partial<JsonModeOptions> = {},
+  store: Store.StoreChoice = { _tag: "memory" }
 ): Effect.Effect<ReadonlyArray<string>> =>
   Effect.gen(function* () {
     const out: Array<string> = []
@@ -111,4 +115,4 @@ export const runLines = (
       { ...defaults, ...options }
     )
     return out
-  }).pipe(Effect.scoped, Effect.provide(Store.layer({ _tag: "memory" })), Effect.orDie)
+  }).pipe(Effect.scoped, Effect.provide(Store.layer(store)), Effect.orDie)

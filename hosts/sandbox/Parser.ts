@@ -138,15 +138,33 @@ const parseArgs = (
     case "stats":
       return none(Commands.Command.Stats())
     case "outbox":
-      return none(Commands.Command.Outbox())
-    case "inbox":
-      return none(Commands.Command.Inbox())
+    case "inbox": {
+      if (args.length > 0) return Either.left(wrong(spec, `${spec.name} takes no arguments`))
+      const raw = options.get("--limit")
+      return Either.map(
+        raw === undefined
+          ? Either.right(Commands.defaultRowLimit)
+          : amountArg(raw, "--limit", Amount.PositiveAmount),
+        (limit) =>
+          spec.name === "outbox" ? Commands.Command.Outbox({ limit }) : Commands.Command.Inbox({ limit })
+      )
+    }
     case "parked":
       return none(Commands.Command.Parked())
     case "redrive":
       return args.length === 1
         ? Either.right(Commands.Command.Redrive({ id: args[0]! }))
         : Either.left(wrong(spec, "redrive takes one parked id (see parked)"))
+    case "reconcile": {
+      if (args.length > 0) return Either.left(wrong(spec, "reconcile takes no arguments"))
+      const raw = options.get("--older-than")
+      if (raw === undefined)
+        return Either.right(Commands.Command.Reconcile({ olderThan: Commands.defaultOlderThan }))
+      const olderThan = Commands.parseDuration(raw)
+      return olderThan === undefined
+        ? Either.left(new SandboxError.InvalidArgument({ message: `--older-than: not a duration: "${raw}"` }))
+        : Either.right(Commands.Command.Reconcile({ olderThan }))
+    }
     case "fault":
       return parseFault(spec, args, context)
     case "help":

@@ -36,9 +36,10 @@ export interface Report {
 
 /**
  * Lists flows that have not converged after `olderThan`: pending movements without a payment outcome
- * (their age comes from Rondel's audit log) and parked messages (supervisor and, in Postgres mode, relay).
+ * (their age comes from Rondel's audit log) and parked messages (supervisor and, in Postgres mode, relay: only
+ * its `parked` listing is read).
  */
-export const reconcile = (olderThan: Duration.DurationInput, relay?: Relay.Relay["Type"]) =>
+export const reconcile = (olderThan: Duration.DurationInput, relay?: Pick<Relay.Relay["Type"], "parked">) =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const now = yield* Clock.currentTimeMillis

@@ -1,3 +1,4 @@
+import { Duration } from "effect"
 import * as Board from "./Board.js"
 import type * as Result from "./Result.js"
 import * as Style from "./Style.js"
@@ -103,17 +104,23 @@ export const result = (r: Result.Result, style: Style.Style): string => {
           : `boundary: postgres; relay backlog ${r.relay.backlog}, lag ${r.relay.lagMillis ?? "?"} ms`
       ].join("\n")
     case "outbox":
-      return table(
-        ["host", "outbox: committed, not yet delivered"],
-        r.hosts.map((h) => [h.host, String(h.pending)]),
-        style
-      )
+      return [
+        table(
+          ["host", "outbox: committed, not yet delivered"],
+          r.hosts.map((h) => [h.host, String(h.pending)]),
+          style
+        ),
+        ...pendingRows(r, "to", style)
+      ].join("\n")
     case "inbox":
-      return table(
-        ["host", "inbox: delivered, not yet processed", "oldest waiting (ms)"],
-        r.hosts.map((h) => [h.host, String(h.pending), String(h.lagMillis)]),
-        style
-      )
+      return [
+        table(
+          ["host", "inbox: delivered, not yet processed", "oldest waiting"],
+          r.hosts.map((h) => [h.host, String(h.pending), h.pending === 0 ? "" : age(h.lagMillis)]),
+          style
+        ),
+        ...pendingRows(r, "from", style)
+      ].join("\n")
     case "parked":
       return r.parked.length === 0
         ? "nothing parked"
@@ -132,6 +139,8 @@ export const result = (r: Result.Result, style: Style.Style): string => {
           )
     case "redrive":
       return `${ok("redriven")} ${r.id} ${arrow} ${r.host}`
+    case "reconcile":
+      return reconcileText(r, style)
     case "fault": {
       const armed =
         r.armed.length === 0
@@ -171,6 +180,97 @@ export const failure = (
 ): string => Style.red(style, `${error.tag}: ${error.message}`)
 
 // internal
+
+type PendingResult = Extract<Result.Result, { readonly command: "outbox" | "inbox" }>
+
+/** The rows under an outbox or inbox count table, and a note when the limit hid some. */
+const pendingRows = (r: PendingResult, peer: "to" | "from", style: Style.Style): ReadonlyArray<string> => {
+  if (r.rows.length === 0) return []
+  const hidden = r.hosts.some((h) => h.pending > r.rows.filter((row) => row.host === h.host).length)
+  return [
+    "",
+    table(
+      ["host", "message", "type", "game", peer, "attempts", "last error", "age"],
+      r.rows.map((row) => [
+        row.host,
+        row.messageId,
+        row.type,
+        row.gameId,
+        row.peer,
+        String(row.attempts),
+        Style.red(style, clip(row.lastError ?? "", 60)),
+        age(row.ageMillis)
+      ]),
+      style
+    ),
+    ...(hidden
+      ? [Style.dim(style, `(the oldest ${r.limit} per host; ${r.command} --limit N shows more)`)]
+      : [])
+  ]
+}
+
+type ReconcileResult = Extract<Result.Result, { readonly command: "reconcile" }>
+
+const reconcileText = (r: ReconcileResult, style: Style.Style): string => {
+  const span = r.olderThanMillis === 0 ? "" : ` for longer than ${age(r.olderThanMillis)}`
+  if (r.pendingMovements.length === 0 && r.parked.length === 0) {
+    return `${Style.green(style, "nothing stuck")}${span}`
+  }
+  const lines = [Style.yellow(style, `stuck${span}:`)]
+  if (r.pendingMovements.length > 0) {
+    lines.push(
+      "paid moves without a payment outcome:",
+      table(
+        ["game", "nation", "target", "billing id", "amount", "waiting"],
+        r.pendingMovements.map((m) => [
+          m.gameId,
+          m.nation,
+          m.target,
+          m.billingId,
+          `${m.amount}M`,
+          age(m.ageMillis)
+        ]),
+        style
+      ),
+      Style.dim(
+        style,
+        "(see charges for the billing id; a new move of the nation supersedes it: the charge is voided, refunded if paid)"
+      )
+    )
+  }
+  if (r.parked.length > 0) {
+    lines.push(
+      "parked messages:",
+      table(
+        ["id", "host", "where", "game", "type", "attempts", "waiting", "reason"],
+        r.parked.map((p) => [
+          p.id,
+          p.host,
+          p.where,
+          p.gameId,
+          p.type,
+          String(p.attempts),
+          age(p.ageMillis),
+          clip(p.reason, 60)
+        ]),
+        style
+      ),
+      Style.dim(style, "(redrive <id> puts one back)")
+    )
+  }
+  return lines.join("\n")
+}
+
+/** A short human age: 850ms, 12.3s, 3m 5s, 2h 4m. */
+const age = (millis: number): string => {
+  if (millis < 1000) return `${Math.round(millis)}ms`
+  if (millis < 60_000) return `${(millis / 1000).toFixed(1)}s`
+  const unit = millis < 3_600_000 ? 1000 : 60_000
+  return Duration.format(Duration.millis(Math.round(millis / unit) * unit))
+}
+
+const clip = (text: string, width: number): string =>
+  text.length <= width ? text : `${text.slice(0, width - 3)}...`
 
 const table = (
   header: ReadonlyArray<string>,

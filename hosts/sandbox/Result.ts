@@ -24,6 +24,45 @@ export interface ParkedRow {
   readonly cause: string
 }
 
+/** A message waiting in a host's outbox or inbox (Postgres mode), as `outbox` and `inbox` list them. */
+export interface PendingRow {
+  readonly host: string
+  readonly box: "outbox" | "inbox"
+  readonly messageId: string
+  readonly type: string
+  readonly gameId: string
+  /** Destination host (outbox) or where the message came from (inbox: a host, or `external`). */
+  readonly peer: string
+  /** Failed delivery attempts so far (the row waits for its next retry). */
+  readonly attempts: number
+  readonly lastError: string | null
+  /** How long it has been waiting, in milliseconds. */
+  readonly ageMillis: number
+}
+
+/** A paid move still waiting for its payment outcome, as `reconcile` lists it. */
+export interface StuckMovement {
+  readonly gameId: string
+  readonly nation: string
+  readonly target: string
+  readonly billingId: string
+  readonly amount: number
+  readonly ageMillis: number
+}
+
+/** A parked message, as `reconcile` lists it: `id` is what `redrive` takes. */
+export interface StuckMessage {
+  readonly id: string
+  readonly host: string
+  /** `mailbox` (parked by the host's supervisor) or `inbox` / `outbox` (parked by the relay). */
+  readonly where: string
+  readonly gameId: string
+  readonly type: string
+  readonly attempts: number
+  readonly reason: string
+  readonly ageMillis: number
+}
+
 /** Per-host figures as `stats` prints them. */
 export interface HostStatsRow {
   readonly host: string
@@ -104,6 +143,9 @@ export type Result =
   | {
       readonly command: "outbox"
       readonly hosts: ReadonlyArray<{ readonly host: string; readonly pending: number }>
+      /** The oldest pending rows, at most `limit` per host. */
+      readonly rows: ReadonlyArray<PendingRow>
+      readonly limit: number
     }
   | {
       readonly command: "inbox"
@@ -112,9 +154,18 @@ export type Result =
         readonly pending: number
         readonly lagMillis: number
       }>
+      /** The oldest pending rows, at most `limit` per host. */
+      readonly rows: ReadonlyArray<PendingRow>
+      readonly limit: number
     }
   | { readonly command: "parked"; readonly parked: ReadonlyArray<ParkedRow> }
   | { readonly command: "redrive"; readonly id: string; readonly host: string }
+  | {
+      readonly command: "reconcile"
+      readonly olderThanMillis: number
+      readonly pendingMovements: ReadonlyArray<StuckMovement>
+      readonly parked: ReadonlyArray<StuckMessage>
+    }
   | {
       readonly command: "fault"
       readonly armedNow: { readonly fault: string; readonly count: number } | null

@@ -11,6 +11,7 @@ import type * as GameId from "../contracts/GameId.js"
 import * as Nation from "../contracts/Nation.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
+import * as Delivery from "./Delivery.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
 import * as Parser from "./Parser.js"
 import * as SandboxError from "./SandboxError.js"
@@ -51,6 +52,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     const rondel = yield* RondelHost.RondelHost
     const accounting = yield* AccountingHost.AccountingHost
     const inspector = yield* Effect.serviceOption(DeliveryInspector.DeliveryInspector)
+    const delivery = yield* Delivery.make
     const rondelHost = app.host(RondelHost.definition)
     const accountingHost = app.host(AccountingHost.definition)
     const hosts = [...app.hosts.keys()]
@@ -102,44 +104,6 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
       Effect.flatMap(nextMessageId, (messageId) =>
         Effect.map(host.execute(message, { messageId }), (envelope: Envelope) => envelope.messageId as string)
       )
-
-    const parkedRows = Effect.gen(function* () {
-      const rows: Array<Result.ParkedRow> = []
-      for (const host of app.hosts.values()) {
-        for (const parked of yield* host.actor.parked) {
-          rows.push({
-            id: parked.id,
-            host: host.name,
-            source: "actor",
-            gameId: parked.key,
-            type: parked.message.type,
-            messageId: parked.message.messageId,
-            attempts: parked.attempts,
-            cause: parked.causeText.split("\n")[0] ?? ""
-          })
-        }
-      }
-      if (Option.isSome(inspector)) {
-        for (const row of yield* inspector.value.parked) {
-          rows.push({
-            id: row.messageId,
-            host: row.host,
-            source: `relay ${row.box}`,
-            gameId: row.key,
-            type: row.type,
-            messageId: row.messageId,
-            attempts: row.attempts,
-            cause: row.lastError ?? ""
-          })
-        }
-      }
-      return rows
-    })
-
-    const notAvailable = (what: string) =>
-      new SandboxError.NotAvailable({
-        message: `${what} exists only in Postgres mode (--store postgres): the memory boundary hands messages on in process right after the state is saved, so nothing waits in a table`
-      })
 
     const run = (command: Commands.Command): Effect.Effect<Result.Result, unknown> =>
       Commands.Command.$match(command, {
@@ -304,50 +268,18 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
               relay: { backlog, lagMillis }
             } satisfies Result.Result
           }),
-        Outbox: () =>
-          Option.isSome(inspector)
-            ? Effect.map(
-                inspector.value.boxes,
-                (boxes): Result.Result => ({
-                  command: "outbox",
-                  hosts: boxes.map((b) => ({ host: b.host, pending: b.outboxPending }))
-                })
-              )
-            : Effect.fail(notAvailable("The outbox")),
-        Inbox: () =>
-          Option.isSome(inspector)
-            ? Effect.map(
-                inspector.value.boxes,
-                (boxes): Result.Result => ({
-                  command: "inbox",
-                  hosts: boxes.map((b) => ({ host: b.host, pending: b.inboxPending, lagMillis: b.lagMillis }))
-                })
-              )
-            : Effect.fail(notAvailable("The inbox")),
-        Parked: () => Effect.map(parkedRows, (parked): Result.Result => ({ command: "parked", parked })),
-        Redrive: ({ id }) =>
-          Effect.gen(function* () {
-            for (const host of app.hosts.values()) {
-              const done = yield* host.actor.redrive(id).pipe(
-                Effect.as(true),
-                Effect.catchTag("NotParked", () => Effect.succeed(false))
-              )
-              if (done) return { command: "redrive", id, host: host.name } satisfies Result.Result
-            }
-            if (Option.isSome(inspector)) {
-              const row = (yield* inspector.value.parked).find((r) => r.messageId === id)
-              if (row !== undefined && (yield* inspector.value.redrive(id))) {
-                return { command: "redrive", id, host: row.host } satisfies Result.Result
-              }
-            }
-            return yield* new SandboxError.NotParked({
-              message: `nothing parked has id "${id}" (see parked)`
-            })
-          }),
+        Outbox: ({ limit }) => delivery.outbox(limit),
+        Inbox: ({ limit }) => delivery.inbox(limit),
+        Parked: () =>
+          Effect.map(delivery.parkedRows, (parked): Result.Result => ({ command: "parked", parked })),
+        Redrive: ({ id }) => delivery.redrive(id),
+        Reconcile: ({ olderThan }) => delivery.reconcile(olderThan),
         Fault: ({ fault, count }) =>
           Effect.gen(function* () {
+            const misplaced = misplacedFault(fault, app.boundary)
+            if (misplaced !== undefined) return yield* new SandboxError.NotAvailable({ message: misplaced })
             if (fault === "clear") yield* faults.clear
-            else if (fault === "save" || fault === "publish" || fault === "dispatch")
+            else if (fault === "save" || fault === "publish" || fault === "dispatch" || fault === "relay")
               yield* faults.arm(fault, count)
             else if (fault !== undefined)
               yield* faults.armCrash({ host: fault.slice("crash-".length) }, count)
@@ -385,7 +317,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
       execute: run,
       currentGame: Ref.get(current),
       games: Effect.orElseSucceed(games, (): ReadonlyArray<string> => []),
-      parkedIds: Effect.map(parkedRows, (rows) => rows.map((row) => row.id)).pipe(
+      parkedIds: Effect.map(delivery.parkedRows, (rows) => rows.map((row) => row.id)).pipe(
         Effect.orElseSucceed((): ReadonlyArray<string> => [])
       ),
       takeSent: Ref.getAndSet(sent, [])
@@ -393,6 +325,14 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
   })
 
 // internal
+
+/** Why a fault kind cannot fire on this boundary, if it cannot (armed, it would wait forever). */
+const misplacedFault = (fault: string | undefined, boundary: "memory" | "postgres"): string | undefined =>
+  boundary === "postgres" && (fault === "publish" || fault === "dispatch")
+    ? `fault ${fault} exists only in memory mode: in Postgres mode events and commands are outbox rows written in the state's transaction (try fault save, or fault relay to hold them in the outbox)`
+    : boundary === "memory" && fault === "relay"
+      ? "fault relay exists only in Postgres mode (--store postgres): the memory boundary has no relay"
+      : undefined
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)

@@ -12,7 +12,8 @@ const complete = (line: string) => Completion.complete(line, context)
 describe("sandbox tab completion", () => {
   it("completes command names", () => {
     assert.deepStrictEqual(complete("po"), [["positions "], "po"])
-    assert.deepStrictEqual(complete("")[0].length, 19)
+    assert.deepStrictEqual(complete("")[0].length, 20)
+    assert.deepStrictEqual(complete("rec"), [["reconcile "], "rec"])
     assert.deepStrictEqual(complete("help se"), [["send ", "settle "], "se"])
   })
 
@@ -30,6 +31,8 @@ describe("sandbox tab completion", () => {
     assert.notInclude(complete("new-game Germany ")[0], "Germany ")
     assert.deepStrictEqual(complete("new-game --b"), [["--balance "], "--b"])
     assert.deepStrictEqual(complete("new-game --balance "), [[], ""])
+    assert.deepStrictEqual(complete("reconcile --o"), [["--older-than "], "--o"])
+    assert.deepStrictEqual(complete("outbox --"), [["--limit "], "--"])
   })
 
   it("completes hosts, the message types a host accepts, games, faults and parked ids", () => {
@@ -38,6 +41,7 @@ describe("sandbox tab completion", () => {
     assert.deepStrictEqual(complete("send accounting de"), [["Deposit "], "de"])
     assert.deepStrictEqual(complete("use game"), [["game-1 ", "game-2 "], "game"])
     assert.deepStrictEqual(complete("fault crash"), [["crash-rondel ", "crash-accounting "], "crash"])
+    assert.deepStrictEqual(complete("fault rel"), [["relay "], "rel"])
     assert.deepStrictEqual(complete("redrive "), [["accounting/1 "], ""])
   })
 

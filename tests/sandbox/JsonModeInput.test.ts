@@ -123,6 +123,8 @@ describe("sandbox JSON mode: bad input", () => {
     ["redrive rondel/99", "NotParked"],
     ["outbox", "NotAvailable"],
     ["inbox", "NotAvailable"],
+    ["fault relay", "NotAvailable"],
+    ["reconcile --older-than never", "InvalidArgument"],
     ["help teleport", "UnknownCommand"]
   ]
 

@@ -86,6 +86,18 @@ describe("sandbox command parsing", () => {
     assert.deepStrictEqual(ok("fault"), Commands.Command.Fault({ fault: undefined, count: 0 }))
     assert.deepStrictEqual(ok("redrive rondel/1"), Commands.Command.Redrive({ id: "rondel/1" }))
     assert.deepStrictEqual(ok("help move"), Commands.Command.Help({ topic: "move" }))
+    assert.deepStrictEqual(ok("outbox"), Commands.Command.Outbox({ limit: Commands.defaultRowLimit }))
+    assert.deepStrictEqual(ok("inbox --limit=5"), Commands.Command.Inbox({ limit: 5 }))
+    assert.deepStrictEqual(
+      ok("reconcile"),
+      Commands.Command.Reconcile({ olderThan: Commands.defaultOlderThan })
+    )
+    assert.strictEqual(Duration.toMillis(Commands.defaultOlderThan), 60_000)
+    assert.deepStrictEqual(
+      ok("reconcile --older-than 30s"),
+      Commands.Command.Reconcile({ olderThan: Duration.seconds(30) })
+    )
+    assert.deepStrictEqual(ok("fault relay 8"), Commands.Command.Fault({ fault: "relay", count: 8 }))
     for (const name of [
       "games",
       "positions",
@@ -151,7 +163,12 @@ describe("sandbox command parsing", () => {
       ["send rondel Jump {}", "UnknownMessageType"],
       ["send rondel Move {nation: Germany}", "InvalidJson"],
       ["send rondel Move {} --message-id", "UnknownOption"],
-      ["help me", "UnknownCommand"]
+      ["help me", "UnknownCommand"],
+      ["reconcile now", "WrongArguments"],
+      ["reconcile --older-than soon", "InvalidArgument"],
+      ["reconcile --age 1m", "UnknownOption"],
+      ["outbox --limit 0", "InvalidArgument"],
+      ["inbox rondel", "WrongArguments"]
     ]
     for (const [line, tag] of cases) assert.strictEqual(refused(line)._tag, tag, line)
   })
@@ -176,6 +193,7 @@ describe("sandbox command parsing", () => {
         "inbox",
         "parked",
         "redrive",
+        "reconcile",
         "fault",
         "help",
         "quit"
