@@ -64,7 +64,7 @@ const program = Effect.gen(function* () {
         emit(yield* runFlowBench(options))
         break
       case "scale":
-        emit(yield* runScaleBench({ quick }))
+        emit(yield* runScaleBench(options))
         break
     }
     timings[section] = Math.round((performance.now() - t0) / 100) / 10

@@ -1,6 +1,6 @@
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, type Layer } from "effect"
 import * as Application from "../src/commit/Application.js"
 import * as AccountingHost from "../hosts/accounting/AccountingHost.js"
 import type { GameId } from "../hosts/contracts/GameId.js"
@@ -8,17 +8,19 @@ import type * as Nation from "../hosts/contracts/Nation.js"
 import * as Space from "../hosts/contracts/Space.js"
 import * as RondelHost from "../hosts/rondel/RondelHost.js"
 import * as Apps from "./apps.js"
+import { withDatabase } from "./counter.js"
 import { type Figure, vs } from "./report.js"
 
 /** Options of the scaling benchmark. */
 export interface ScaleOptions {
   readonly quick: boolean
+  readonly adminUrl: string
 }
 
 /**
  * How cost grows with work, on the in-memory boundary: 1, 100 and 10,000 games set up at once (memory per idle
  * game with its actors alive, then after passivation, and the fibers left), then free moves on every game at
- * once (throughput, waking the passivated games).
+ * once (throughput, waking the passivated games). One more level runs on PostgreSQL.
  */
 export const runScaleBench = (options: ScaleOptions): Effect.Effect<ReadonlyArray<Figure>, unknown> =>
   Effect.gen(function* () {
@@ -26,7 +28,21 @@ export const runScaleBench = (options: ScaleOptions): Effect.Effect<ReadonlyArra
     const totalMoves = options.quick ? 4_000 : 40_000
     const idle = options.quick ? Duration.seconds(2) : Duration.seconds(8)
     const results: Array<Level> = []
-    for (const games of levels) results.push(yield* level(games, totalMoves, idle))
+    const memoryApp = Apps.memory([RondelHost.definition, AccountingHost.definition], {
+      host: () => ({ idleTimeout: idle })
+    })
+    for (const games of levels) results.push(yield* level(games, totalMoves, idle, memoryApp))
+    const pgGames = options.quick ? 200 : 2_000
+    const pg = yield* withDatabase(options.adminUrl, (url) =>
+      level(
+        pgGames,
+        pgGames * 2,
+        idle,
+        Apps.postgres(url, [RondelHost.definition, AccountingHost.definition], {
+          host: () => ({ idleTimeout: idle })
+        })
+      )
+    )
     const one = results[0]!
     const largest = results[results.length - 1]!
     const figures: Array<Figure> = results.flatMap(
@@ -84,6 +100,54 @@ export const runScaleBench = (options: ScaleOptions): Effect.Effect<ReadonlyArra
         }
       )
     )
+    figures.push(
+      vs(
+        "scale",
+        `scale.pg.g${pg.games}.moves`,
+        pg.rate,
+        "moves/s",
+        { name: `scale.g${largest.games}.moves`, value: largest.rate },
+        {
+          n: pg.moves,
+          note: `PostgreSQL boundary, ${pg.games} games moving at once (2 free moves each, host ask: one commit per move), after passivation`
+        }
+      ),
+      vs(
+        "scale",
+        `scale.pg.g${pg.games}.fibersPassivated`,
+        pg.passivatedWorkers,
+        "fibers",
+        { name: `scale.pg.g${pg.games}.fibersIdle`, value: pg.idleWorkers },
+        {
+          better: "lower",
+          note: "PostgreSQL boundary: worker fibers after passivation vs while idle but alive"
+        }
+      ),
+      vs(
+        "scale",
+        `scale.pg.g${pg.games}.idleGameBytes`,
+        pg.idleBytes,
+        "bytes/game",
+        { name: `scale.pg.g${pg.games}.passivatedGameBytes`, value: pg.passivatedBytes },
+        {
+          n: pg.games,
+          better: "lower",
+          note: "PostgreSQL boundary: heap per set-up game with its children alive (state lives in the database)"
+        }
+      ),
+      vs(
+        "scale",
+        `scale.pg.g${pg.games}.passivatedGameBytes`,
+        pg.passivatedBytes,
+        "bytes/game",
+        { name: `scale.pg.g${pg.games}.stateJsonBytes`, value: pg.stateBytes },
+        {
+          n: pg.games,
+          better: "lower",
+          note: "PostgreSQL boundary: heap per game after passivation (PgCommit keeps each key's last committed state in a process cache that passivation does not clear)"
+        }
+      )
+    )
     return figures
   })
 
@@ -103,7 +167,12 @@ interface Level {
 
 const nation: Nation.Nation = "Italy"
 
-const level = (games: number, totalMoves: number, idle: Duration.Duration) =>
+const level = (
+  games: number,
+  totalMoves: number,
+  idle: Duration.Duration,
+  layer: Layer.Layer<Application.Application, unknown>
+) =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const rondel = app.host(RondelHost.definition)
@@ -163,12 +232,7 @@ const level = (games: number, totalMoves: number, idle: Duration.Duration) =>
       idleWorkers: active.reduce((n, s) => n + s.workers, 0),
       passivatedWorkers: passivated.reduce((n, s) => n + s.workers, 0)
     } satisfies Level
-  }).pipe(
-    Effect.provide(
-      Apps.memory([RondelHost.definition, AccountingHost.definition], { host: () => ({ idleTimeout: idle }) })
-    ),
-    Effect.scoped
-  )
+  }).pipe(Effect.provide(layer), Effect.scoped)
 
 /** Used heap after a full garbage collection. */
 const heap = (): number => {
