@@ -179,7 +179,9 @@ const level = (
     const accounting = app.host(AccountingHost.definition)
     const gameId = (g: number) => `scale-${games}-${g}` as GameId
     const ids = Array.from({ length: games }, (_, g) => g)
-    const heap0 = heap()
+    // Let what earlier sections left behind (closing sockets, interrupted timers) go before the baseline.
+    yield* Effect.sleep(Duration.seconds(1))
+    const heap0 = yield* heap
 
     yield* Effect.forEach(
       ids,
@@ -198,11 +200,11 @@ const level = (
     )
     yield* app.settle()
     const active = yield* app.stats
-    const heapIdle = heap()
+    const heapIdle = yield* heap
 
     yield* Effect.sleep(Duration.sum(idle, Duration.millis(500)))
     const passivated = yield* app.stats
-    const heapPassivated = heap()
+    const heapPassivated = yield* heap
     const rondelState = yield* rondel.state(gameId(0))
     const accountingState = yield* accounting.state(gameId(0))
     const stateBytes = JSON.stringify(rondelState).length + JSON.stringify(accountingState).length
@@ -234,11 +236,13 @@ const level = (
     } satisfies Level
   }).pipe(Effect.provide(layer), Effect.scoped)
 
-/** Used heap after a full garbage collection. */
-const heap = (): number => {
+/** Used heap after full garbage collections (twice, with a pause for finalizers and weak callbacks). */
+const heap = Effect.gen(function* () {
+  gc()
+  yield* Effect.sleep(Duration.millis(50))
   gc()
   return process.memoryUsage().heapUsed
-}
+})
 
 const gc: () => void =
   (globalThis as { gc?: () => void }).gc ??
