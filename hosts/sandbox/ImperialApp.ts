@@ -19,13 +19,14 @@ export type HostName = (typeof definitions)[number]["name"]
 export const layerHosts = Layer.merge(RondelHost.layer, AccountingHost.layer)
 
 /** The runtime services every boundary shares. */
-const layerRuntime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer, Faults.layer)
+const layerRuntime = (system: ActorSystem.ActorSystemOptions = {}) =>
+  Layer.mergeAll(ActorSystem.layerWith(system), MessageIds.layer, Bus.layer, Faults.layer)
 
 /** The whole application on the in-memory direct-commit boundary. */
 export const layerMemory = layerHosts.pipe(
   Layer.provideMerge(Application.layer(definitions)),
   Layer.provideMerge(DirectCommit.layer),
-  Layer.provideMerge(layerRuntime)
+  Layer.provideMerge(layerRuntime())
 )
 
 /** Options of the durable application. */
@@ -35,6 +36,8 @@ export interface PostgresOptions {
   /** Relay settings (poll interval, retries, retention...). */
   readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
   readonly schemaPrefix?: string
+  /** Actor system defaults (supervision, mailboxes, passivation). */
+  readonly system?: ActorSystem.ActorSystemOptions
 }
 
 /**
@@ -53,7 +56,7 @@ export const layerPostgresApplication = (
         ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix })
       })
     ),
-    Layer.provideMerge(layerRuntime),
+    Layer.provideMerge(layerRuntime(options.system)),
     Layer.provideMerge(PgBoundary.layerClient(options.url))
   )
 

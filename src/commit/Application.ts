@@ -68,7 +68,7 @@ export const layer = (
           const backlog = yield* boundary.backlog
           const pending = yield* system.pending
           if (backlog === 0 && pending === 0) return
-          if (backlog > 0) yield* Effect.sleep(Duration.millis(2))
+          if (backlog > 0) yield* Effect.sleep(Duration.millis(5))
         }
       })
 

@@ -60,7 +60,10 @@ export class Bus extends Context.Tag("mailroom/commit/Bus")<
     readonly hosts: () => ReadonlyArray<string>
     /** Enqueues a message for a host. */
     readonly tell: (host: string, envelope: Envelope) => Effect.Effect<void, Undeliverable>
-    /** Hands a message to a host and waits until it is handled. */
+    /**
+     * Hands a message to a host and waits until it is handled. The caller owns the message: if the host's
+     * supervisor gives up on it, the host keeps no parked copy (the caller retries or parks it durably).
+     */
     readonly ask: (host: string, envelope: Envelope) => Effect.Effect<void, Undeliverable>
     /** Publishes an observation to every feed subscriber (never blocks; a slow subscriber loses the oldest). */
     readonly observe: (observation: Observation) => Effect.Effect<void>

@@ -232,9 +232,14 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
     yield* bus.register(name, definition.consumes, {
       tell: (envelope) =>
         Effect.mapError(actor.tell(envelope.key, envelope), (error) => undeliverable(envelope, error)),
+      // The asker (the durable relay) owns the message and redelivers it with its own backoff and parking,
+      // so a copy parked by the supervisor is dropped rather than left as a stale dead letter.
       ask: (envelope) =>
-        Effect.mapError(Effect.asVoid(actor.ask(envelope.key, envelope)), (error) =>
-          undeliverable(envelope, error)
+        Effect.asVoid(actor.ask(envelope.key, envelope)).pipe(
+          Effect.tapError((error) =>
+            error._tag === "MessageParked" ? Effect.ignore(actor.discard(error.parkedId)) : Effect.void
+          ),
+          Effect.mapError((error) => undeliverable(envelope, error))
         )
     })
 

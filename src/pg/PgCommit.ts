@@ -107,7 +107,8 @@ export const make = (options: PgCommitOptions) =>
                 const version = Number(row.new_version ?? request.expectedVersion)
                 if (row.outcome === "duplicate")
                   return Exit.succeed({ version, duplicate: true, failures: [] })
-                if (request.state !== undefined) entries.set(request.key, { state: request.state, version })
+                if (request.state !== undefined)
+                  remember(entries, request.key, { state: request.state, version })
                 return Exit.succeed({ version, duplicate: false, failures: [] })
               }
             )
@@ -259,6 +260,18 @@ export const layer = (
   Layer.scoped(CommitBoundary, make(options))
 
 // internal
+
+/** Most states kept per host in the write cache; the least recently committed are forgotten first. */
+const cacheLimit = 10_000
+
+const remember = (entries: Map<string, Loaded>, key: string, loaded: Loaded) => {
+  entries.delete(key)
+  entries.set(key, loaded)
+  if (entries.size > cacheLimit) {
+    const oldest = entries.keys().next()
+    if (!oldest.done) entries.delete(oldest.value)
+  }
+}
 
 interface OutcomeRow {
   readonly idx: number

@@ -75,6 +75,11 @@ export interface ActorRef<Msg, A, E> {
   readonly parked: Effect.Effect<ReadonlyArray<ParkedMessage<Msg>>>
   /** Re-enqueues a parked message with its attempts reset and removes it from the parked list. */
   redrive(parkedId: string): Effect.Effect<void, NotParked | MailboxFull | ActorStopped>
+  /**
+   * Drops a parked message without running it, because another owner keeps it (a durable relay that will
+   * redeliver it); when it was the key's last parked message, a key stopped by its restart budget may run again.
+   */
+  discard(parkedId: string): Effect.Effect<void, NotParked>
   /** A snapshot of this actor's counters. */
   readonly stats: Effect.Effect<ActorStats>
 }

@@ -404,6 +404,14 @@ export const make = <Msg, A, E>(
           parked.remove(parkedId)
           return Effect.void
         }),
+      discard: (parkedId) =>
+        Effect.suspend((): Effect.Effect<void, Actor.NotParked> => {
+          const message = parked.get(parkedId)
+          if (message === undefined) return Effect.fail(new Actor.NotParked({ actor: name, parkedId }))
+          parked.remove(parkedId)
+          if (!parked.list().some((other) => other.key === message.key)) stoppedKeys.delete(message.key)
+          return Effect.void
+        }),
       stats: Effect.sync(stats)
     } satisfies Actor.ActorRef<Msg, A, E>
   })
