@@ -16,7 +16,8 @@ const usage = `usage: npm run host -- <rondel|accounting> [more hosts] [--databa
   --database-url  PostgreSQL URL (default: $DATABASE_URL)
   --poll-ms       longest wait for work when no notification arrives (default 250)
   --workers       delivery workers per host in this process (default 1)
-  --quiet         do not print a status line every 10 seconds`
+  --quiet         do not print a status line every 10 seconds
+  --exit-with-parent  stop (gracefully) when the process that started this one goes away`
 
 const parse = (argv: ReadonlyArray<string>) => {
   const hosts: Array<ImperialApp.HostName> = []
@@ -24,6 +25,7 @@ const parse = (argv: ReadonlyArray<string>) => {
   let pollMs = 250
   let workers = 1
   let quiet = false
+  let exitWithParent = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const value = () => {
@@ -35,13 +37,14 @@ const parse = (argv: ReadonlyArray<string>) => {
     else if (arg === "--poll-ms") pollMs = positive(arg, value())
     else if (arg === "--workers") workers = positive(arg, value())
     else if (arg === "--quiet") quiet = true
+    else if (arg === "--exit-with-parent") exitWithParent = true
     else if (arg === "--help" || arg === "-h") throw new Error("")
     else if (arg === "rondel" || arg === "accounting") hosts.push(arg)
     else throw new Error(`unknown argument "${arg}"`)
   }
   if (hosts.length === 0) throw new Error("name at least one host")
   if (url === "") throw new Error("no database: pass --database-url or set DATABASE_URL")
-  return { hosts, url, pollMs, workers, quiet }
+  return { hosts, url, pollMs, workers, quiet, exitWithParent }
 }
 
 const positive = (flag: string, text: string) => {
@@ -76,6 +79,19 @@ const main = Effect.gen(function* () {
       )
     }
   }).pipe(Effect.catchAll((error) => Effect.logWarning("status unavailable", error)))
+  if (options.exitWithParent) {
+    // A supervisor (a test, a process manager) that dies without stopping us would leave us running: once we
+    // are re-parented, stop as on SIGTERM (the main fiber is interrupted, scopes close, mailboxes drain).
+    const parent = process.ppid
+    yield* Effect.forkDaemon(
+      Effect.repeat(
+        Effect.sync(() => {
+          if (process.ppid !== parent) process.kill(process.pid, "SIGTERM")
+        }),
+        Schedule.spaced("500 millis")
+      )
+    )
+  }
   if (!options.quiet)
     yield* Effect.repeat(status, Schedule.spaced(Duration.seconds(10))).pipe(Effect.delay("10 seconds"))
   return yield* Effect.never

@@ -260,7 +260,18 @@ const processes = (url: string) =>
         if (current !== undefined && current.exitCode === null && current.signalCode === null) return
         const child = spawn(
           process.execPath,
-          ["--import", "tsx", hostScript, slots[slot]!, "--database-url", url, "--quiet", "--poll-ms", "50"],
+          [
+            "--import",
+            "tsx",
+            hostScript,
+            slots[slot]!,
+            "--database-url",
+            url,
+            "--quiet",
+            "--poll-ms",
+            "50",
+            "--exit-with-parent"
+          ],
           { stdio: ["ignore", "pipe", "pipe"] }
         )
         starts++
