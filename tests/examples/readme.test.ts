@@ -8,7 +8,9 @@ const root = resolve(import.meta.dirname, "../..")
 const readme = readFileSync(resolve(root, "README.md"), "utf8")
 
 describe("README", () => {
-  const blocks = [...readme.matchAll(/<!-- verbatim: (\S+?)(?: as (\S+) -> (\S+))? -->\n```ts\n([\s\S]*?)```/g)]
+  const blocks = [
+    ...readme.matchAll(/<!-- verbatim: (\S+?)(?: as (\S+) -> (\S+))? -->\n```ts\n([\s\S]*?)```/g)
+  ]
 
   it("shows at least the counter example and the testing example verbatim", () => {
     const paths = blocks.map((m) => m[1])
