@@ -146,7 +146,7 @@ function postgresSettings(url: string) {
     const client = pool(url, 1)
     try {
       const rows = await client.query(
-        "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'max_connections', 'wal_level')"
+        "SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'max_connections', 'wal_level')"
       )
       return Object.fromEntries(rows.rows.map((r) => [String(r.name), String(r.setting)]))
     } finally {
