@@ -26,13 +26,13 @@ export const runScaleBench = (options: ScaleOptions): Effect.Effect<ReadonlyArra
   Effect.gen(function* () {
     const levels = options.quick ? [1, 100, 1_000] : [1, 100, 10_000]
     const totalMoves = options.quick ? 4_000 : 40_000
-    const idle = options.quick ? Duration.seconds(2) : Duration.seconds(8)
+    const idle = options.quick ? Duration.seconds(1) : Duration.seconds(8)
     const results: Array<Level> = []
     const memoryApp = Apps.memory([RondelHost.definition, AccountingHost.definition], {
       host: () => ({ idleTimeout: idle })
     })
     for (const games of levels) results.push(yield* level(games, totalMoves, idle, memoryApp))
-    const pgGames = options.quick ? 200 : 2_000
+    const pgGames = options.quick ? 100 : 2_000
     const pg = yield* withDatabase(options.adminUrl, (url) =>
       level(
         pgGames,
@@ -180,7 +180,7 @@ const level = (
     const gameId = (g: number) => `scale-${games}-${g}` as GameId
     const ids = Array.from({ length: games }, (_, g) => g)
     // Let what earlier sections left behind (closing sockets, interrupted timers) go before the baseline.
-    yield* Effect.sleep(Duration.seconds(1))
+    yield* Effect.sleep(games >= 1_000 ? Duration.seconds(1) : Duration.millis(200))
     const heap0 = yield* heap
 
     yield* Effect.forEach(
