@@ -1,0 +1,115 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import type * as GameId from "../../hosts/contracts/GameId.js"
+import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import type * as RondelState from "../../hosts/rondel/RondelState.js"
+import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
+import * as Relay from "../../src/pg/Relay.js"
+import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
+import { freshDatabase } from "./support.js"
+
+const envelope = (id: string, key: string): Envelope => ({
+  messageId: id as MessageId,
+  causationId: id as MessageId,
+  correlationId: id as MessageId,
+  key,
+  type: "SetToStartingPositions",
+  version: 1,
+  payload: { gameId: key, nations: ["Italy"] },
+  occurredAt: 0
+})
+
+const state = (
+  gameId: string,
+  position: RondelState.NationOnRondel["position"]
+): RondelState.RondelState => ({
+  gameId: gameId as GameId.GameId,
+  nations: [{ nation: "Italy", position, pending: null }],
+  handledMoves: []
+})
+
+// The batch commit's contract, straight through the boundary: version check, inbox dedupe, and a conflict that
+// applies nothing and leaves the message free to be handled again.
+describe("commit_batch", () => {
+  it.live("commits with the expected version, refuses a stale one, drops a duplicate", () =>
+    Effect.gen(function* () {
+      const boundary = yield* CommitBoundary
+      const relay = yield* Relay.Relay
+      const host = RondelHost.definition
+      const commit = (
+        id: string,
+        expectedVersion: number,
+        position: RondelState.NationOnRondel["position"]
+      ) =>
+        boundary.commit({
+          host,
+          key: "cb-1",
+          consumed: envelope(id, "cb-1"),
+          expectedVersion,
+          state: state("cb-1", position),
+          events: [],
+          commands: []
+        })
+
+      const first = yield* commit("cb-m1", 0, null)
+      assert.deepStrictEqual([first.version, first.duplicate], [1, false])
+      // A second writer that loaded version 0 too: conflict, nothing applied, its message not marked processed.
+      const stale = yield* Effect.flip(commit("cb-m2", 0, "Import"))
+      assert.strictEqual(stale._tag, "VersionConflict")
+      assert.deepStrictEqual(yield* relay.messageStatus("cb-m2"), [])
+      assert.strictEqual(
+        ((yield* boundary.read(host, "cb-1"))?.state as RondelState.RondelState).nations[0]?.position,
+        null
+      )
+      // Retried on the fresh version, the same message commits.
+      const retried = yield* commit("cb-m2", 1, "Import")
+      assert.deepStrictEqual([retried.version, retried.duplicate], [2, false])
+      // The same message id again: a duplicate, nothing applied, version unchanged.
+      const again = yield* commit("cb-m2", 2, "Taxation")
+      assert.deepStrictEqual([again.duplicate], [true])
+      assert.strictEqual(
+        ((yield* boundary.read(host, "cb-1"))?.state as RondelState.RondelState).nations[0]?.position,
+        "Import"
+      )
+      assert.strictEqual((yield* boundary.audit("rondel", "cb-1")).length, 2)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        Layer.unwrapScoped(
+          Effect.map(freshDatabase(), ({ url }) => ImperialApp.layerPostgresApplication({ url, local: [] }))
+        )
+      )
+    )
+  )
+
+  it.live("a conflict on a message that waits in the inbox leaves it pending for redelivery", () =>
+    Effect.gen(function* () {
+      const boundary = yield* CommitBoundary
+      const relay = yield* Relay.Relay
+      const host = RondelHost.definition
+      yield* boundary.submit("rondel", envelope("cb-w1", "cb-2"))
+      assert.strictEqual((yield* relay.messageStatus("cb-w1"))[0]?.status, "pending")
+      const conflict = yield* Effect.flip(
+        boundary.commit({
+          host,
+          key: "cb-2",
+          consumed: envelope("cb-w1", "cb-2"),
+          expectedVersion: 7,
+          state: state("cb-2", null),
+          events: [],
+          commands: []
+        })
+      )
+      assert.strictEqual(conflict._tag, "VersionConflict")
+      assert.strictEqual((yield* relay.messageStatus("cb-w1"))[0]?.status, "pending")
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        Layer.unwrapScoped(
+          Effect.map(freshDatabase(), ({ url }) => ImperialApp.layerPostgresApplication({ url, local: [] }))
+        )
+      )
+    )
+  )
+})
