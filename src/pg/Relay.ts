@@ -176,25 +176,24 @@ export const make = (options: RelayOptions) =>
       const schema = ident(topology.schemaOf(host))
       return sql.withTransaction(
         Effect.gen(function* () {
-          const heads = yield* sql.unsafe<{ key: string }>(
-            `SELECT key FROM (
-               SELECT DISTINCT ON (key) key, id, available_at FROM ${schema}.inbox
-               WHERE processed_at IS NULL AND parked_at IS NULL ORDER BY key, id
-             ) heads WHERE available_at <= now() ORDER BY id LIMIT 256`
-          )
-          if (heads.length === 0) return 0
-          const locked = yield* sql.unsafe<{ key: string }>(
-            `SELECT k AS key FROM jsonb_array_elements_text($1::jsonb) AS k
-             WHERE pg_try_advisory_xact_lock(hashtextextended($2 || k, 0))`,
-            [JSON.stringify(heads.map((h) => h.key)), keyLockPrefix(schema)]
-          )
-          if (locked.length === 0) return 0
+          // One statement: the keys whose oldest pending message is due, locked for this transaction (another
+          // worker or process skips them), then those keys' pending messages in id order. The lock CTE calls a
+          // volatile function, so Postgres evaluates it once per head row and never inlines it.
           const rows = yield* sql.unsafe<InboxRow>(
-            `SELECT id, key, envelope, attempts FROM ${schema}.inbox
-             WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) AND processed_at IS NULL AND parked_at IS NULL
+            `WITH heads AS (
+               SELECT key, id FROM (
+                 SELECT DISTINCT ON (key) key, id, available_at FROM ${schema}.inbox
+                 WHERE processed_at IS NULL AND parked_at IS NULL ORDER BY key, id
+               ) oldest WHERE available_at <= now() ORDER BY id LIMIT 256
+             ), locked AS (
+               SELECT key FROM heads WHERE pg_try_advisory_xact_lock(hashtextextended($1 || key, 0))
+             )
+             SELECT id, key, envelope, attempts FROM ${schema}.inbox
+             WHERE key IN (SELECT key FROM locked) AND processed_at IS NULL AND parked_at IS NULL
              ORDER BY id LIMIT 2000`,
-            [JSON.stringify(locked.map((l) => l.key))]
+            [keyLockPrefix(schema)]
           )
+          if (rows.length === 0) return 0
           const byKey = new Map<string, Array<InboxRow>>()
           for (const row of rows) {
             const list = byKey.get(row.key)
