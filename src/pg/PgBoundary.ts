@@ -20,6 +20,8 @@ export interface PgBoundaryOptions {
   readonly schemaPrefix?: string
   /** Most handled messages committed in one transaction (group commit). */
   readonly maxBatch?: number
+  /** Commit transactions in flight at once per host (default 1: group commit). */
+  readonly writers?: number
   /** Relay settings (wake-up, retries, parking, retention). */
   readonly relay?: Omit<Relay.RelayOptions, "topology" | "local">
 }
@@ -48,7 +50,8 @@ export const layer = (
       return Layer.merge(
         PgCommit.layer({
           topology,
-          ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch })
+          ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+          ...(options.writers === undefined ? {} : { writers: options.writers })
         }),
         Relay.layer(relayOptions)
       )
@@ -79,6 +82,7 @@ export const config = Config.all({
   ),
   local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
   maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
+  writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
   maxConnections: positiveInt("MAILROOM_PG_MAX_CONNECTIONS", 16),
   relay: Config.all({
     pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
@@ -118,6 +122,7 @@ export const layerConfig = (
           hosts,
           schemaPrefix: settings.schemaPrefix,
           maxBatch: settings.maxBatch,
+          writers: settings.writers,
           relay: settings.relay,
           ...(Option.isSome(settings.local) ? { local: settings.local.value } : {})
         }).pipe(Layer.provideMerge(layerClient(settings.url, { maxConnections: settings.maxConnections })))

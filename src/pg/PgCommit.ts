@@ -25,6 +25,11 @@ export interface PgCommitOptions {
   readonly topology: Topology.Topology
   /** Most handled messages written in one transaction. */
   readonly maxBatch?: number
+  /**
+   * Transactions in flight at once per host (default 1). One writer is group commit at its best: while a
+   * batch is being written, the next one fills up. More writers only help when the database has idle cores.
+   */
+  readonly writers?: number
 }
 
 /**
@@ -39,6 +44,7 @@ export const make = (options: PgCommitOptions) =>
     const bus = yield* Bus.Bus
     const topology = options.topology
     const maxBatch = options.maxBatch ?? 64
+    const writers = options.writers ?? 1
     // States this process committed last, so a key handled here twice in a row costs no read.
     // A stale entry (another process moved the key) surfaces as a version conflict and is dropped.
     const cache = new Map<string, Map<string, Loaded>>()
@@ -133,7 +139,7 @@ export const make = (options: PgCommitOptions) =>
             }
             return results
           }),
-        { maxBatch, workers: 4 }
+        { maxBatch, workers: writers }
       )
       committers.set(host.name, commitBatch)
     }
