@@ -36,6 +36,8 @@ export interface PostgresOptions {
   /** Relay settings (poll interval, retries, retention...). */
   readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
   readonly schemaPrefix?: string
+  /** Hand new outbox rows to their destinations' inboxes in the commit's transaction (default true). */
+  readonly inlineRelay?: boolean
   /** Actor system defaults (supervision, mailboxes, passivation). */
   readonly system?: ActorSystem.ActorSystemOptions
 }
@@ -53,7 +55,8 @@ export const layerPostgresApplication = (
         hosts: definitions,
         local: options.local,
         ...(options.relay === undefined ? {} : { relay: options.relay }),
-        ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix })
+        ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix }),
+        ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
       })
     ),
     Layer.provideMerge(layerRuntime(options.system)),

@@ -12,7 +12,8 @@ export const forHost = (
 ): Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> => ({
   "1_tables": run(tables(schema)),
   "2_functions": run(functions(schema)),
-  "3_leaner_commit": run(leanerCommit(schema))
+  "3_leaner_commit": run(leanerCommit(schema)),
+  "4_commit_and_relay": run(commitAndRelay(schema))
 })
 
 /** Runs the migrations of every given schema (serialised across processes by an advisory lock). */
@@ -171,6 +172,125 @@ BEGIN
     outcome := 'committed'; RETURN NEXT;
   END LOOP;
   IF wrote_outbox THEN
+    PERFORM pg_notify('mailroom', 'outbox:${schema}');
+  END IF;
+END
+$fn$;
+`
+}
+
+// commit_batch, then the relay's first step in the same transaction: each new outbox row goes straight into its
+// destination's inbox when nothing older of the same destination and key waits (the mover keeps the rest).
+const commitAndRelay = (schema: string) => {
+  const s = ident(schema)
+  return `
+CREATE OR REPLACE FUNCTION ${s}.commit_batch_relayed(items jsonb, prefix text)
+RETURNS TABLE (idx integer, outcome text, new_version bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  item jsonb;
+  i integer := 0;
+  expected bigint;
+  cur bigint;
+  fresh boolean;
+  changed boolean;
+  n integer;
+  wrote_outbox boolean := false;
+  dest text;
+  ids text[];
+  left_behind boolean := false;
+  moved integer;
+BEGIN
+  FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
+    idx := i;
+    i := i + 1;
+    expected := (item->>'expected')::bigint;
+    INSERT INTO ${s}.inbox AS box (message_id, key, type, envelope, source, processed_at)
+    VALUES (item->>'message_id', item->>'key', item->'message'->>'type', item->'message', 'direct', now())
+    ON CONFLICT (message_id) DO UPDATE SET processed_at = now() WHERE box.processed_at IS NULL
+    RETURNING (xmax = 0) INTO fresh;
+    IF NOT FOUND THEN
+      outcome := 'duplicate'; new_version := NULL; RETURN NEXT; CONTINUE;
+    END IF;
+    changed := item ? 'state' AND jsonb_typeof(item->'state') <> 'null';
+    IF changed AND expected = 0 THEN
+      INSERT INTO ${s}.state (key, version, state) VALUES (item->>'key', 1, item->'state') ON CONFLICT (key) DO NOTHING;
+      GET DIAGNOSTICS n = ROW_COUNT;
+    ELSIF changed THEN
+      UPDATE ${s}.state SET version = expected + 1, state = item->'state', updated_at = now()
+      WHERE key = item->>'key' AND version = expected;
+      GET DIAGNOSTICS n = ROW_COUNT;
+    ELSE
+      SELECT version INTO cur FROM ${s}.state WHERE key = item->>'key';
+      n := CASE WHEN coalesce(cur, 0) = expected THEN 1 ELSE 0 END;
+    END IF;
+    IF n = 0 THEN
+      -- Another writer moved the key: give the claim back, apply nothing.
+      IF fresh THEN
+        DELETE FROM ${s}.inbox WHERE message_id = item->>'message_id';
+      ELSE
+        UPDATE ${s}.inbox SET processed_at = NULL WHERE message_id = item->>'message_id';
+      END IF;
+      SELECT version INTO cur FROM ${s}.state WHERE key = item->>'key';
+      outcome := 'conflict'; new_version := coalesce(cur, 0); RETURN NEXT; CONTINUE;
+    END IF;
+    new_version := CASE WHEN changed THEN expected + 1 ELSE expected END;
+    INSERT INTO ${s}.audit (key, message_id, message, events, commands, state_changed, version)
+    VALUES (item->>'key', item->>'message_id', item->'message', item->'events', item->'commands', changed, new_version);
+    IF jsonb_array_length(item->'outbox') > 0 THEN
+      INSERT INTO ${s}.outbox (destination, key, message_id, type, envelope)
+      SELECT o->>'destination', o->>'key', o->>'message_id', o->>'type', o->'envelope'
+      FROM jsonb_array_elements(item->'outbox') AS o
+      ON CONFLICT (destination, message_id) DO NOTHING;
+      wrote_outbox := true;
+    END IF;
+    outcome := 'committed'; RETURN NEXT;
+  END LOOP;
+  IF NOT wrote_outbox THEN
+    RETURN;
+  END IF;
+  -- The relay's first step, done in this transaction: hand this batch's outbox rows straight to their
+  -- destinations' inboxes (same database), unless an older row of the same destination and key is still
+  -- waiting (per-key order) or the destination has no inbox yet. What is left behind goes the usual way.
+  FOR dest IN
+    SELECT DISTINCT o->>'destination' FROM jsonb_array_elements(items) AS it, jsonb_array_elements(it->'outbox') AS o
+  LOOP
+    SELECT array_agg(o->>'message_id') INTO ids
+    FROM jsonb_array_elements(items) AS it, jsonb_array_elements(it->'outbox') AS o WHERE o->>'destination' = dest;
+    IF to_regclass(format('%I.inbox', prefix || dest)) IS NULL THEN
+      left_behind := true;
+      CONTINUE;
+    END IF;
+    EXECUTE format(
+      'WITH mine AS (
+         SELECT ob.id, ob.key FROM ${s.replace(/%/g, "%%")}.outbox ob
+         WHERE ob.destination = $1 AND ob.message_id = ANY($2) AND ob.delivered_at IS NULL AND ob.parked_at IS NULL
+       ), movable AS (
+         SELECT m.id FROM mine m WHERE NOT EXISTS (
+           SELECT 1 FROM ${s.replace(/%/g, "%%")}.outbox older
+           WHERE older.destination = $1 AND older.key = m.key AND older.id < m.id
+             AND older.delivered_at IS NULL AND older.parked_at IS NULL
+             AND older.id NOT IN (SELECT id FROM mine))
+       ), moved AS (
+         UPDATE ${s.replace(/%/g, "%%")}.outbox SET delivered_at = now(), attempts = attempts + 1
+         WHERE id IN (SELECT id FROM movable)
+         RETURNING id, key, message_id, type, envelope
+       ), inserted AS (
+         INSERT INTO %I.inbox (message_id, key, type, envelope, source)
+         SELECT message_id, key, type, envelope, %L FROM moved ORDER BY id
+         ON CONFLICT (message_id) DO NOTHING
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM moved)::integer', prefix || dest, '${schema}')
+    INTO moved USING dest, ids;
+    IF moved < array_length(ids, 1) THEN
+      left_behind := true;
+    END IF;
+    IF moved > 0 THEN
+      PERFORM pg_notify('mailroom', 'inbox:' || prefix || dest);
+    END IF;
+  END LOOP;
+  IF left_behind THEN
     PERFORM pg_notify('mailroom', 'outbox:${schema}');
   END IF;
 END

@@ -22,6 +22,8 @@ export interface PgBoundaryOptions {
   readonly maxBatch?: number
   /** Commit transactions in flight at once per host (default 1: group commit). */
   readonly writers?: number
+  /** Move new outbox rows into their destinations' inboxes in the commit's transaction (default true). */
+  readonly inlineRelay?: boolean
   /** Relay settings (wake-up, retries, parking, retention). */
   readonly relay?: Omit<Relay.RelayOptions, "topology" | "local">
 }
@@ -51,7 +53,8 @@ export const layer = (
         PgCommit.layer({
           topology,
           ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
-          ...(options.writers === undefined ? {} : { writers: options.writers })
+          ...(options.writers === undefined ? {} : { writers: options.writers }),
+          ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
         }),
         Relay.layer(relayOptions)
       )
@@ -83,6 +86,7 @@ export const config = Config.all({
   local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
   maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
   writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
+  inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(true)),
   maxConnections: positiveInt("MAILROOM_PG_MAX_CONNECTIONS", 16),
   relay: Config.all({
     pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
@@ -123,6 +127,7 @@ export const layerConfig = (
           schemaPrefix: settings.schemaPrefix,
           maxBatch: settings.maxBatch,
           writers: settings.writers,
+          inlineRelay: settings.inlineRelay,
           relay: settings.relay,
           ...(Option.isSome(settings.local) ? { local: settings.local.value } : {})
         }).pipe(Layer.provideMerge(layerClient(settings.url, { maxConnections: settings.maxConnections })))

@@ -30,6 +30,12 @@ export interface PgCommitOptions {
    * batch is being written, the next one fills up. More writers only help when the database has idle cores.
    */
   readonly writers?: number
+  /**
+   * Hand new outbox rows straight to their destinations' inboxes in the commit's own transaction when both
+   * live in this database and nothing older of the same key waits (default true). The relay's mover then only
+   * moves what was left behind. false: every row waits for the mover (the classic outbox relay).
+   */
+  readonly inlineRelay?: boolean
 }
 
 /**
@@ -45,6 +51,7 @@ export const make = (options: PgCommitOptions) =>
     const topology = options.topology
     const maxBatch = options.maxBatch ?? 64
     const writers = options.writers ?? 1
+    const inlineRelay = options.inlineRelay ?? true
     // States this process committed last, so a key handled here twice in a row costs no read.
     // A stale entry (another process moved the key) surfaces as a version conflict and is dropped.
     const cache = new Map<string, Map<string, Loaded>>()
@@ -73,11 +80,15 @@ export const make = (options: PgCommitOptions) =>
             // An injected save failure fails one commit, as a real one would, not the whole group.
             const saved = yield* Effect.forEach(prepared, () => Effect.exit(faults.check("save", host.name)))
             const writable = prepared.flatMap((_, i) => (Exit.isSuccess(saved[i]!) ? [i] : []))
+            // An injected relay failure also stops the relay's first step inside the commit: rows stay in the outbox.
+            const inline = inlineRelay && Exit.isSuccess(yield* Effect.exit(faults.check("relay", host.name)))
             const write = (indices: ReadonlyArray<number>) =>
               sql<OutcomeRow>`
-                SELECT idx, outcome, new_version FROM ${sql(schema)}.commit_batch(${JSON.stringify(
-                  indices.map((i) => prepared[i]!.item)
-                )}::jsonb)`.pipe(
+                SELECT idx, outcome, new_version FROM ${
+                  inline ? sql`${sql(schema)}.commit_batch_relayed(` : sql`${sql(schema)}.commit_batch(`
+                }${JSON.stringify(indices.map((i) => prepared[i]!.item))}::jsonb${
+                  inline ? sql`, ${topology.schemaPrefix})` : sql`)`
+                }`.pipe(
                 Effect.map((rows) => rows.map((row): Outcome => [indices[row.idx]!, row])),
                 Effect.catchAll((error) =>
                   Effect.succeed(indices.map((i): Outcome => [i, persistence("commit")(error)]))

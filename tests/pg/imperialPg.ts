@@ -63,9 +63,19 @@ export const setting = Effect.gen(function* () {
   const { url } = yield* freshDatabase()
   const sql = yield* sqlClient(url)
   const app = (relay: RelaySettings = {}) =>
-    start(ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay } }))
+    // "Outboxes not moved in this process" means the classic relay: no hand-over inside the commit either.
+    start(
+      ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay }, inlineRelay: relay.move !== false })
+    )
   const hostsApp = (local: ReadonlyArray<ImperialApp.HostName>, relay: RelaySettings = {}) =>
-    start(ImperialApp.layerPostgresApplication({ url, local, relay: { ...fastRelay, ...relay } }))
+    start(
+      ImperialApp.layerPostgresApplication({
+        url,
+        local,
+        relay: { ...fastRelay, ...relay },
+        inlineRelay: relay.move !== false
+      })
+    )
   return { url, sql, app, hostsApp }
 })
 

@@ -1,0 +1,107 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Schedule } from "effect"
+import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import type * as GameId from "../../hosts/contracts/GameId.js"
+import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import * as Application from "../../src/commit/Application.js"
+import { freshDatabase } from "./support.js"
+
+const app = (relay: NonNullable<ImperialApp.PostgresOptions["relay"]>, inlineRelay: boolean) =>
+  Layer.unwrapScoped(
+    Effect.map(freshDatabase(), ({ url }) => ImperialApp.layerPostgres({ url, relay, inlineRelay }))
+  )
+
+const setUp = (gameId: GameId.GameId) =>
+  Effect.gen(function* () {
+    const rondel = yield* RondelHost.RondelHost
+    const accounting = yield* AccountingHost.AccountingHost
+    yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Austria-Hungary"] })
+    yield* accounting.execute({
+      _tag: "OpenAccounts",
+      gameId,
+      nations: ["Austria-Hungary"],
+      startingBalance: 10
+    })
+    yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "Investor" })
+  })
+
+// The relay's first step runs inside the producer's commit when producer and consumer share the database:
+// a paid move completes even with the mover switched off, and per-key order still holds.
+describe("inline relay (commit_batch_relayed)", () => {
+  it.live("a paid move completes with the mover switched off: each commit hands its rows to the inbox", () =>
+    Effect.gen(function* () {
+      const rondel = yield* RondelHost.RondelHost
+      const accounting = yield* AccountingHost.AccountingHost
+      const application = yield* Application.Application
+      const sql = yield* SqlClient.SqlClient
+      const gameId = "inline-1" as GameId.GameId
+      yield* setUp(gameId)
+      yield* application.settle({ timeout: "20 seconds" })
+      yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "ProductionTwo" })
+      yield* application.settle({ timeout: "20 seconds" })
+      assert.strictEqual((yield* rondel.positions(gameId))?.[0]?.current, "ProductionTwo")
+      assert.strictEqual((yield* accounting.balances(gameId))?.[0]?.amount, 4) // six steps cost 6M
+      const pending = yield* sql<{
+        n: number
+      }>`SELECT count(*)::int AS n FROM rondel.outbox WHERE delivered_at IS NULL`
+      assert.strictEqual(pending[0]?.n, 0)
+    }).pipe(Effect.scoped, Effect.provide(app({ move: false, pollInterval: "50 millis" }, true)))
+  )
+
+  it.live("a row is not handed over while an older row of the same destination and game still waits", () =>
+    Effect.gen(function* () {
+      const rondel = yield* RondelHost.RondelHost
+      const application = yield* Application.Application
+      const sql = yield* SqlClient.SqlClient
+      const gameId = "inline-2" as GameId.GameId
+      yield* setUp(gameId)
+      yield* application.settle({ timeout: "20 seconds" })
+      // An older message for Accounting about this game, committed but not yet moved (the mover is off).
+      yield* sql`INSERT INTO rondel.outbox (destination, key, message_id, type, envelope)
+                 VALUES ('accounting', ${gameId}, 'older-1', 'VoidCharge', '{}'::jsonb)`
+      yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "ProductionTwo" })
+      // Rondel handled the Move (its pending movement is stored) ...
+      yield* Effect.repeat(rondel.positions(gameId), {
+        until: (positions) => (positions?.[0]?.pending ?? null) !== null,
+        times: 250,
+        schedule: Schedule.spaced("20 millis")
+      })
+      // ... but its ChargeMovement waits behind the older row instead of overtaking it.
+      const rows = yield* sql<{ message_id: string; delivered: boolean }>`
+        SELECT message_id, delivered_at IS NOT NULL AS delivered FROM rondel.outbox
+        WHERE destination = 'accounting' AND key = ${gameId} ORDER BY id`
+      assert.deepStrictEqual(
+        rows.map((r) => [r.message_id === "older-1" ? "older-1" : "charge", r.delivered]),
+        [
+          ["older-1", false],
+          ["charge", false]
+        ]
+      )
+      const inInbox = yield* sql<{
+        n: number
+      }>`SELECT count(*)::int AS n FROM accounting.inbox WHERE type = 'ChargeMovement'`
+      assert.strictEqual(inInbox[0]?.n, 0)
+    }).pipe(Effect.scoped, Effect.provide(app({ move: false, pollInterval: "50 millis" }, true)))
+  )
+
+  it.live("switched off, rows wait for the mover (the classic outbox relay)", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const gameId = "inline-3" as GameId.GameId
+      const rondel = yield* RondelHost.RondelHost
+      yield* setUp(gameId)
+      yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "ProductionTwo" })
+      yield* Effect.repeat(rondel.positions(gameId), {
+        until: (positions) => (positions?.[0]?.pending ?? null) !== null,
+        times: 250,
+        schedule: Schedule.spaced("20 millis")
+      })
+      const pending = yield* sql<{
+        n: number
+      }>`SELECT count(*)::int AS n FROM rondel.outbox WHERE delivered_at IS NULL`
+      assert.strictEqual(pending[0]?.n, 1)
+    }).pipe(Effect.scoped, Effect.provide(app({ move: false, pollInterval: "50 millis" }, false)))
+  )
+})
