@@ -58,20 +58,14 @@ describe("commit_batch", () => {
       const stale = yield* Effect.flip(commit("cb-m2", 0, "Import"))
       assert.strictEqual(stale._tag, "VersionConflict")
       assert.deepStrictEqual(yield* relay.messageStatus("cb-m2"), [])
-      assert.strictEqual(
-        ((yield* boundary.read(host, "cb-1"))?.state as RondelState.RondelState).nations[0]?.position,
-        null
-      )
+      assert.strictEqual(yield* positionOf(boundary.read(host, "cb-1")), null)
       // Retried on the fresh version, the same message commits.
       const retried = yield* commit("cb-m2", 1, "Import")
       assert.deepStrictEqual([retried.version, retried.duplicate], [2, false])
       // The same message id again: a duplicate, nothing applied, version unchanged.
       const again = yield* commit("cb-m2", 2, "Taxation")
       assert.deepStrictEqual([again.duplicate], [true])
-      assert.strictEqual(
-        ((yield* boundary.read(host, "cb-1"))?.state as RondelState.RondelState).nations[0]?.position,
-        "Import"
-      )
+      assert.strictEqual(yield* positionOf(boundary.read(host, "cb-1")), "Import")
       assert.strictEqual((yield* boundary.audit("rondel", "cb-1")).length, 2)
     }).pipe(
       Effect.scoped,
