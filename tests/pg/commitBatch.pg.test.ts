@@ -20,6 +20,9 @@ const envelope = (id: string, key: string): Envelope => ({
   occurredAt: 0
 })
 
+const positionOf = <E>(read: Effect.Effect<{ readonly state: unknown } | undefined, E>) =>
+  Effect.map(read, (loaded) => (loaded?.state as RondelState.RondelState | undefined)?.nations[0]?.position)
+
 const state = (
   gameId: string,
   position: RondelState.NationOnRondel["position"]
