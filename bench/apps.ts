@@ -35,6 +35,7 @@ export const postgres = (
   definitions: ReadonlyArray<AnyHostDefinition>,
   options: AppOptions & {
     readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
+    readonly inlineRelay?: boolean
     readonly maxConnections?: number
   } = {}
 ) =>
@@ -43,7 +44,8 @@ export const postgres = (
     Layer.provideMerge(
       PgBoundary.layer({
         hosts: definitions,
-        ...(options.relay === undefined ? {} : { relay: options.relay })
+        ...(options.relay === undefined ? {} : { relay: options.relay }),
+        ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
       })
     ),
     Layer.provideMerge(runtime),

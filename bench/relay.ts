@@ -26,14 +26,18 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
     // Raw and relay samples alternate, so a burst of load from other processes hits both alike.
     const rawSample = yield* Effect.flatMap(database, rawHandOff)
     const relaySample = yield* Effect.flatMap(database, (url) => relay(url, true))
+    const inlineSample = yield* Effect.flatMap(database, (url) => relay(url, true, true))
     const raw: Array<number> = []
     const notify: Array<number> = []
+    const inline: Array<number> = []
     for (let i = 0; i < n + 10; i++) {
       const r = yield* rawSample
       const m = yield* relaySample(i)
+      const l = yield* inlineSample(i)
       if (i >= 10) {
         raw.push(r)
         notify.push(m)
+        inline.push(l)
       }
     }
     const pollSample = yield* Effect.flatMap(database, (url) => relay(url, false))
@@ -62,6 +66,34 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
         "ms",
         { name: "raw.notifyHandOff.p99", value: rawP99 },
         { n, better: "lower", target: "< 20 ms", met: p99 < 20, note }
+      ),
+      vs(
+        "relay",
+        "relay.inline.p50",
+        percentile(inline, 0.5),
+        "ms",
+        { name: "raw.notifyHandOff.p50", value: rawP50 },
+        {
+          n,
+          better: "lower",
+          target: "< 2 ms",
+          met: percentile(inline, 0.5) < 2,
+          note: "inlineRelay: true (MAILROOM_INLINE_RELAY): the commit hands its rows to the inbox itself; no mover hop"
+        }
+      ),
+      vs(
+        "relay",
+        "relay.inline.p99",
+        percentile(inline, 0.99),
+        "ms",
+        { name: "raw.notifyHandOff.p99", value: rawP99 },
+        {
+          n,
+          better: "lower",
+          target: "< 20 ms",
+          met: percentile(inline, 0.99) < 20,
+          note: "inlineRelay: true"
+        }
       ),
       vs(
         "relay",
@@ -110,13 +142,14 @@ const pong = HostDefinition.fromSchemas({
 })
 
 /** Starts ping and pong on the relay; each call of the returned function times one hand-off (ms). */
-const relay = (url: string, listen: boolean) =>
+const relay = (url: string, listen: boolean, inlineRelay = false) =>
   Effect.gen(function* () {
     const committed = new Map<string, number>()
     const waiting = new Map<string, { readonly done: Deferred.Deferred<number> }>()
     const run = yield* Apps.started(
       Apps.postgres(url, [ping, pong], {
         relay: { listen },
+        inlineRelay,
         onCommit: (request) => {
           const now = performance.now()
           if (request.host.name === "ping") committed.set(request.consumed.messageId, now)

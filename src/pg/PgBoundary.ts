@@ -22,7 +22,7 @@ export interface PgBoundaryOptions {
   readonly maxBatch?: number
   /** Commit transactions in flight at once per host (default 1: group commit). */
   readonly writers?: number
-  /** Move new outbox rows into their destinations' inboxes in the commit's transaction (default true). */
+  /** Move new outbox rows into their destinations' inboxes in the commit's transaction (default false). */
   readonly inlineRelay?: boolean
   /** Relay settings (wake-up, retries, parking, retention). */
   readonly relay?: Omit<Relay.RelayOptions, "topology" | "local">
@@ -86,7 +86,7 @@ export const config = Config.all({
   local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
   maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
   writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
-  inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(true)),
+  inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(false)),
   maxConnections: positiveInt("MAILROOM_PG_MAX_CONNECTIONS", 16),
   relay: Config.all({
     pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),

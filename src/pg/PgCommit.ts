@@ -32,8 +32,8 @@ export interface PgCommitOptions {
   readonly writers?: number
   /**
    * Hand new outbox rows straight to their destinations' inboxes in the commit's own transaction when both
-   * live in this database and nothing older of the same key waits (default true). The relay's mover then only
-   * moves what was left behind. false: every row waits for the mover (the classic outbox relay).
+   * live in this database and nothing older of the same key waits: one hop less per message (lower latency),
+   * more work inside each commit (lower commit throughput). Default false: the classic outbox relay.
    */
   readonly inlineRelay?: boolean
 }
@@ -51,7 +51,7 @@ export const make = (options: PgCommitOptions) =>
     const topology = options.topology
     const maxBatch = options.maxBatch ?? 64
     const writers = options.writers ?? 1
-    const inlineRelay = options.inlineRelay ?? true
+    const inlineRelay = options.inlineRelay ?? false
     // States this process committed last, so a key handled here twice in a row costs no read.
     // A stale entry (another process moved the key) surfaces as a version conflict and is dropped.
     const cache = new Map<string, Map<string, Loaded>>()
