@@ -20,7 +20,7 @@ export interface PgBoundaryOptions {
   readonly schemaPrefix?: string
   /** Most handled messages committed in one transaction (group commit). */
   readonly maxBatch?: number
-  /** Commit transactions in flight at once per host (default 1: group commit). */
+  /** Commit transactions in flight at once per host (default 2). */
   readonly writers?: number
   /** Move new outbox rows into their destinations' inboxes in the commit's transaction (default false). */
   readonly inlineRelay?: boolean
@@ -85,7 +85,7 @@ export const config = Config.all({
   ),
   local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
   maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
-  writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
+  writers: positiveInt("MAILROOM_COMMIT_WRITERS", 2),
   inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(false)),
   maxConnections: positiveInt("MAILROOM_PG_MAX_CONNECTIONS", 16),
   relay: Config.all({

@@ -26,8 +26,9 @@ export interface PgCommitOptions {
   /** Most handled messages written in one transaction. */
   readonly maxBatch?: number
   /**
-   * Transactions in flight at once per host (default 1). One writer is group commit at its best: while a
-   * batch is being written, the next one fills up. More writers only help when the database has idle cores.
+   * Transactions in flight at once per host (default 2). Fewer writers make bigger batches (group commit); more
+   * overlap the database's flushes. Measured here: bare commits are fastest with 1, messages through a host
+   * (which arrive more spread out) with 2–4.
    */
   readonly writers?: number
   /**
@@ -50,7 +51,7 @@ export const make = (options: PgCommitOptions) =>
     const bus = yield* Bus.Bus
     const topology = options.topology
     const maxBatch = options.maxBatch ?? 64
-    const writers = options.writers ?? 1
+    const writers = options.writers ?? 2
     const inlineRelay = options.inlineRelay ?? false
     // States this process committed last, so a key handled here twice in a row costs no read.
     // A stale entry (another process moved the key) surfaces as a version conflict and is dropped.
