@@ -12,8 +12,8 @@ export const forHost = (
 ): Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> => ({
   "1_tables": run(tables(schema)),
   "2_functions": run(functions(schema)),
-  "3_leaner_commit": run(leanerCommit(schema)),
-  "4_commit_and_relay": run(commitAndRelay(schema))
+  "3_leaner_commit": run(commitFunction(schema, false)),
+  "4_commit_and_relay": run(commitFunction(schema, true))
 })
 
 /** Runs the migrations of every given schema (serialised across processes by an advisory lock). */
@@ -107,13 +107,14 @@ CREATE INDEX outbox_delivered ON ${s}.outbox (delivered_at) WHERE delivered_at I
 `
 }
 
-// Same contract as 2_functions' commit_batch with two statements fewer per message: the inbox mark is claimed
-// first (its upsert tells a duplicate), the state is written with the version check in its WHERE clause, and
-// the rare conflict undoes the claim.
-const leanerCommit = (schema: string) => {
+// commit_batch (migration 3) keeps 2_functions' contract with two statements fewer per message: the inbox mark is
+// claimed first (its upsert tells a duplicate), the state is written with the version check in its WHERE clause,
+// and the rare conflict undoes the claim. commit_batch_relayed (migration 4) is the same followed by the relay's
+// first step (inlineRelay).
+const commitFunction = (schema: string, relayed: boolean) => {
   const s = ident(schema)
   return `
-CREATE OR REPLACE FUNCTION ${s}.commit_batch(items jsonb)
+CREATE OR REPLACE FUNCTION ${s}.${relayed ? "commit_batch_relayed(items jsonb, prefix text)" : "commit_batch(items jsonb)"}
 RETURNS TABLE (idx integer, outcome text, new_version bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -124,7 +125,7 @@ DECLARE
   fresh boolean;
   changed boolean;
   n integer;
-  wrote_outbox boolean := false;
+  wrote_outbox boolean := false;${relayed ? "\n  dest text;\n  ids text[];\n  left_behind boolean := false;\n  moved integer;" : ""}
 BEGIN
   FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
     idx := i;
@@ -171,82 +172,16 @@ BEGIN
     END IF;
     outcome := 'committed'; RETURN NEXT;
   END LOOP;
-  IF wrote_outbox THEN
-    PERFORM pg_notify('mailroom', 'outbox:${schema}');
-  END IF;
-END
+${relayed ? inlineRelay(schema) : "  IF wrote_outbox THEN\n    PERFORM pg_notify('mailroom', 'outbox:" + schema + "');\n  END IF;\n"}END
 $fn$;
 `
 }
 
-// commit_batch, then the relay's first step in the same transaction: each new outbox row goes straight into its
+// The relay's first step inside the commit (commit_batch_relayed): each new outbox row goes straight into its
 // destination's inbox when nothing older of the same destination and key waits (the mover keeps the rest).
-const commitAndRelay = (schema: string) => {
+const inlineRelay = (schema: string) => {
   const s = ident(schema)
-  return `
-CREATE OR REPLACE FUNCTION ${s}.commit_batch_relayed(items jsonb, prefix text)
-RETURNS TABLE (idx integer, outcome text, new_version bigint)
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  item jsonb;
-  i integer := 0;
-  expected bigint;
-  cur bigint;
-  fresh boolean;
-  changed boolean;
-  n integer;
-  wrote_outbox boolean := false;
-  dest text;
-  ids text[];
-  left_behind boolean := false;
-  moved integer;
-BEGIN
-  FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
-    idx := i;
-    i := i + 1;
-    expected := (item->>'expected')::bigint;
-    INSERT INTO ${s}.inbox AS box (message_id, key, type, envelope, source, processed_at)
-    VALUES (item->>'message_id', item->>'key', item->'message'->>'type', item->'message', 'direct', now())
-    ON CONFLICT (message_id) DO UPDATE SET processed_at = now() WHERE box.processed_at IS NULL
-    RETURNING (xmax = 0) INTO fresh;
-    IF NOT FOUND THEN
-      outcome := 'duplicate'; new_version := NULL; RETURN NEXT; CONTINUE;
-    END IF;
-    changed := item ? 'state' AND jsonb_typeof(item->'state') <> 'null';
-    IF changed AND expected = 0 THEN
-      INSERT INTO ${s}.state (key, version, state) VALUES (item->>'key', 1, item->'state') ON CONFLICT (key) DO NOTHING;
-      GET DIAGNOSTICS n = ROW_COUNT;
-    ELSIF changed THEN
-      UPDATE ${s}.state SET version = expected + 1, state = item->'state', updated_at = now()
-      WHERE key = item->>'key' AND version = expected;
-      GET DIAGNOSTICS n = ROW_COUNT;
-    ELSE
-      SELECT version INTO cur FROM ${s}.state WHERE key = item->>'key';
-      n := CASE WHEN coalesce(cur, 0) = expected THEN 1 ELSE 0 END;
-    END IF;
-    IF n = 0 THEN
-      -- Another writer moved the key: give the claim back, apply nothing.
-      IF fresh THEN
-        DELETE FROM ${s}.inbox WHERE message_id = item->>'message_id';
-      ELSE
-        UPDATE ${s}.inbox SET processed_at = NULL WHERE message_id = item->>'message_id';
-      END IF;
-      SELECT version INTO cur FROM ${s}.state WHERE key = item->>'key';
-      outcome := 'conflict'; new_version := coalesce(cur, 0); RETURN NEXT; CONTINUE;
-    END IF;
-    new_version := CASE WHEN changed THEN expected + 1 ELSE expected END;
-    INSERT INTO ${s}.audit (key, message_id, message, events, commands, state_changed, version)
-    VALUES (item->>'key', item->>'message_id', item->'message', item->'events', item->'commands', changed, new_version);
-    IF jsonb_array_length(item->'outbox') > 0 THEN
-      INSERT INTO ${s}.outbox (destination, key, message_id, type, envelope)
-      SELECT o->>'destination', o->>'key', o->>'message_id', o->>'type', o->'envelope'
-      FROM jsonb_array_elements(item->'outbox') AS o
-      ON CONFLICT (destination, message_id) DO NOTHING;
-      wrote_outbox := true;
-    END IF;
-    outcome := 'committed'; RETURN NEXT;
-  END LOOP;
-  IF NOT wrote_outbox THEN
+  return `  IF NOT wrote_outbox THEN
     RETURN;
   END IF;
   -- The relay's first step, done in this transaction: hand this batch's outbox rows straight to their
@@ -293,8 +228,6 @@ BEGIN
   IF left_behind THEN
     PERFORM pg_notify('mailroom', 'outbox:${schema}');
   END IF;
-END
-$fn$;
 `
 }
 

@@ -62,11 +62,9 @@ export const fastRelay: RelaySettings = {
 export const setting = Effect.gen(function* () {
   const { url } = yield* freshDatabase()
   const sql = yield* sqlClient(url)
-  const app = (relay: RelaySettings = {}) =>
+  const app = (relay: RelaySettings = {}, inlineRelay = relay.move !== false) =>
     // "Outboxes not moved in this process" means the classic relay: no hand-over inside the commit either.
-    start(
-      ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay }, inlineRelay: relay.move !== false })
-    )
+    start(ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay }, inlineRelay }))
   const hostsApp = (local: ReadonlyArray<ImperialApp.HostName>, relay: RelaySettings = {}) =>
     start(
       ImperialApp.layerPostgresApplication({
