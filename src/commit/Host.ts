@@ -186,6 +186,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
               ? attempt(n + 1)
               : Effect.fail(new ConflictRetriesExhausted({ host: name, key: conflict.key, attempts: n + 1 }))
         )
+      const parent = parentOf(envelope.traceparent)
       return Effect.zipRight(
         faults.checkCrash(name, envelope),
         Effect.tapError(attempt(0), (error) =>
@@ -204,7 +205,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
             "mailroom.causation_id": envelope.causationId,
             "mailroom.correlation_id": envelope.correlationId
           },
-          ...(parentOf(envelope.traceparent) === undefined ? {} : { parent: parentOf(envelope.traceparent)! })
+          ...(parent === undefined ? {} : { parent })
         })
       )
     }
