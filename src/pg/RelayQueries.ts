@@ -82,123 +82,104 @@ export const make = (sql: SqlClient.SqlClient, topology: Topology.Topology) => {
       )
   })
 
-  const parked = Effect.map(
-    Effect.forEach(topology.hosts, (host) => {
-      const schema = ident(topology.schemaOf(host.name))
-      return sql
-        .unsafe<{
-          box: "inbox" | "outbox"
-          message_id: string
+  // Runs one query per host schema and concatenates the rows, each tagged with its host.
+  const perHost = <A>(query: (host: string, schema: string) => Effect.Effect<ReadonlyArray<A>, unknown>) =>
+    Effect.map(
+      Effect.forEach(topology.hosts, (host) => query(host.name, ident(topology.schemaOf(host.name)))),
+      (lists) => lists.flat()
+    )
+
+  const parked = perHost((host, schema) =>
+    Effect.map(
+      sql.unsafe<BoxRow & { parked_at: Date }>(
+        `SELECT 'inbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.inbox WHERE parked_at IS NOT NULL
+         UNION ALL
+         SELECT 'outbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.outbox WHERE parked_at IS NOT NULL
+         ORDER BY parked_at`
+      ),
+      (rows) =>
+        rows.map(
+          (row): ParkedRow => ({ ...fromBoxRow(host, row), parkedAt: new Date(row.parked_at).getTime() })
+        )
+    )
+  )
+
+  const pending = (limit: number) =>
+    perHost((host, schema) =>
+      Effect.map(
+        sql.unsafe<BoxRow & { peer: string; since: Date }>(
+          `(SELECT 'outbox' AS box, message_id, type, key, destination AS peer, attempts, last_error, created_at AS since
+              FROM ${schema}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1)
+           UNION ALL
+           (SELECT 'inbox' AS box, message_id, type, key, source AS peer, attempts, last_error, received_at AS since
+              FROM ${schema}.inbox WHERE processed_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1)`,
+          [limit]
+        ),
+        (rows) =>
+          rows.map(
+            (row): PendingRow => ({
+              ...fromBoxRow(host, row),
+              peer: row.peer,
+              since: new Date(row.since).getTime()
+            })
+          )
+      )
+    )
+
+  const messageStatus = (messageId: string) =>
+    perHost((host, schema) =>
+      Effect.map(
+        sql.unsafe<{
           type: string
           key: string
           attempts: number
           last_error: string | null
-          parked_at: Date
+          received_at: Date
+          processed_at: Date | null
+          parked_at: Date | null
         }>(
-          `SELECT 'inbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.inbox WHERE parked_at IS NOT NULL
-         UNION ALL
-         SELECT 'outbox' AS box, message_id, type, key, attempts, last_error, parked_at FROM ${schema}.outbox WHERE parked_at IS NOT NULL
-         ORDER BY parked_at`
-        )
-        .pipe(
-          Effect.map((rows) =>
-            rows.map(
-              (row): ParkedRow => ({
-                host: host.name,
-                box: row.box,
-                messageId: row.message_id,
-                type: row.type,
-                key: row.key,
-                attempts: row.attempts,
-                lastError: row.last_error,
-                parkedAt: new Date(row.parked_at).getTime()
-              })
-            )
+          `SELECT type, key, attempts, last_error, received_at, processed_at, parked_at
+           FROM ${schema}.inbox WHERE message_id = $1`,
+          [messageId]
+        ),
+        (rows) =>
+          rows.map(
+            (row): MessageStatus => ({
+              host,
+              messageId,
+              type: row.type,
+              key: row.key,
+              status: row.processed_at !== null ? "processed" : row.parked_at !== null ? "parked" : "pending",
+              attempts: row.attempts,
+              lastError: row.last_error,
+              receivedAt: new Date(row.received_at).getTime(),
+              processedAt: row.processed_at === null ? null : new Date(row.processed_at).getTime()
+            })
           )
-        )
-    }),
-    (lists) => lists.flat()
-  )
-
-  const pending = (limit: number) =>
-    Effect.map(
-      Effect.forEach(topology.hosts, (host) => {
-        const schema = ident(topology.schemaOf(host.name))
-        return sql
-          .unsafe<{
-            box: "inbox" | "outbox"
-            message_id: string
-            type: string
-            key: string
-            peer: string
-            attempts: number
-            last_error: string | null
-            since: Date
-          }>(
-            `(SELECT 'outbox' AS box, message_id, type, key, destination AS peer, attempts, last_error, created_at AS since
-                FROM ${schema}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1)
-             UNION ALL
-             (SELECT 'inbox' AS box, message_id, type, key, source AS peer, attempts, last_error, received_at AS since
-                FROM ${schema}.inbox WHERE processed_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1)`,
-            [limit]
-          )
-          .pipe(
-            Effect.map((rows) =>
-              rows.map(
-                (row): PendingRow => ({
-                  host: host.name,
-                  box: row.box,
-                  messageId: row.message_id,
-                  type: row.type,
-                  key: row.key,
-                  peer: row.peer,
-                  attempts: row.attempts,
-                  lastError: row.last_error,
-                  since: new Date(row.since).getTime()
-                })
-              )
-            )
-          )
-      }),
-      (lists) => lists.flat()
-    )
-
-  const messageStatus = (messageId: string) =>
-    Effect.map(
-      Effect.forEach(topology.hosts, (host) =>
-        Effect.map(
-          sql.unsafe<{
-            type: string
-            key: string
-            attempts: number
-            last_error: string | null
-            received_at: Date
-            processed_at: Date | null
-            parked_at: Date | null
-          }>(
-            `SELECT type, key, attempts, last_error, received_at, processed_at, parked_at
-             FROM ${ident(topology.schemaOf(host.name))}.inbox WHERE message_id = $1`,
-            [messageId]
-          ),
-          (rows) =>
-            rows.map(
-              (row): MessageStatus => ({
-                host: host.name,
-                messageId,
-                type: row.type,
-                key: row.key,
-                status:
-                  row.processed_at !== null ? "processed" : row.parked_at !== null ? "parked" : "pending",
-                attempts: row.attempts,
-                lastError: row.last_error,
-                receivedAt: new Date(row.received_at).getTime(),
-                processedAt: row.processed_at === null ? null : new Date(row.processed_at).getTime()
-              })
-            )
-        )
-      ),
-      (lists) => lists.flat()
+      )
     )
 
   return { stats, parked, pending, messageStatus }
 }
+
+// internal
+
+/** The columns every inbox/outbox listing shares. */
+interface BoxRow {
+  readonly box: "inbox" | "outbox"
+  readonly message_id: string
+  readonly type: string
+  readonly key: string
+  readonly attempts: number
+  readonly last_error: string | null
+}
+
+const fromBoxRow = (host: string, row: BoxRow) => ({
+  host,
+  box: row.box,
+  messageId: row.message_id,
+  type: row.type,
+  key: row.key,
+  attempts: row.attempts,
+  lastError: row.last_error
+})
