@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --only=runtime,cluster,durable,relay,flows,scale]`: runs every benchmark with
  * its baseline in the same process, prints one JSON line per figure and a final table, and writes
- * bench/results.json (full runs; quick runs write to the temp directory). A full run also refreshes the table
+ * bench/results.json (full runs; quick and --only runs write to the temp directory). A full run also refreshes the table
  * in BENCHMARKS.md.
  */
 import { execSync } from "node:child_process"
@@ -94,9 +94,11 @@ const program = Effect.gen(function* () {
   console.log(
     `machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.postgres}; load ${machine.loadAverageBefore.join(" ")} → ${machine.loadAverageAfter.join(" ")}; ${machine.seconds} s`
   )
-  const out = quick
-    ? Path.join(Os.tmpdir(), "mailroom-bench-results.quick.json")
-    : Path.join(root, "bench", "results.json")
+  // Only a full run replaces the committed results; quick and partial runs go to the temp directory.
+  const out =
+    quick || only !== undefined
+      ? Path.join(Os.tmpdir(), `mailroom-bench-results.${quick ? "quick" : selected.join("+")}.json`)
+      : Path.join(root, "bench", "results.json")
   Fs.writeFileSync(out, `${JSON.stringify({ machine, figures }, null, 2)}\n`)
   console.log(`results: ${out}`)
   if (!quick && only === undefined) updateBenchmarksMd(rendered, machine)

@@ -19,6 +19,8 @@ export * as Effects from "./commit/Effects.js"
 export * as HostDefinition from "./commit/HostDefinition.js"
 /** A running host. */
 export * as Host from "./commit/Host.js"
+/** W3C trace context carried in envelopes; spans are recorded when an exporting tracer is installed. */
+export * as Tracing from "./commit/Tracing.js"
 /** The commit boundary port and its errors. */
 export * as CommitBoundary from "./commit/CommitBoundary.js"
 /** The in-memory direct-commit boundary. */

@@ -17,7 +17,7 @@ import {
 } from "effect"
 import * as Bus from "../commit/Bus.js"
 import * as Faults from "../commit/Faults.js"
-import * as Host from "../commit/Host.js"
+import * as Tracing from "../commit/Tracing.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import { ident } from "./Migrations.js"
 import * as RelayQueries from "./RelayQueries.js"
@@ -206,19 +206,22 @@ export const make = (options: RelayOptions) =>
             (list) =>
               Effect.gen(function* () {
                 for (const row of list) {
-                  const parent = Host.parentOf(row.envelope.traceparent)
                   const exit = yield* Effect.exit(
-                    Effect.withSpan(bus.ask(host, row.envelope), "mailroom.relay.deliver", {
-                      // Always called from here: a captured stack adds nothing and costs ~5 µs per delivery.
-                      captureStackTrace: false,
-                      kind: "producer",
-                      attributes: {
-                        "mailroom.host": host,
-                        "mailroom.type": row.envelope.type,
-                        "mailroom.message_id": row.envelope.messageId,
-                        "mailroom.attempt": row.attempts + 1
-                      },
-                      ...(parent === undefined ? {} : { parent })
+                    Tracing.ifExporting((exporting) => {
+                      if (!exporting) return bus.ask(host, row.envelope)
+                      const parent = Tracing.parentOf(row.envelope.traceparent)
+                      return Effect.withSpan(bus.ask(host, row.envelope), "mailroom.relay.deliver", {
+                        // Always called from here: a captured stack adds nothing and costs ~5 µs per delivery.
+                        captureStackTrace: false,
+                        kind: "producer",
+                        attributes: {
+                          "mailroom.host": host,
+                          "mailroom.type": row.envelope.type,
+                          "mailroom.message_id": row.envelope.messageId,
+                          "mailroom.attempt": row.attempts + 1
+                        },
+                        ...(parent === undefined ? {} : { parent })
+                      })
                     })
                   )
                   if (Exit.isFailure(exit)) {

@@ -39,6 +39,10 @@ describe("trace context", () => {
       assert.strictEqual(Host.parentOf(paid?.traceparent)?.traceId, root.traceId)
       assert.strictEqual(completed?.events[0]?.type, "ActionDetermined")
       assert.strictEqual(Host.parentOf(completed?.events[0]?.traceparent)?.traceId, root.traceId)
+      // Effect's built-in tracer exports nothing, so handling records no spans of its own and hands the
+      // incoming trace context on as it came (with an exporting tracer each hop is a child span: opentelemetry.test).
+      assert.strictEqual(charge?.traceparent, move?.message.traceparent)
+      assert.strictEqual(paid?.traceparent, move?.message.traceparent)
       // Causation chains the same flow message by message.
       assert.strictEqual(charge?.causationId, move?.message.messageId)
       assert.strictEqual(paid?.causationId, charge?.messageId)
