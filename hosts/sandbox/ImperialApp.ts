@@ -36,7 +36,7 @@ export interface PostgresOptions {
   /** Relay settings (poll interval, retries, retention...). */
   readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
   readonly schemaPrefix?: string
-  /** Hand new outbox rows to their destinations' inboxes in the commit's transaction (default false). */
+  /** Write produced messages straight into their destinations' inboxes in the commit's transaction (default true). */
   readonly inlineRelay?: boolean
   /** Actor system defaults (supervision, mailboxes, passivation). */
   readonly system?: ActorSystem.ActorSystemOptions

@@ -12,8 +12,11 @@ export const forHost = (
 ): Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> => ({
   "1_tables": run(tables(schema)),
   "2_functions": run(functions(schema)),
-  "3_leaner_commit": run(commitFunction(schema, false)),
-  "4_commit_and_relay": run(commitFunction(schema, true))
+  "3_leaner_commit": run(commitFunction(schema, "outbox")),
+  "4_commit_and_relay": run(commitFunction(schema, "outboxThenMove")),
+  "5_commit_into_inboxes": run(
+    `${pendingByKeyIndex(schema)}${acceptFunction(schema)}${commitFunction(schema, "inboxes")}${relayOutboxFunction(schema, true)}`
+  )
 })
 
 /** Runs the migrations of every given schema (serialised across processes by an advisory lock). */
@@ -109,10 +112,14 @@ CREATE INDEX outbox_delivered ON ${s}.outbox (delivered_at) WHERE delivered_at I
 
 // commit_batch (migration 3) keeps 2_functions' contract with two statements fewer per message: the inbox mark is
 // claimed first (its upsert tells a duplicate), the state is written with the version check in its WHERE clause,
-// and the rare conflict undoes the claim. commit_batch_relayed (migration 4) is the same followed by the relay's
-// first step (inlineRelay).
-const commitFunction = (schema: string, relayed: boolean) => {
+// and the rare conflict undoes the claim. commit_batch_relayed is the same with the relay's first step inside the
+// commit (inlineRelay): migration 4 wrote every row to the outbox and then moved what it could; migration 5
+// writes a row straight into its destination's inbox when it may go there, and only the rest to the outbox.
+type Routing = "outbox" | "outboxThenMove" | "inboxes"
+
+const commitFunction = (schema: string, routing: Routing) => {
   const s = ident(schema)
+  const relayed = routing !== "outbox"
   return `
 CREATE OR REPLACE FUNCTION ${s}.${relayed ? "commit_batch_relayed(items jsonb, prefix text)" : "commit_batch(items jsonb)"}
 RETURNS TABLE (idx integer, outcome text, new_version bigint)
@@ -125,7 +132,7 @@ DECLARE
   fresh boolean;
   changed boolean;
   n integer;
-  wrote_outbox boolean := false;${relayed ? "\n  dest text;\n  ids text[];\n  left_behind boolean := false;\n  moved integer;" : ""}
+  wrote_outbox boolean := false;${relayed ? "\n  dest text;\n  left_behind boolean := false;" : ""}${routing === "outboxThenMove" ? "\n  ids text[];\n  moved integer;" : ""}${routing === "inboxes" ? "\n  routed jsonb := '[]'::jsonb;\n  go jsonb;\n  wait jsonb;" : ""}
 BEGIN
   FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
     idx := i;
@@ -163,19 +170,155 @@ BEGIN
     new_version := CASE WHEN changed THEN expected + 1 ELSE expected END;
     INSERT INTO ${s}.audit (key, message_id, message, events, commands, state_changed, version)
     VALUES (item->>'key', item->>'message_id', item->'message', item->'events', item->'commands', changed, new_version);
-    IF jsonb_array_length(item->'outbox') > 0 THEN
-      INSERT INTO ${s}.outbox (destination, key, message_id, type, envelope)
+${routing === "inboxes" ? collectRows : writeOutbox(schema)}    outcome := 'committed'; RETURN NEXT;
+  END LOOP;
+${routing === "outbox" ? `  IF wrote_outbox THEN\n    PERFORM pg_notify('mailroom', 'outbox:${schema}');\n  END IF;\n` : routing === "outboxThenMove" ? inlineRelay(schema) : routeIntoInboxes(schema)}END
+$fn$;
+`
+}
+
+// Every row of the item into this context's outbox, for the relay to move.
+const writeOutbox = (schema: string) => `    IF jsonb_array_length(item->'outbox') > 0 THEN
+      INSERT INTO ${ident(schema)}.outbox (destination, key, message_id, type, envelope)
       SELECT o->>'destination', o->>'key', o->>'message_id', o->>'type', o->'envelope'
       FROM jsonb_array_elements(item->'outbox') AS o
       ON CONFLICT (destination, message_id) DO NOTHING;
       wrote_outbox := true;
     END IF;
-    outcome := 'committed'; RETURN NEXT;
+`
+
+// The item's rows are collected; after the loop they are routed per destination.
+const collectRows = `    routed := routed || (item->'outbox');
+`
+
+// Each collected row goes straight to its destination's inbox (through the destination's own accept function, so
+// the statement that writes the inbox is planned once per session), in order, unless the destination cannot take it
+// yet (no inbox or no accept function: not migrated) or an older row of the same destination and key still waits in
+// the outbox: then all of that key's rows of this batch wait there too, behind it (per-key order), for the relay.
+const routeIntoInboxes = (schema: string) => {
+  const s = ident(schema)
+  return `  IF jsonb_array_length(routed) = 0 THEN
+    RETURN;
+  END IF;
+  FOR dest IN SELECT DISTINCT r->>'destination' FROM jsonb_array_elements(routed) AS r LOOP
+    IF to_regprocedure(format('%I.accept(jsonb,text)', prefix || dest)) IS NULL THEN
+      go := '[]'::jsonb;
+      SELECT jsonb_agg(r ORDER BY ord) INTO wait
+      FROM jsonb_array_elements(routed) WITH ORDINALITY AS t(r, ord) WHERE r->>'destination' = dest;
+    ELSE
+      SELECT coalesce(jsonb_agg(r ORDER BY ord) FILTER (WHERE NOT blocked), '[]'::jsonb),
+             coalesce(jsonb_agg(r ORDER BY ord) FILTER (WHERE blocked), '[]'::jsonb)
+      INTO go, wait
+      FROM (
+        SELECT r, ord, EXISTS (
+          SELECT 1 FROM ${s}.outbox ob WHERE ob.destination = dest AND ob.key = r->>'key'
+            AND ob.delivered_at IS NULL AND ob.parked_at IS NULL) AS blocked
+        FROM jsonb_array_elements(routed) WITH ORDINALITY AS t(r, ord) WHERE r->>'destination' = dest
+      ) rows;
+    END IF;
+    IF jsonb_array_length(wait) > 0 THEN
+      INSERT INTO ${s}.outbox (destination, key, message_id, type, envelope)
+      SELECT r->>'destination', r->>'key', r->>'message_id', r->>'type', r->'envelope'
+      FROM jsonb_array_elements(wait) WITH ORDINALITY AS t(r, ord) ORDER BY ord
+      ON CONFLICT (destination, message_id) DO NOTHING;
+      left_behind := true;
+    END IF;
+    IF jsonb_array_length(go) > 0 THEN
+      EXECUTE format('SELECT %I.accept($1, $2)', prefix || dest) USING go, '${schema.replace(/'/g, "''")}';
+      PERFORM pg_notify('mailroom', 'inbox:' || prefix || dest);
+    END IF;
   END LOOP;
-${relayed ? inlineRelay(schema) : "  IF wrote_outbox THEN\n    PERFORM pg_notify('mailroom', 'outbox:" + schema + "');\n  END IF;\n"}END
+  IF left_behind THEN
+    PERFORM pg_notify('mailroom', 'outbox:${schema}');
+  END IF;
+`
+}
+
+// A context's front door for messages other contexts commit straight into its inbox (commit_batch_relayed): rows
+// in order, a message id already received is ignored.
+const acceptFunction = (schema: string) => {
+  const s = ident(schema)
+  return `
+CREATE OR REPLACE FUNCTION ${s}.accept(rows jsonb, source text) RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- plpgsql, not sql: its statement's plan is kept for the session.
+  INSERT INTO ${s}.inbox (message_id, key, type, envelope, source)
+  SELECT r->>'message_id', r->>'key', r->>'type', r->'envelope', accept.source
+  FROM jsonb_array_elements(rows) WITH ORDINALITY AS t(r, ord) ORDER BY ord
+  ON CONFLICT (message_id) DO NOTHING;
+END
 $fn$;
 `
 }
+
+// The relay's mover: committed outbox rows into their destinations' inboxes (migration 2; migration 5 lets it commit
+// without waiting for its WAL flush).
+const relayOutboxFunction = (schema: string, asyncCommit: boolean) => {
+  const s = ident(schema)
+  return `
+-- Moves committed outbox rows into their destinations' inboxes, in id order, marking them delivered, in one
+-- transaction. One mover per source at a time keeps per-key order; a destination whose inbox does not exist
+-- yet leaves its rows pending (and parks them after max_attempts tries).
+CREATE OR REPLACE FUNCTION ${s}.relay_outbox(batch integer, max_attempts integer, prefix text)
+RETURNS TABLE (moved integer, destinations text[])
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  dest text;
+  n integer := 0;
+  c integer;
+  dests text[] := '{}';
+  claimed bigint[];
+BEGIN${
+    asyncCommit
+      ? `
+  -- Moving is idempotent and atomic: a move lost in a crash leaves its rows pending to be moved again, and the
+  -- consumer's own (synchronous) commit flushes the WAL past it anyway. So the mover does not wait for its flush.
+  PERFORM set_config('synchronous_commit', 'off', true);`
+      : ""
+  }
+  moved := 0; destinations := dests;
+  IF NOT pg_try_advisory_xact_lock(hashtext('mailroom:relay:${schema}')) THEN
+    RETURN NEXT; RETURN;
+  END IF;
+  SELECT array_agg(id ORDER BY id) INTO claimed FROM (
+    SELECT o.id FROM ${s}.outbox o WHERE o.delivered_at IS NULL AND o.parked_at IS NULL
+    ORDER BY o.id LIMIT batch FOR UPDATE SKIP LOCKED
+  ) picked;
+  IF claimed IS NULL THEN
+    RETURN NEXT; RETURN;
+  END IF;
+  FOR dest IN SELECT DISTINCT o.destination FROM ${s}.outbox o WHERE o.id = ANY(claimed) LOOP
+    IF to_regclass(format('%I.inbox', prefix || dest)) IS NULL THEN
+      UPDATE ${s}.outbox SET attempts = attempts + 1,
+        last_error = format('destination %s has no inbox (not migrated yet?)', dest),
+        parked_at = CASE WHEN attempts + 1 >= max_attempts THEN now() ELSE NULL END
+      WHERE id = ANY(claimed) AND destination = dest;
+      CONTINUE;
+    END IF;
+    EXECUTE format(
+      'INSERT INTO %I.inbox (message_id, key, type, envelope, source)
+       SELECT message_id, key, type, envelope, %L FROM ${s.replace(/%/g, "%%")}.outbox
+       WHERE id = ANY($1) AND destination = %L ORDER BY id
+       ON CONFLICT (message_id) DO NOTHING', prefix || dest, '${schema}', dest) USING claimed;
+    UPDATE ${s}.outbox SET delivered_at = now(), attempts = attempts + 1
+    WHERE id = ANY(claimed) AND destination = dest;
+    GET DIAGNOSTICS c = ROW_COUNT;
+    n := n + c;
+    dests := dests || dest;
+    PERFORM pg_notify('mailroom', 'inbox:' || prefix || dest);
+  END LOOP;
+  moved := n; destinations := dests; RETURN NEXT;
+END
+$fn$;
+`
+}
+
+// Finds the pending outbox rows of one destination and key (commit_batch_relayed asks this for every row it routes).
+const pendingByKeyIndex = (schema: string) => `
+CREATE INDEX outbox_pending_key ON ${ident(schema)}.outbox (destination, key, id)
+  WHERE delivered_at IS NULL AND parked_at IS NULL;
+`
 
 // The relay's first step inside the commit (commit_batch_relayed): each new outbox row goes straight into its
 // destination's inbox when nothing older of the same destination and key waits (the mover keeps the rest).
@@ -286,52 +429,5 @@ BEGIN
 END
 $fn$;
 
--- Moves committed outbox rows into their destinations' inboxes, in id order, marking them delivered, in one
--- transaction. One mover per source at a time keeps per-key order; a destination whose inbox does not exist
--- yet leaves its rows pending (and parks them after max_attempts tries).
-CREATE FUNCTION ${s}.relay_outbox(batch integer, max_attempts integer, prefix text)
-RETURNS TABLE (moved integer, destinations text[])
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  dest text;
-  n integer := 0;
-  c integer;
-  dests text[] := '{}';
-  claimed bigint[];
-BEGIN
-  moved := 0; destinations := dests;
-  IF NOT pg_try_advisory_xact_lock(hashtext('mailroom:relay:${schema}')) THEN
-    RETURN NEXT; RETURN;
-  END IF;
-  SELECT array_agg(id ORDER BY id) INTO claimed FROM (
-    SELECT o.id FROM ${s}.outbox o WHERE o.delivered_at IS NULL AND o.parked_at IS NULL
-    ORDER BY o.id LIMIT batch FOR UPDATE SKIP LOCKED
-  ) picked;
-  IF claimed IS NULL THEN
-    RETURN NEXT; RETURN;
-  END IF;
-  FOR dest IN SELECT DISTINCT o.destination FROM ${s}.outbox o WHERE o.id = ANY(claimed) LOOP
-    IF to_regclass(format('%I.inbox', prefix || dest)) IS NULL THEN
-      UPDATE ${s}.outbox SET attempts = attempts + 1,
-        last_error = format('destination %s has no inbox (not migrated yet?)', dest),
-        parked_at = CASE WHEN attempts + 1 >= max_attempts THEN now() ELSE NULL END
-      WHERE id = ANY(claimed) AND destination = dest;
-      CONTINUE;
-    END IF;
-    EXECUTE format(
-      'INSERT INTO %I.inbox (message_id, key, type, envelope, source)
-       SELECT message_id, key, type, envelope, %L FROM ${s.replace(/%/g, "%%")}.outbox
-       WHERE id = ANY($1) AND destination = %L ORDER BY id
-       ON CONFLICT (message_id) DO NOTHING', prefix || dest, '${schema}', dest) USING claimed;
-    UPDATE ${s}.outbox SET delivered_at = now(), attempts = attempts + 1
-    WHERE id = ANY(claimed) AND destination = dest;
-    GET DIAGNOSTICS c = ROW_COUNT;
-    n := n + c;
-    dests := dests || dest;
-    PERFORM pg_notify('mailroom', 'inbox:' || prefix || dest);
-  END LOOP;
-  moved := n; destinations := dests; RETURN NEXT;
-END
-$fn$;
-`
+${relayOutboxFunction(schema, false)}`
 }

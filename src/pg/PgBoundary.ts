@@ -5,6 +5,7 @@ import type * as Bus from "../commit/Bus.js"
 import type { CommitBoundary } from "../commit/CommitBoundary.js"
 import type * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
+import * as Wakeups from "./internal/wakeups.js"
 import * as Migrations from "./Migrations.js"
 import * as PgCommit from "./PgCommit.js"
 import * as Relay from "./Relay.js"
@@ -22,10 +23,10 @@ export interface PgBoundaryOptions {
   readonly maxBatch?: number
   /** Commit transactions in flight at once per host (default 2). */
   readonly writers?: number
-  /** Move new outbox rows into their destinations' inboxes in the commit's transaction (default false). */
+  /** Write produced messages straight into same-database inboxes in the commit's transaction (default true). */
   readonly inlineRelay?: boolean
   /** Relay settings (wake-up, retries, parking, retention). */
-  readonly relay?: Omit<Relay.RelayOptions, "topology" | "local">
+  readonly relay?: Omit<Relay.RelayOptions, "topology" | "local" | "wakeups">
 }
 
 /**
@@ -46,12 +47,14 @@ export const layer = (
       const unknown = local.filter((name) => !options.hosts.some((host) => host.name === name))
       if (unknown.length > 0)
         return yield* Effect.dieMessage(`local hosts not in the topology: ${unknown.join(", ")}`)
-      const relayOptions: Relay.RelayOptions = { ...options.relay, topology, local }
+      const wakeups = Wakeups.make()
+      const relayOptions: Relay.RelayOptions = { ...options.relay, topology, local, wakeups }
       yield* Relay.validate(relayOptions)
       yield* Migrations.runAll(topology.hosts.map((host) => topology.schemaOf(host.name)))
       return Layer.merge(
         PgCommit.layer({
           topology,
+          wakeups,
           ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
           ...(options.writers === undefined ? {} : { writers: options.writers }),
           ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
@@ -86,7 +89,7 @@ export const config = Config.all({
   local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
   maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
   writers: positiveInt("MAILROOM_COMMIT_WRITERS", 2),
-  inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(false)),
+  inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(true)),
   maxConnections: positiveInt("MAILROOM_PG_MAX_CONNECTIONS", 16),
   relay: Config.all({
     pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),

@@ -16,6 +16,7 @@ import * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import * as Batcher from "./internal/batcher.js"
+import type * as Wakeups from "./internal/wakeups.js"
 import { ident } from "./Migrations.js"
 import type * as Topology from "./Topology.js"
 
@@ -32,11 +33,14 @@ export interface PgCommitOptions {
    */
   readonly writers?: number
   /**
-   * Hand new outbox rows straight to their destinations' inboxes in the commit's own transaction when both
-   * live in this database and nothing older of the same key waits: one hop less per message (lower latency),
-   * more work inside each commit (lower commit throughput). Default false: the classic outbox relay.
+   * Write each produced message straight into its destination's inbox in the commit's own transaction (through
+   * the destination's `accept` function) when it lives in this database and nothing older of the same destination
+   * and key waits in the outbox; only the rest goes to the outbox for the relay's mover. Default true: one
+   * transaction and one hop less per message than the classic outbox relay (false), for about the same work.
    */
   readonly inlineRelay?: boolean
+  /** Wakes this process's relay loops when a commit wrote outbox rows (see internal/wakeups). */
+  readonly wakeups?: Wakeups.Wakeups
 }
 
 /**
@@ -52,7 +56,7 @@ export const make = (options: PgCommitOptions) =>
     const topology = options.topology
     const maxBatch = options.maxBatch ?? 64
     const writers = options.writers ?? 2
-    const inlineRelay = options.inlineRelay ?? false
+    const inlineRelay = options.inlineRelay ?? true
     // States this process committed last, so a key handled here twice in a row costs no read.
     // A stale entry (another process moved the key) surfaces as a version conflict and is dropped.
     const cache = new Map<string, Map<string, Loaded>>()
@@ -130,6 +134,8 @@ export const make = (options: PgCommitOptions) =>
                 return Exit.succeed({ version, duplicate: false, failures: [] })
               }
             )
+            if (options.wakeups !== undefined)
+              wake(options.wakeups, topology, schema, prepared, results, inline)
             // The same feed the memory boundary feeds: what each transaction committed (or dropped as a duplicate).
             if (bus.observed()) {
               for (let i = 0; i < batch.length; i++) {
@@ -278,6 +284,27 @@ export const layer = (
   Layer.scoped(CommitBoundary, make(options))
 
 // internal
+
+/** Signals the local relay: the host's outbox has new rows (and, inline, their destinations' inboxes do). */
+const wake = (
+  wakeups: Wakeups.Wakeups,
+  topology: Topology.Topology,
+  schema: string,
+  prepared: ReadonlyArray<Prepared>,
+  results: ReadonlyArray<Exit.Exit<CommitReport, unknown>>,
+  inline: boolean
+) => {
+  const destinations = new Set<string>()
+  for (let i = 0; i < prepared.length; i++) {
+    const result = results[i]!
+    if (Exit.isFailure(result) || result.value.duplicate) continue
+    for (const row of prepared[i]!.item.outbox) destinations.add(row.destination)
+  }
+  if (destinations.size === 0) return
+  // Inline, the rows are in their destinations' inboxes already (a row left behind NOTIFYs the outbox itself).
+  if (!inline) wakeups.signal(`outbox:${schema}`)
+  else for (const destination of destinations) wakeups.signal(`inbox:${topology.schemaOf(destination)}`)
+}
 
 /** Most states kept per host in the write cache; the least recently committed are forgotten first. */
 const cacheLimit = 10_000

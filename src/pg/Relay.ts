@@ -19,6 +19,7 @@ import * as Bus from "../commit/Bus.js"
 import * as Faults from "../commit/Faults.js"
 import * as Tracing from "../commit/Tracing.js"
 import type { Envelope } from "../runtime/Envelope.js"
+import type * as Wakeups from "./internal/wakeups.js"
 import { ident } from "./Migrations.js"
 import * as RelayQueries from "./RelayQueries.js"
 import type { MessageStatus, ParkedRow, PendingRow, RelayStats } from "./RelayQueries.js"
@@ -34,7 +35,7 @@ export interface RelayOptions {
   readonly local: ReadonlyArray<string>
   /** Longest wait when no notification arrives (a lost notification costs at most this). */
   readonly pollInterval?: Duration.DurationInput
-  /** Use LISTEN/NOTIFY to wake at once on commit (false = poll only). */
+  /** Wake at once on commit: LISTEN/NOTIFY across processes, direct within one (false = poll only). */
   readonly listen?: boolean
   /** Delivery attempts before a message is parked. */
   readonly maxAttempts?: number
@@ -54,6 +55,8 @@ export interface RelayOptions {
   readonly cleanupInterval?: Duration.DurationInput
   /** How often backlog, lag and parked gauges are refreshed. */
   readonly metricsInterval?: Duration.DurationInput
+  /** Commits of this process wake the loops directly, without waiting for their NOTIFY (see internal/wakeups). */
+  readonly wakeups?: Wakeups.Wakeups
 }
 
 /** Messages committed but not yet processed by their consumer, per host. */
@@ -145,15 +148,23 @@ export const make = (options: RelayOptions) =>
       const queue = wakers.get(name)
       return queue === undefined ? Effect.void : Queue.offer(queue, undefined)
     }
+    const wakeNow = (name: string) => {
+      const queue = wakers.get(name)
+      if (queue !== undefined) Queue.unsafeOffer(queue, undefined)
+    }
     const waitForWork = (queue: Queue.Queue<void>) => Effect.race(Queue.take(queue), Effect.sleep(poll))
 
-    // Moves this host's committed outbox rows into the destination inboxes (one SQL call per round).
+    // Moves this host's committed outbox rows into the destination inboxes (one SQL call per round), then wakes
+    // the delivery loops of destinations that run here. True when the round was full (more may be waiting).
     const moveOnce = (host: string) =>
       Effect.gen(function* () {
         yield* faults.check("relay", host)
         const rows = yield* sql<{ moved: number; destinations: ReadonlyArray<string> }>`
-          SELECT moved, destinations FROM ${sql(topology.schemaOf(host))}.relay_outbox(${1000}, ${settings.maxAttempts}, ${prefix})`
-        return rows[0]?.moved ?? 0
+          SELECT moved, destinations FROM ${sql(topology.schemaOf(host))}.relay_outbox(${moveBatch}, ${settings.maxAttempts}, ${prefix})`
+        const moved = rows[0]?.moved ?? 0
+        if (options.listen !== false)
+          for (const destination of rows[0]?.destinations ?? []) wakeNow(`deliver:${destination}`)
+        return moved >= moveBatch
       })
 
     interface InboxRow {
@@ -163,37 +174,45 @@ export const make = (options: RelayOptions) =>
       readonly attempts: number
     }
 
-    // One delivery round for a host: take keys whose oldest pending message is due, lock them for this
-    // transaction (so no other worker or process delivers the same key), deliver each key's messages in order.
+    // One delivery round for a host: take keys whose oldest pending message is due, lock them (so no other worker
+    // or process delivers the same key), deliver each key's messages in order, unlock.
     const deliverOnce = (host: string) => {
       // Until the host's actor is registered in this process there is nobody to deliver to: wait, don't fail.
       const ready = () => bus.hosts().includes(host)
       const deliverRound = deliverRoundFor(host, ready)
-      return Effect.suspend(() => (ready() ? deliverRound : Effect.succeed(0)))
+      return Effect.suspend(() => (ready() ? deliverRound : Effect.succeed(false)))
     }
 
     const deliverRoundFor = (host: string, ready: () => boolean) => {
       const schema = ident(topology.schemaOf(host))
-      return sql.withTransaction(
-        Effect.gen(function* () {
-          // One statement: the keys whose oldest pending message is due, locked for this transaction (another
-          // worker or process skips them), then those keys' pending messages in id order. The lock CTE calls a
-          // volatile function, so Postgres evaluates it once per head row and never inlines it.
-          const rows = yield* sql.unsafe<InboxRow>(
-            `WITH heads AS (
+      // One statement: the keys whose oldest pending message is due, locked (another worker or process skips
+      // them), then those keys' pending messages in id order. The lock CTE calls a volatile function, so Postgres
+      // evaluates it once per head row and never inlines it. The locks are the session's, on a connection this
+      // round holds (no BEGIN round trip before the work starts), and are released when the round ends; a
+      // connection that dies releases them too.
+      const claim = `WITH heads AS (
                SELECT key, id FROM (
                  SELECT DISTINCT ON (key) key, id, available_at FROM ${schema}.inbox
                  WHERE processed_at IS NULL AND parked_at IS NULL ORDER BY key, id
-               ) oldest WHERE available_at <= now() ORDER BY id LIMIT 256
+               ) oldest WHERE available_at <= now() ORDER BY id LIMIT ${deliverKeys}
              ), locked AS (
-               SELECT key FROM heads WHERE pg_try_advisory_xact_lock(hashtextextended($1 || key, 0))
+               SELECT key FROM heads WHERE pg_try_advisory_lock(hashtextextended($1 || key, 0))
              )
              SELECT id, key, envelope, attempts FROM ${schema}.inbox
              WHERE key IN (SELECT key FROM locked) AND processed_at IS NULL AND parked_at IS NULL
-             ORDER BY id LIMIT 2000`,
-            [keyLockPrefix(schema)]
-          )
-          if (rows.length === 0) return 0
+             ORDER BY id LIMIT ${deliverRows}`
+      return Effect.scoped(
+        Effect.gen(function* () {
+          const connection = yield* sql.reserve
+          // Every locked key has pending rows in the same snapshot, so an empty result holds no lock.
+          const rows = (yield* Effect.acquireRelease(
+            connection.execute(claim, [keyLockPrefix(schema)], undefined),
+            (claimed) =>
+              claimed.length === 0
+                ? Effect.void
+                : Effect.ignore(connection.execute("SELECT pg_advisory_unlock_all()", [], undefined))
+          )) as ReadonlyArray<InboxRow>
+          if (rows.length === 0) return false
           const byKey = new Map<string, Array<InboxRow>>()
           for (const row of rows) {
             const list = byKey.get(row.key)
@@ -256,24 +275,27 @@ export const make = (options: RelayOptions) =>
               })
             }
           }
-          return rows.length - failures.length
+          // A full round may have left due messages behind; otherwise new ones come with a wake-up.
+          return rows.length >= deliverRows || byKey.size >= deliverKeys
         })
       )
     }
 
-    const loop = (name: string, round: Effect.Effect<number, unknown>) =>
+    // Runs rounds while they come back full, then waits for a wake-up (NOTIFY, this process's commits) or the
+    // poll interval. A wake-up that arrives during a round is kept, so the next wait returns at once.
+    const loop = (name: string, round: Effect.Effect<boolean, unknown>) =>
       Effect.gen(function* () {
         const queue = wakers.get(name) ?? (yield* wakerOf(name))
         while (true) {
-          const n = yield* round.pipe(
+          const more = yield* round.pipe(
             Effect.catchAllCause((cause) =>
               Effect.as(
                 Effect.logWarning(`relay ${name} round failed; retrying after the poll interval`, cause),
-                0
+                false
               )
             )
           )
-          if (n === 0) yield* waitForWork(queue)
+          if (!more) yield* waitForWork(queue)
         }
       })
 
@@ -287,6 +309,12 @@ export const make = (options: RelayOptions) =>
     }
 
     if (options.listen !== false) {
+      // This process's own commits wake its loops directly (their NOTIFY still wakes the other processes).
+      for (const host of options.local) {
+        const schema = topology.schemaOf(host)
+        options.wakeups?.on(`outbox:${schema}`, () => wakeNow(`move:${host}`))
+        options.wakeups?.on(`inbox:${schema}`, () => wakeNow(`deliver:${host}`))
+      }
       const pg = yield* PgClient.PgClient
       // One channel for every wake-up ("outbox:<schema>" or "inbox:<schema>"): a single LISTEN per process
       // (the client shares one connection for LISTEN; concurrent LISTEN statements on it are not allowed).
@@ -365,7 +393,7 @@ export const make = (options: RelayOptions) =>
         Effect.gen(function* () {
           const connection = yield* sql.reserve
           const params = [keyLockPrefix(ident(topology.schemaOf(host))), key]
-          // A session lock on the reserved connection conflicts with the delivery rounds' transaction locks.
+          // A session lock on a reserved connection, the same kind the delivery rounds take: they skip this key.
           yield* Effect.acquireRelease(
             connection.execute("SELECT pg_advisory_lock(hashtextextended($1 || $2, 0))", params, undefined),
             () =>
@@ -413,6 +441,12 @@ export const layer = (
 > => Layer.scoped(Relay, make(options))
 
 // internal
+
+/** Most outbox rows one move round takes. */
+const moveBatch = 1000
+/** Most keys, and most messages, one delivery round takes. */
+const deliverKeys = 256
+const deliverRows = 2000
 
 /** Prefix of the advisory lock name that gives one delivery round (or a hold) a host's key. */
 const keyLockPrefix = (quotedSchema: string) => `mailroom:${quotedSchema}:`

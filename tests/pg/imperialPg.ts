@@ -140,6 +140,7 @@ export interface InboxRow {
   readonly message_id: string
   readonly type: string
   readonly key: string
+  readonly source: string
   readonly attempts: number
   readonly last_error: string | null
   readonly processed: boolean
@@ -150,7 +151,7 @@ export interface InboxRow {
 /** A host's inbox in arrival order. */
 export const inbox = (sql: SqlClient.SqlClient, host: string) =>
   sql.unsafe<InboxRow>(
-    `SELECT id, message_id, type, key, attempts, last_error, processed_at IS NOT NULL AS processed,
+    `SELECT id, message_id, type, key, source, attempts, last_error, processed_at IS NOT NULL AS processed,
             parked_at IS NOT NULL AS parked, envelope FROM ${host}.inbox ORDER BY id`
   )
 
@@ -259,13 +260,20 @@ export const convergenceProblems = (sql: SqlClient.SqlClient) =>
       for (const entry of log) {
         if (entry.state_changed || entry.events.length > 0 || entry.commands.length > 0)
           applied.set(entry.message_id, (applied.get(entry.message_id) ?? 0) + 1)
-        // A commit's commands (and events someone consumes) are outbox rows of the same transaction.
+        // A commit's commands (and events someone consumes) are written by the same transaction: as outbox rows,
+        // or (inline relay) straight into the consumer's inbox with this host as their source.
         for (const sent of [...entry.commands, ...entry.events]) {
-          const consumed =
-            Contracts.RondelInboundTypes.includes(sent.type as never) ||
-            Contracts.AccountingInboundTypes.includes(sent.type as never)
-          if (consumed && !out.some((row) => row.message_id === sent.messageId))
-            problems.push(`${host} committed ${sent.type} ${sent.messageId} without its outbox row`)
+          const destination = Contracts.RondelInboundTypes.includes(sent.type as never)
+            ? "rondel"
+            : Contracts.AccountingInboundTypes.includes(sent.type as never)
+              ? "accounting"
+              : undefined
+          if (destination === undefined || out.some((row) => row.message_id === sent.messageId)) continue
+          const inline = inboxes
+            .get(destination)
+            ?.some((row) => row.message_id === sent.messageId && row.source === host)
+          if (!inline)
+            problems.push(`${host} committed ${sent.type} ${sent.messageId} without its outbox or inbox row`)
         }
       }
       for (const row of out) {
