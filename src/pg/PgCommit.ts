@@ -179,7 +179,10 @@ export const make = (options: PgCommitOptions) =>
             )
             SELECT pg_notify('mailroom', ${wake}) FROM (SELECT count(*) AS n FROM inserted) c WHERE c.n > 0`.pipe(
             Effect.mapError(persistence("submit")),
-            Effect.as(batch.map(() => Exit.void))
+            Effect.map((notified) => {
+              if (notified.length > 0) options.wakeups?.signal(wake)
+              return batch.map(() => Exit.void)
+            })
           ),
         { maxBatch: 256, workers: 2 }
       )

@@ -19,7 +19,7 @@ import * as Bus from "../commit/Bus.js"
 import * as Faults from "../commit/Faults.js"
 import * as Tracing from "../commit/Tracing.js"
 import type { Envelope } from "../runtime/Envelope.js"
-import type * as Wakeups from "./internal/wakeups.js"
+import * as Wakeups from "./internal/wakeups.js"
 import { ident } from "./Migrations.js"
 import * as RelayQueries from "./RelayQueries.js"
 import type { MessageStatus, ParkedRow, PendingRow, RelayStats } from "./RelayQueries.js"
@@ -136,6 +136,8 @@ export const make = (options: RelayOptions) =>
     const prefix = topology.schemaPrefix
     const poll = Duration.decode(options.pollInterval ?? "250 millis")
     const workers = options.workers ?? 1
+    const listen = options.listen !== false
+    const wakeups = options.wakeups ?? Wakeups.make()
 
     const wakers = new Map<string, Queue.Queue<void>>()
     const wakerOf = (name: string) =>
@@ -162,8 +164,9 @@ export const make = (options: RelayOptions) =>
         const rows = yield* sql<{ moved: number; destinations: ReadonlyArray<string> }>`
           SELECT moved, destinations FROM ${sql(topology.schemaOf(host))}.relay_outbox(${moveBatch}, ${settings.maxAttempts}, ${prefix})`
         const moved = rows[0]?.moved ?? 0
-        if (options.listen !== false)
-          for (const destination of rows[0]?.destinations ?? []) wakeNow(`deliver:${destination}`)
+        // Each destination with moved rows was notified; wake the ones delivered here without waiting for it.
+        for (const destination of rows[0]?.destinations ?? [])
+          wakeups.signal(`inbox:${topology.schemaOf(destination)}`)
         return moved >= moveBatch
       })
 
@@ -308,26 +311,18 @@ export const make = (options: RelayOptions) =>
       }
     }
 
-    if (options.listen !== false) {
-      // This process's own commits wake its loops directly (their NOTIFY still wakes the other processes).
+    if (listen) {
+      // This process's own commits wake its loops directly; a NOTIFY wakes them unless it echoes such a wake-up.
       for (const host of options.local) {
         const schema = topology.schemaOf(host)
-        options.wakeups?.on(`outbox:${schema}`, () => wakeNow(`move:${host}`))
-        options.wakeups?.on(`inbox:${schema}`, () => wakeNow(`deliver:${host}`))
+        wakeups.on(`outbox:${schema}`, () => wakeNow(`move:${host}`))
+        wakeups.on(`inbox:${schema}`, () => wakeNow(`deliver:${host}`))
       }
       const pg = yield* PgClient.PgClient
       // One channel for every wake-up ("outbox:<schema>" or "inbox:<schema>"): a single LISTEN per process
       // (the client shares one connection for LISTEN; concurrent LISTEN statements on it are not allowed).
-      const wakeFor = new Map<string, string>()
-      for (const host of options.local) {
-        wakeFor.set(`outbox:${topology.schemaOf(host)}`, `move:${host}`)
-        wakeFor.set(`inbox:${topology.schemaOf(host)}`, `deliver:${host}`)
-      }
       yield* pg.listen(channel).pipe(
-        Stream.runForEach((payload) => {
-          const loop = wakeFor.get(payload)
-          return loop === undefined ? Effect.void : wakeOne(loop)
-        }),
+        Stream.runForEach((payload) => Effect.sync(() => wakeups.notified(payload))),
         // A dead LISTEN connection goes quiet; polling covers the gap while it reconnects.
         Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
         Effect.catchAllCause((cause) => Effect.logWarning("relay LISTEN stopped; polling only", cause)),
