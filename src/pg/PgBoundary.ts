@@ -21,7 +21,7 @@ export interface PgBoundaryOptions {
   readonly schemaPrefix?: string
   /** Most handled messages committed in one transaction (group commit). */
   readonly maxBatch?: number
-  /** Commit transactions in flight at once per host (default 2). */
+  /** Commit transactions in flight at once per host (default 1). */
   readonly writers?: number
   /** Write produced messages straight into same-database inboxes in the commit's transaction (default true). */
   readonly inlineRelay?: boolean
@@ -88,7 +88,7 @@ export const config = Config.all({
   ),
   local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
   maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
-  writers: positiveInt("MAILROOM_COMMIT_WRITERS", 2),
+  writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
   inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(true)),
   maxConnections: positiveInt("MAILROOM_PG_MAX_CONNECTIONS", 16),
   relay: Config.all({
