@@ -207,13 +207,19 @@ export const make = (options: RelayOptions) =>
       return Effect.scoped(
         Effect.gen(function* () {
           const connection = yield* sql.reserve
-          // Every locked key has pending rows in the same snapshot, so an empty result holds no lock.
+          // Every locked key has pending rows in the same snapshot, so an empty result holds no lock. A connection
+          // whose unlock fails must not go back to the pool holding keys: it ends its own session instead.
           const rows = (yield* Effect.acquireRelease(
             connection.execute(claim, [keyLockPrefix(schema)], undefined),
             (claimed) =>
               claimed.length === 0
                 ? Effect.void
-                : Effect.ignore(connection.execute("SELECT pg_advisory_unlock_all()", [], undefined))
+                : connection.execute("SELECT pg_advisory_unlock_all()", [], undefined).pipe(
+                    Effect.orElse(() =>
+                      connection.execute("SELECT pg_terminate_backend(pg_backend_pid())", [], undefined)
+                    ),
+                    Effect.ignore
+                  )
           )) as ReadonlyArray<InboxRow>
           if (rows.length === 0) return false
           const byKey = new Map<string, Array<InboxRow>>()
