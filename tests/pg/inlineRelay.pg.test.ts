@@ -27,8 +27,8 @@ const setUp = (gameId: GameId.GameId) =>
     yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "Investor" })
   })
 
-// The relay's first step runs inside the producer's commit when producer and consumer share the database:
-// a paid move completes even with the mover switched off, and per-key order still holds.
+// With the inline relay (the default) a commit writes what it produces straight into the consumers' inboxes when
+// they share the database: a paid move completes even with the mover switched off, and per-key order still holds.
 describe("inline relay (commit_batch_relayed)", () => {
   it.live("a paid move completes with the mover switched off: each commit hands its rows to the inbox", () =>
     Effect.gen(function* () {
@@ -47,6 +47,11 @@ describe("inline relay (commit_batch_relayed)", () => {
         n: number
       }>`SELECT count(*)::int AS n FROM rondel.outbox WHERE delivered_at IS NULL`
       assert.strictEqual(pending[0]?.n, 0)
+      // The charge never touched Rondel's outbox: Rondel's commit wrote it into Accounting's inbox.
+      const charges = yield* sql<{ source: string; in_outbox: boolean }>`
+        SELECT i.source, EXISTS (SELECT 1 FROM rondel.outbox o WHERE o.message_id = i.message_id) AS in_outbox
+        FROM accounting.inbox i WHERE i.type = 'ChargeMovement' AND i.key = ${gameId}`
+      assert.deepStrictEqual(charges, [{ source: "rondel", in_outbox: false }])
     }).pipe(Effect.scoped, Effect.provide(app({ move: false, pollInterval: "50 millis" }, true)))
   )
 
