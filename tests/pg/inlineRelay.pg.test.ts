@@ -91,6 +91,27 @@ describe("inline relay (commit_batch_relayed)", () => {
     }).pipe(Effect.scoped, Effect.provide(app({ move: false, pollInterval: "50 millis" }, true)))
   )
 
+  it.live(
+    "a consumer without an accept function (migrated by an older release) gets its rows via the mover",
+    () =>
+      Effect.gen(function* () {
+        const rondel = yield* RondelHost.RondelHost
+        const accounting = yield* AccountingHost.AccountingHost
+        const application = yield* Application.Application
+        const sql = yield* SqlClient.SqlClient
+        const gameId = "inline-4" as GameId.GameId
+        yield* setUp(gameId)
+        yield* application.settle({ timeout: "20 seconds" })
+        yield* sql`DROP FUNCTION accounting.accept(jsonb, text)`
+        yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "ProductionTwo" })
+        yield* application.settle({ timeout: "20 seconds" })
+        assert.strictEqual((yield* accounting.balances(gameId))?.[0]?.amount, 4)
+        const rows = yield* sql<{ type: string; delivered: boolean }>`
+        SELECT type, delivered_at IS NOT NULL AS delivered FROM rondel.outbox WHERE key = ${gameId}`
+        assert.deepStrictEqual(rows, [{ type: "ChargeMovement", delivered: true }])
+      }).pipe(Effect.scoped, Effect.provide(app({ pollInterval: "50 millis" }, true)))
+  )
+
   it.live("switched off, rows wait for the mover (the classic outbox relay)", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
