@@ -39,7 +39,7 @@ export interface PgCommitOptions {
    * transaction and one hop less per message than the classic outbox relay (false), for about the same work.
    */
   readonly inlineRelay?: boolean
-  /** Wakes this process's relay loops when a commit wrote outbox rows (see internal/wakeups). */
+  /** Wakes this process's relay loops when a commit or submit wrote rows they move or deliver (internal/wakeups). */
   readonly wakeups?: Wakeups.Wakeups
 }
 
@@ -135,7 +135,7 @@ export const make = (options: PgCommitOptions) =>
               }
             )
             if (options.wakeups !== undefined)
-              wake(options.wakeups, topology, schema, prepared, results, inline)
+              signalCommitted(options.wakeups, topology, schema, prepared, results, inline)
             // The same feed the memory boundary feeds: what each transaction committed (or dropped as a duplicate).
             if (bus.observed()) {
               for (let i = 0; i < batch.length; i++) {
@@ -289,7 +289,7 @@ export const layer = (
 // internal
 
 /** Signals the local relay: the host's outbox has new rows (and, inline, their destinations' inboxes do). */
-const wake = (
+const signalCommitted = (
   wakeups: Wakeups.Wakeups,
   topology: Topology.Topology,
   schema: string,

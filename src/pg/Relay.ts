@@ -146,10 +146,6 @@ export const make = (options: RelayOptions) =>
         wakers.set(name, queue)
         return queue
       })
-    const wakeOne = (name: string) => {
-      const queue = wakers.get(name)
-      return queue === undefined ? Effect.void : Queue.offer(queue, undefined)
-    }
     const wakeNow = (name: string) => {
       const queue = wakers.get(name)
       if (queue !== undefined) Queue.unsafeOffer(queue, undefined)
@@ -318,7 +314,8 @@ export const make = (options: RelayOptions) =>
     }
 
     if (listen) {
-      // This process's own commits wake its loops directly; a NOTIFY wakes them unless it echoes such a wake-up.
+      // This process's own commits wake its loops directly, and every NOTIFY (other processes', and the echoes of
+      // this one's) wakes them too.
       for (const host of options.local) {
         const schema = topology.schemaOf(host)
         wakeups.on(`outbox:${schema}`, () => wakeNow(`move:${host}`))
@@ -328,7 +325,7 @@ export const make = (options: RelayOptions) =>
       // One channel for every wake-up ("outbox:<schema>" or "inbox:<schema>"): a single LISTEN per process
       // (the client shares one connection for LISTEN; concurrent LISTEN statements on it are not allowed).
       yield* pg.listen(channel).pipe(
-        Stream.runForEach((payload) => Effect.sync(() => wakeups.notified(payload))),
+        Stream.runForEach((payload) => Effect.sync(() => wakeups.signal(payload))),
         // A dead LISTEN connection goes quiet; polling covers the gap while it reconnects.
         Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
         Effect.catchAllCause((cause) => Effect.logWarning("relay LISTEN stopped; polling only", cause)),
@@ -364,7 +361,9 @@ export const make = (options: RelayOptions) =>
       Effect.forkScoped
     )
 
-    const wakeAll = Effect.forEach([...wakers.keys()], wakeOne, { discard: true })
+    const wakeAll = Effect.sync(() => {
+      for (const name of wakers.keys()) wakeNow(name)
+    })
 
     const queries = RelayQueries.make(sql, topology)
     const stats = queries.stats
