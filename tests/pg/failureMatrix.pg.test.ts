@@ -367,14 +367,15 @@ describe.concurrent("§4 relay crashes after delivery, before ack (Postgres)", (
       const rondelAuditBefore = yield* audit(sql, "rondel")
 
       // The mover put the rows into Accounting's inbox but "crashed" before marking them delivered, and
-      // crashes twice more before it runs again.
-      yield* sql`UPDATE rondel.outbox SET delivered_at = NULL`
-      yield* sql`UPDATE accounting.outbox SET delivered_at = NULL`
+      // crashes twice more before it runs again. The faults are armed first: a poll round between the UPDATE
+      // and the arming would move the rows again before any crash (the race a loaded CI machine hit).
       yield* a.run(
         Effect.flatMap(Faults.Faults, (f) =>
           Effect.zipRight(f.arm("relay", 2, "rondel"), f.arm("relay", 2, "accounting"))
         )
       )
+      yield* sql`UPDATE rondel.outbox SET delivered_at = NULL`
+      yield* sql`UPDATE accounting.outbox SET delivered_at = NULL`
       yield* a.run(Effect.flatMap(Relay.Relay, (relay) => relay.wake))
       yield* a.run(settle)
 
