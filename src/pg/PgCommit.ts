@@ -16,6 +16,7 @@ import * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import * as Batcher from "./internal/batcher.js"
+import * as Dedicated from "./internal/dedicated.js"
 import type * as Wakeups from "./internal/wakeups.js"
 import { ident } from "./Migrations.js"
 import type * as Topology from "./Topology.js"
@@ -78,27 +79,35 @@ export const make = (options: PgCommitOptions) =>
     >()
     for (const host of topology.hosts) {
       const schema = topology.schemaOf(host.name)
+      // Each writer keeps its own connection and runs the commit's precompiled text (see internal/dedicated).
+      const connections = yield* Effect.forEach(Array.from({ length: writers }), () => Dedicated.make(sql))
+      const quoted = ident(schema)
+      const relayedText = `SELECT idx, outcome, new_version FROM ${quoted}.commit_batch_relayed($1::jsonb, $2)`
+      const classicText = `SELECT idx, outcome, new_version FROM ${quoted}.commit_batch($1::jsonb)`
       const commitBatch = yield* Batcher.make<Prepared, CommitReport, PersistenceError | VersionConflict>(
-        (prepared) =>
+        (prepared, worker) =>
           Effect.gen(function* () {
+            const connection = connections[worker]!
             const batch = prepared.map((p) => p.request)
             // An injected save failure fails one commit, as a real one would, not the whole group.
             const saved = yield* Effect.forEach(prepared, () => Effect.exit(faults.check("save", host.name)))
             const writable = prepared.flatMap((_, i) => (Exit.isSuccess(saved[i]!) ? [i] : []))
             // An injected relay failure also stops the relay's first step inside the commit: rows stay in the outbox.
             const inline = inlineRelay && Exit.isSuccess(yield* Effect.exit(faults.check("relay", host.name)))
-            const write = (indices: ReadonlyArray<number>) =>
-              sql<OutcomeRow>`
-                SELECT idx, outcome, new_version FROM ${
-                  inline ? sql`${sql(schema)}.commit_batch_relayed(` : sql`${sql(schema)}.commit_batch(`
-                }${JSON.stringify(indices.map((i) => prepared[i]!.item))}::jsonb${
-                  inline ? sql`, ${topology.schemaPrefix})` : sql`)`
-                }`.pipe(
-                Effect.map((rows) => rows.map((row): Outcome => [indices[row.idx]!, row])),
-                Effect.catchAll((error) =>
-                  Effect.succeed(indices.map((i): Outcome => [i, persistence("commit")(error)]))
+            const write = (indices: ReadonlyArray<number>) => {
+              const items = JSON.stringify(indices.map((i) => prepared[i]!.item))
+              return connection
+                .execute<OutcomeRow>(
+                  inline ? relayedText : classicText,
+                  inline ? [items, topology.schemaPrefix] : [items]
                 )
-              )
+                .pipe(
+                  Effect.map((rows) => rows.map((row): Outcome => [indices[row.idx]!, row])),
+                  Effect.catchAll((error) =>
+                    Effect.succeed(indices.map((i): Outcome => [i, persistence("commit")(error)]))
+                  )
+                )
+            }
             // The group is one transaction, so one commit that cannot be written (a constraint, a trigger, a
             // value the database refuses) fails all of it; then each is written alone, so only that one fails.
             const grouped = writable.length === 0 ? [] : yield* write(writable)
@@ -166,25 +175,30 @@ export const make = (options: PgCommitOptions) =>
     for (const host of topology.hosts) {
       const schema = topology.schemaOf(host.name)
       const wake = `inbox:${schema}`
+      const submitWriters = 2
+      const connections = yield* Effect.forEach(Array.from({ length: submitWriters }), () =>
+        Dedicated.make(sql)
+      )
+      const submitText = `
+        WITH input AS (
+          SELECT e FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
+        ), inserted AS (
+          INSERT INTO ${ident(schema)}.inbox (message_id, key, type, envelope, source)
+          SELECT e->>'messageId', e->>'key', e->>'type', e, 'external' FROM input
+          ON CONFLICT (message_id) DO NOTHING
+          RETURNING 1
+        )
+        SELECT pg_notify('mailroom', $2) FROM (SELECT count(*) AS n FROM inserted) c WHERE c.n > 0`
       const submitBatch = yield* Batcher.make<Envelope, void, PersistenceError>(
-        (batch) =>
-          sql`
-            WITH input AS (
-              SELECT e FROM jsonb_array_elements(${JSON.stringify(batch)}::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
-            ), inserted AS (
-              INSERT INTO ${sql(schema)}.inbox (message_id, key, type, envelope, source)
-              SELECT e->>'messageId', e->>'key', e->>'type', e, 'external' FROM input
-              ON CONFLICT (message_id) DO NOTHING
-              RETURNING 1
-            )
-            SELECT pg_notify('mailroom', ${wake}) FROM (SELECT count(*) AS n FROM inserted) c WHERE c.n > 0`.pipe(
+        (batch, worker) =>
+          connections[worker]!.execute(submitText, [JSON.stringify(batch), wake]).pipe(
             Effect.mapError(persistence("submit")),
             Effect.map((notified) => {
               if (notified.length > 0) options.wakeups?.signal(wake)
               return batch.map(() => Exit.void)
             })
           ),
-        { maxBatch: 256, workers: 2 }
+        { maxBatch: 256, workers: submitWriters }
       )
       submitters.set(host.name, submitBatch)
     }

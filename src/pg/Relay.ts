@@ -19,6 +19,7 @@ import * as Bus from "../commit/Bus.js"
 import * as Faults from "../commit/Faults.js"
 import * as Tracing from "../commit/Tracing.js"
 import type { Envelope } from "../runtime/Envelope.js"
+import * as Dedicated from "./internal/dedicated.js"
 import * as Wakeups from "./internal/wakeups.js"
 import { ident } from "./Migrations.js"
 import * as RelayQueries from "./RelayQueries.js"
@@ -154,17 +155,22 @@ export const make = (options: RelayOptions) =>
 
     // Moves this host's committed outbox rows into the destination inboxes (one SQL call per round), then wakes
     // the delivery loops of destinations that run here. True when the round was full (more may be waiting).
-    const moveOnce = (host: string) =>
-      Effect.gen(function* () {
+    const moveOnce = (host: string, connection: Dedicated.Dedicated) => {
+      const text = `SELECT moved, destinations FROM ${ident(topology.schemaOf(host))}.relay_outbox($1, $2, $3)`
+      return Effect.gen(function* () {
         yield* faults.check("relay", host)
-        const rows = yield* sql<{ moved: number; destinations: ReadonlyArray<string> }>`
-          SELECT moved, destinations FROM ${sql(topology.schemaOf(host))}.relay_outbox(${moveBatch}, ${settings.maxAttempts}, ${prefix})`
+        const rows = yield* connection.execute<{ moved: number; destinations: ReadonlyArray<string> }>(text, [
+          moveBatch,
+          settings.maxAttempts,
+          prefix
+        ])
         const moved = rows[0]?.moved ?? 0
         // Each destination with moved rows was notified; wake the ones delivered here without waiting for it.
         for (const destination of rows[0]?.destinations ?? [])
           wakeups.signal(`inbox:${topology.schemaOf(destination)}`)
         return moved >= moveBatch
       })
+    }
 
     interface InboxRow {
       readonly id: string
@@ -175,19 +181,19 @@ export const make = (options: RelayOptions) =>
 
     // One delivery round for a host: take keys whose oldest pending message is due, lock them (so no other worker
     // or process delivers the same key), deliver each key's messages in order, unlock.
-    const deliverOnce = (host: string) => {
+    const deliverOnce = (host: string, connection: Dedicated.Dedicated) => {
       // Until the host's actor is registered in this process there is nobody to deliver to: wait, don't fail.
       const ready = () => bus.hosts().includes(host)
-      const deliverRound = deliverRoundFor(host, ready)
+      const deliverRound = deliverRoundFor(host, ready, connection)
       return Effect.suspend(() => (ready() ? deliverRound : Effect.succeed(false)))
     }
 
-    const deliverRoundFor = (host: string, ready: () => boolean) => {
+    const deliverRoundFor = (host: string, ready: () => boolean, connection: Dedicated.Dedicated) => {
       const schema = ident(topology.schemaOf(host))
       // One statement: the keys whose oldest pending message is due, locked (another worker or process skips
       // them), then those keys' pending messages in id order. The lock CTE calls a volatile function, so Postgres
-      // evaluates it once per head row and never inlines it. The locks are the session's, on a connection this
-      // round holds (no BEGIN round trip before the work starts), and are released when the round ends; a
+      // evaluates it once per head row and never inlines it. The locks are the session's, on the connection this
+      // worker keeps (no BEGIN round trip before the work starts), and are released when the round ends; a
       // connection that dies releases them too.
       const claim = `WITH heads AS (
                SELECT key, id FROM (
@@ -200,23 +206,17 @@ export const make = (options: RelayOptions) =>
              SELECT id, key, envelope, attempts FROM ${schema}.inbox
              WHERE key IN (SELECT key FROM locked) AND processed_at IS NULL AND parked_at IS NULL
              ORDER BY id LIMIT ${deliverRows}`
+      const lockPrefix = [keyLockPrefix(schema)]
       return Effect.scoped(
         Effect.gen(function* () {
-          const connection = yield* sql.reserve
-          // Every locked key has pending rows in the same snapshot, so an empty result holds no lock. A connection
-          // whose unlock fails must not go back to the pool holding keys: it ends its own session instead.
-          const rows = (yield* Effect.acquireRelease(
-            connection.execute(claim, [keyLockPrefix(schema)], undefined),
+          // Every locked key has pending rows in the same snapshot, so an empty result holds no lock. An unlock the
+          // database refuses leaves the locks on this worker's own session, which no one else uses: the next round's
+          // unlock releases them (the dedicated connection goes back to the pool only once its session is gone).
+          const rows = yield* Effect.acquireRelease(
+            connection.execute<InboxRow>(claim, lockPrefix),
             (claimed) =>
-              claimed.length === 0
-                ? Effect.void
-                : connection.execute("SELECT pg_advisory_unlock_all()", [], undefined).pipe(
-                    Effect.orElse(() =>
-                      connection.execute("SELECT pg_terminate_backend(pg_backend_pid())", [], undefined)
-                    ),
-                    Effect.ignore
-                  )
-          )) as ReadonlyArray<InboxRow>
+              claimed.length === 0 ? Effect.void : Effect.ignore(connection.execute(unlockAll, []))
+          )
           if (rows.length === 0) return false
           const byKey = new Map<string, Array<InboxRow>>()
           for (const row of rows) {
@@ -304,12 +304,19 @@ export const make = (options: RelayOptions) =>
         }
       })
 
+    // Each loop keeps its own connection for its rounds (internal/dedicated).
     for (const host of options.local) {
       yield* wakerOf(`move:${host}`)
       yield* wakerOf(`deliver:${host}`)
-      if (options.move !== false) yield* Effect.forkScoped(loop(`move:${host}`, moveOnce(host)))
+      if (options.move !== false) {
+        const connection = yield* Dedicated.make(sql)
+        yield* Effect.forkScoped(loop(`move:${host}`, moveOnce(host, connection)))
+      }
       if (options.deliver !== false) {
-        for (let i = 0; i < workers; i++) yield* Effect.forkScoped(loop(`deliver:${host}`, deliverOnce(host)))
+        for (let i = 0; i < workers; i++) {
+          const connection = yield* Dedicated.make(sql)
+          yield* Effect.forkScoped(loop(`deliver:${host}`, deliverOnce(host, connection)))
+        }
       }
     }
 
@@ -450,6 +457,8 @@ const deliverRows = 2000
 
 /** Prefix of the advisory lock name that gives one delivery round (or a hold) a host's key. */
 const keyLockPrefix = (quotedSchema: string) => `mailroom:${quotedSchema}:`
+
+const unlockAll = "SELECT pg_advisory_unlock_all()"
 
 const describe = (exit: Exit.Exit<unknown, unknown>): string => {
   if (Exit.isSuccess(exit)) return "ok"

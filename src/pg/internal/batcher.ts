@@ -19,7 +19,8 @@ export interface BatcherOptions {
  * by one fiber, so a database round trip serves many callers. Each caller gets its own result.
  */
 export const make = <A, B, E>(
-  run: (batch: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<Exit.Exit<B, E>>, E>,
+  /** Writes one batch; `worker` (0 … workers-1) names the fiber running it, e.g. to use its own connection. */
+  run: (batch: ReadonlyArray<A>, worker: number) => Effect.Effect<ReadonlyArray<Exit.Exit<B, E>>, E>,
   options: BatcherOptions
 ): Effect.Effect<(request: A) => Effect.Effect<B, E>, never, Scope.Scope> =>
   Effect.gen(function* () {
@@ -38,24 +39,36 @@ export const make = <A, B, E>(
           )
     )
 
-    const worker = Effect.forever(
-      Effect.flatMap(take, (entries) =>
-        Effect.flatMap(Effect.exit(run(entries.map(([request]) => request))), (exit) =>
-          Effect.sync(() => {
-            for (let i = 0; i < entries.length; i++) {
-              const deferred = entries[i]![1]
-              if (Exit.isSuccess(exit)) {
-                const result = exit.value[i]
-                Deferred.unsafeDone(deferred, result ?? Exit.die(new Error("batch returned too few results")))
-              } else {
-                Deferred.unsafeDone(deferred, exit as Exit.Exit<never, E>)
-              }
+    const settle =
+      (entries: ReadonlyArray<readonly [A, Deferred.Deferred<B, E>]>) =>
+      (exit: Exit.Exit<ReadonlyArray<Exit.Exit<B, E>>, E>) =>
+        Effect.sync(() => {
+          for (let i = 0; i < entries.length; i++) {
+            const deferred = entries[i]![1]
+            if (Exit.isSuccess(exit)) {
+              const result = exit.value[i]
+              Deferred.unsafeDone(deferred, result ?? Exit.die(new Error("batch returned too few results")))
+            } else {
+              Deferred.unsafeDone(deferred, exit as Exit.Exit<never, E>)
             }
-          })
+          }
+        })
+
+    const worker = (index: number) =>
+      Effect.forever(
+        Effect.flatMap(take, (entries) =>
+          Effect.flatMap(
+            Effect.exit(
+              run(
+                entries.map(([request]) => request),
+                index
+              )
+            ),
+            settle(entries)
+          )
         )
       )
-    )
-    for (let i = 0; i < (options.workers ?? 1); i++) yield* Effect.forkScoped(worker)
+    for (let i = 0; i < (options.workers ?? 1); i++) yield* Effect.forkScoped(worker(i))
 
     return (request: A) =>
       Effect.flatMap(Deferred.make<B, E>(), (deferred) =>

@@ -1,0 +1,93 @@
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Cause, Duration, Effect, ExecutionStrategy, Exit, Scope } from "effect"
+import * as Tracing from "../../commit/Tracing.js"
+
+/**
+ * One pooled connection kept by one worker fiber (a commit writer, a submit writer) for its hot statements. Each
+ * statement through the client's `sql` template acquires a pooled connection, opens a span and compiles its text;
+ * on these 2-core machines that costs about as much CPU as the database spends on a small commit. A dedicated
+ * connection runs precompiled text directly (measured: +13% host commits/s at 4 callers, BENCHMARKS.md).
+ *
+ * It is reserved on first use and given back when the owning scope closes (which must close before the client's:
+ * the pool waits for every reserved connection when it ends). A statement the database refuses leaves the session
+ * as it was, so the connection is kept. Any other failure (the session died, the statement was interrupted) retires
+ * it: the next statement reserves another, and the retired one goes back to the pool only after its socket had
+ * time to close, so the pool discards it instead of handing it out again. Not for concurrent use: one owner fiber.
+ */
+export interface Dedicated {
+  /** Runs one statement on the kept connection; a span is recorded only when an exporting tracer is installed. */
+  readonly execute: <A = Record<string, unknown>>(
+    text: string,
+    params: ReadonlyArray<unknown>
+  ) => Effect.Effect<ReadonlyArray<A>, SqlError>
+}
+
+/** A dedicated connection for the lifetime of the scope. */
+export const make = (sql: SqlClient.SqlClient): Effect.Effect<Dedicated, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const owner = yield* Effect.scope
+    let held: { readonly connection: Connection; readonly scope: Scope.CloseableScope } | undefined
+
+    const acquire = Effect.gen(function* () {
+      const scope = yield* Scope.fork(owner, ExecutionStrategy.sequential)
+      const connection = yield* Scope.extend(sql.reserve, scope).pipe(
+        Effect.onError(() => Scope.close(scope, Exit.void))
+      )
+      held = { connection, scope }
+      return connection
+    })
+
+    // node-postgres fails a dying session's statement before its socket closes, and only then marks the client
+    // broken: given back at once, a dead client would go back to the pool as idle and be handed out again.
+    const retire = Effect.suspend(() => {
+      const current = held
+      held = undefined
+      if (current === undefined) return Effect.void
+      // Forked from an error handler, which runs uninterruptibly: the wait must stay interruptible, or closing the
+      // owner would wait it out. The retired connection's scope is the owner's child, so it closes with it anyway.
+      return Effect.forkIn(
+        Effect.interruptible(
+          Effect.zipRight(Effect.sleep(retireDelay), Scope.close(current.scope, Exit.void))
+        ),
+        owner
+      )
+    })
+
+    const run = <A>(
+      text: string,
+      params: ReadonlyArray<unknown>
+    ): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+      Effect.flatMap(held === undefined ? acquire : Effect.succeed(held.connection), (connection) =>
+        connection.execute(text, params, undefined)
+      ).pipe(Effect.onError((cause) => (sessionSurvives(cause) ? Effect.void : retire)))
+
+    return {
+      execute: <A>(text: string, params: ReadonlyArray<unknown>) =>
+        Tracing.ifExporting((exporting) => {
+          const statement = Effect.suspend(() => run<A>(text, params))
+          return exporting
+            ? Effect.withSpan(statement, "sql.execute", {
+                kind: "client",
+                captureStackTrace: false,
+                attributes: { "db.system.name": "postgresql", "db.query.text": text }
+              })
+            : statement
+        })
+    }
+  })
+
+// internal
+
+/** How long a retired connection is held before it goes back to the pool. */
+const retireDelay = Duration.seconds(1)
+
+/** The database refused the statement with an ordinary error (a SQLSTATE, severity ERROR): the session is fine. */
+const sessionSurvives = (cause: Cause.Cause<SqlError>): boolean => {
+  if (!Cause.isFailType(cause)) return false
+  const error = (cause.error as { readonly cause?: unknown }).cause as
+    | { readonly code?: unknown; readonly severity?: unknown }
+    | undefined
+  return typeof error?.code === "string" && error.severity === "ERROR"
+}
