@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer } from "effect"
 import type * as GameId from "../../hosts/contracts/GameId.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import type * as RondelState from "../../hosts/rondel/RondelState.js"
@@ -100,6 +100,43 @@ describe("commit_batch", () => {
       )
       assert.strictEqual(conflict._tag, "VersionConflict")
       assert.strictEqual((yield* relay.messageStatus("cb-w1"))[0]?.status, "pending")
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        Layer.unwrapScoped(
+          Effect.map(freshDatabase(), ({ url }) => ImperialApp.layerPostgresApplication({ url, local: [] }))
+        )
+      )
+    )
+  )
+
+  it.live("two commits of one key in one group: the first is written, the second is a conflict", () =>
+    Effect.gen(function* () {
+      const boundary = yield* CommitBoundary
+      const relay = yield* Relay.Relay
+      const host = RondelHost.definition
+      const commit = (id: string, position: RondelState.NationOnRondel["position"]) =>
+        Effect.either(
+          boundary.commit({
+            host,
+            key: "cb-3",
+            consumed: envelope(id, "cb-3"),
+            expectedVersion: 0,
+            state: state("cb-3", position),
+            events: [],
+            commands: []
+          })
+        )
+      // Offered in one wave, so the group commit writes both in one transaction, in order: the second one's
+      // version check sees the first one's write.
+      const [first, second] = yield* Effect.all([commit("cb-k1", "Import"), commit("cb-k2", "Taxation")], {
+        concurrency: "unbounded"
+      })
+      assert.deepStrictEqual(first, Either.right({ version: 1, duplicate: false, failures: [] }))
+      assert.strictEqual(Either.isLeft(second) && second.left._tag, "VersionConflict")
+      assert.strictEqual(yield* positionOf(boundary.read(host, "cb-3")), "Import")
+      assert.deepStrictEqual(yield* relay.messageStatus("cb-k2"), [])
+      assert.strictEqual((yield* boundary.audit("rondel", "cb-3")).length, 1)
     }).pipe(
       Effect.scoped,
       Effect.provide(
