@@ -62,4 +62,25 @@ describe("dedicated connection", () => {
       assert.strictEqual(yield* pidOf(connection), before)
     }).pipe(Effect.scoped, Effect.provide(layerFreshDatabase()))
   )
+
+  it.scoped("runs each statement text as one prepared statement of its session", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const connection = yield* Dedicated.make(sql)
+      const twice = "SELECT $1::int + 1 AS n"
+      assert.deepStrictEqual(yield* connection.execute(twice, [1]), [{ n: 2 }])
+      assert.deepStrictEqual(yield* connection.execute(twice, [41]), [{ n: 42 }])
+      const statements = yield* connection.execute<{ statement: string }>(
+        "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'mailroom_%' ORDER BY statement",
+        []
+      )
+      assert.deepStrictEqual(
+        statements.map((row) => row.statement),
+        [
+          "SELECT $1::int + 1 AS n",
+          "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'mailroom_%' ORDER BY statement"
+        ]
+      )
+    }).pipe(Effect.scoped, Effect.provide(layerFreshDatabase()))
+  )
 })
