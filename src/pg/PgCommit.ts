@@ -94,6 +94,7 @@ export const make = (options: PgCommitOptions) =>
             const writable = prepared.flatMap((_, i) => (Exit.isSuccess(saved[i]!) ? [i] : []))
             // An injected relay failure also stops the relay's first step inside the commit: rows stay in the outbox.
             const inline = inlineRelay && Exit.isSuccess(yield* Effect.exit(faults.check("relay", host.name)))
+            const sentAt = performance.now()
             const write = (indices: ReadonlyArray<number>) => {
               const items = JSON.stringify(indices.map((i) => prepared[i]!.item))
               return connection
@@ -144,7 +145,7 @@ export const make = (options: PgCommitOptions) =>
               }
             )
             if (options.wakeups !== undefined)
-              signalCommitted(options.wakeups, topology, schema, prepared, results, inline)
+              signalCommitted(options.wakeups, topology, schema, prepared, results, inline, sentAt)
             // The same feed the memory boundary feeds: what each transaction committed (or dropped as a duplicate).
             if (bus.observed()) {
               for (let i = 0; i < batch.length; i++) {
@@ -191,13 +192,16 @@ export const make = (options: PgCommitOptions) =>
         SELECT pg_notify('mailroom', $2) FROM (SELECT count(*) AS n FROM inserted) c WHERE c.n > 0`
       const submitBatch = yield* Batcher.make<Envelope, void, PersistenceError>(
         (batch, worker) =>
-          connections[worker]!.execute(submitText, [JSON.stringify(batch), wake]).pipe(
-            Effect.mapError(persistence("submit")),
-            Effect.map((notified) => {
-              if (notified.length > 0) options.wakeups?.signal(wake)
-              return batch.map(() => Exit.void)
-            })
-          ),
+          Effect.suspend(() => {
+            const sentAt = performance.now()
+            return connections[worker]!.execute(submitText, [JSON.stringify(batch), wake]).pipe(
+              Effect.mapError(persistence("submit")),
+              Effect.map((notified) => {
+                if (notified.length > 0) options.wakeups?.committed(wake, sentAt)
+                return batch.map(() => Exit.void)
+              })
+            )
+          }),
         { maxBatch: 256, workers: submitWriters }
       )
       submitters.set(host.name, submitBatch)
@@ -309,7 +313,8 @@ const signalCommitted = (
   schema: string,
   prepared: ReadonlyArray<Prepared>,
   results: ReadonlyArray<Exit.Exit<CommitReport, unknown>>,
-  inline: boolean
+  inline: boolean,
+  sentAt: number
 ) => {
   const destinations = new Set<string>()
   for (let i = 0; i < prepared.length; i++) {
@@ -319,8 +324,10 @@ const signalCommitted = (
   }
   if (destinations.size === 0) return
   // Inline, the rows are in their destinations' inboxes already (a row left behind NOTIFYs the outbox itself).
-  if (!inline) wakeups.signal(`outbox:${schema}`)
-  else for (const destination of destinations) wakeups.signal(`inbox:${topology.schemaOf(destination)}`)
+  if (!inline) wakeups.committed(`outbox:${schema}`, sentAt)
+  else
+    for (const destination of destinations)
+      wakeups.committed(`inbox:${topology.schemaOf(destination)}`, sentAt)
 }
 
 /** Most states kept per host in the write cache; the least recently committed are forgotten first. */

@@ -8,7 +8,6 @@ import {
   Effect,
   Exit,
   Layer,
-  Queue,
   Random,
   Schedule,
   Schema,
@@ -20,6 +19,7 @@ import * as Faults from "../commit/Faults.js"
 import * as Tracing from "../commit/Tracing.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import * as Dedicated from "./internal/dedicated.js"
+import * as Doorbell from "./internal/doorbell.js"
 import * as Wakeups from "./internal/wakeups.js"
 import { ident } from "./Migrations.js"
 import * as RelayQueries from "./RelayQueries.js"
@@ -140,18 +140,16 @@ export const make = (options: RelayOptions) =>
     const listen = options.listen !== false
     const wakeups = options.wakeups ?? Wakeups.make()
 
-    const wakers = new Map<string, Queue.Queue<void>>()
-    const wakerOf = (name: string) =>
-      Effect.gen(function* () {
-        const queue = yield* Queue.sliding<void>(1)
-        wakers.set(name, queue)
-        return queue
-      })
-    const wakeNow = (name: string) => {
-      const queue = wakers.get(name)
-      if (queue !== undefined) Queue.unsafeOffer(queue, undefined)
+    const bells = new Map<string, Doorbell.Doorbell>()
+    const bellOf = (name: string) => {
+      let bell = bells.get(name)
+      if (bell === undefined) {
+        bell = Doorbell.make()
+        bells.set(name, bell)
+      }
+      return bell
     }
-    const waitForWork = (queue: Queue.Queue<void>) => Effect.race(Queue.take(queue), Effect.sleep(poll))
+    const wakeNow = (name: string) => bells.get(name)?.ring()
 
     // Moves this host's committed outbox rows into the destination inboxes (one SQL call per round), then wakes
     // the delivery loops of destinations that run here. True when the round was full (more may be waiting).
@@ -159,6 +157,7 @@ export const make = (options: RelayOptions) =>
       const text = `SELECT moved, destinations FROM ${ident(topology.schemaOf(host))}.relay_outbox($1, $2, $3)`
       return Effect.gen(function* () {
         yield* faults.check("relay", host)
+        const sentAt = performance.now()
         const rows = yield* connection.execute<{ moved: number; destinations: ReadonlyArray<string> }>(text, [
           moveBatch,
           settings.maxAttempts,
@@ -167,7 +166,7 @@ export const make = (options: RelayOptions) =>
         const moved = rows[0]?.moved ?? 0
         // Each destination with moved rows was notified; wake the ones delivered here without waiting for it.
         for (const destination of rows[0]?.destinations ?? [])
-          wakeups.signal(`inbox:${topology.schemaOf(destination)}`)
+          wakeups.committed(`inbox:${topology.schemaOf(destination)}`, sentAt)
         return moved >= moveBatch
       })
     }
@@ -287,11 +286,13 @@ export const make = (options: RelayOptions) =>
     }
 
     // Runs rounds while they come back full, then waits for a wake-up (NOTIFY, this process's commits) or the
-    // poll interval. A wake-up that arrives during a round is kept, so the next wait returns at once.
+    // poll interval. A wake-up that arrives during a round makes the next wait return at once; one that came before
+    // the round began was served by it (see internal/doorbell).
     const loop = (name: string, round: Effect.Effect<boolean, unknown>) =>
       Effect.gen(function* () {
-        const queue = wakers.get(name) ?? (yield* wakerOf(name))
+        const bell = bellOf(name)
         while (true) {
+          const seen = bell.rung()
           const more = yield* round.pipe(
             Effect.catchAllCause((cause) =>
               Effect.as(
@@ -300,14 +301,14 @@ export const make = (options: RelayOptions) =>
               )
             )
           )
-          if (!more) yield* waitForWork(queue)
+          if (!more) yield* bell.waitBeyond(seen, poll)
         }
       })
 
     // Each loop keeps its own connection for its rounds (internal/dedicated).
     for (const host of options.local) {
-      yield* wakerOf(`move:${host}`)
-      yield* wakerOf(`deliver:${host}`)
+      bellOf(`move:${host}`)
+      bellOf(`deliver:${host}`)
       if (options.move !== false) {
         const connection = yield* Dedicated.make(sql)
         yield* Effect.forkScoped(loop(`move:${host}`, moveOnce(host, connection)))
@@ -332,7 +333,7 @@ export const make = (options: RelayOptions) =>
       // One channel for every wake-up ("outbox:<schema>" or "inbox:<schema>"): a single LISTEN per process
       // (the client shares one connection for LISTEN; concurrent LISTEN statements on it are not allowed).
       yield* pg.listen(channel).pipe(
-        Stream.runForEach((payload) => Effect.sync(() => wakeups.signal(payload))),
+        Stream.runForEach((payload) => Effect.sync(() => wakeups.heard(payload))),
         // A dead LISTEN connection goes quiet; polling covers the gap while it reconnects.
         Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
         Effect.catchAllCause((cause) => Effect.logWarning("relay LISTEN stopped; polling only", cause)),
@@ -369,7 +370,7 @@ export const make = (options: RelayOptions) =>
     )
 
     const wakeAll = Effect.sync(() => {
-      for (const name of wakers.keys()) wakeNow(name)
+      for (const bell of bells.values()) bell.ring()
     })
 
     const queries = RelayQueries.make(sql, topology)

@@ -1,22 +1,39 @@
 /**
  * Wake-ups of one process's relay loops, keyed like the NOTIFY payloads ("outbox:<schema>", "inbox:<schema>").
- * A commit in this process signals its relay loops at once instead of waiting for its own NOTIFY to come back
- * through the database; NOTIFY still wakes the other processes, and the relay signals each one it receives here.
- * So a local commit wakes its loops twice (the signal, then its echo). Measured, matching echoes to signals to
- * save that round made the hand-off slower (the echo's round often finds the work first), so every wake-up counts.
+ *
+ * Two sources ring them. Every NOTIFY this process hears (`heard`: other processes' commits, and the echoes of its
+ * own). And this process's own commits (`committed`), so a loop need not wait for the echo when LISTEN is slow or
+ * down. The echo of a commit usually arrives before the commit's own result does (the listening session is told at
+ * commit, the committing one answers after), and a round started on it sees the commit. So a commit rings locally
+ * only if no NOTIFY of its payload was heard since its statement was sent: otherwise it would cost its loop a
+ * second, empty round (and delay the next message behind it). The echo still rings if it comes later, and polling
+ * covers a NOTIFY that never comes.
  */
 export interface Wakeups {
-  /** Wakes the loops registered for `payload` (none: nothing happens). */
-  readonly signal: (payload: string) => void
+  /** A NOTIFY with this payload was heard: wakes the loops registered for it. */
+  readonly heard: (payload: string) => void
+  /**
+   * This process committed rows behind `payload` with a statement sent at `sentAt` (`performance.now()`): wakes
+   * the loops for it unless a NOTIFY of the payload was heard since then.
+   */
+  readonly committed: (payload: string, sentAt: number) => void
   readonly on: (payload: string, wake: () => void) => void
 }
 
 export const make = (): Wakeups => {
   const handlers = new Map<string, Array<() => void>>()
+  const lastHeard = new Map<string, number>()
+  const ring = (payload: string) => {
+    const list = handlers.get(payload)
+    if (list !== undefined) for (const wake of list) wake()
+  }
   return {
-    signal: (payload) => {
-      const list = handlers.get(payload)
-      if (list !== undefined) for (const wake of list) wake()
+    heard: (payload) => {
+      lastHeard.set(payload, performance.now())
+      ring(payload)
+    },
+    committed: (payload, sentAt) => {
+      if ((lastHeard.get(payload) ?? Number.NEGATIVE_INFINITY) < sentAt) ring(payload)
     },
     on: (payload, wake) => {
       const list = handlers.get(payload)
