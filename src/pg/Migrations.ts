@@ -16,7 +16,8 @@ export const forHost = (
   "4_commit_and_relay": run(commitFunction(schema, "outboxThenMove")),
   "5_commit_into_inboxes": run(
     `${pendingByKeyIndex(schema)}${acceptFunction(schema)}${commitFunction(schema, "inboxes")}${relayOutboxFunction(schema, true)}`
-  )
+  ),
+  "6_indexed_order_check": run(commitFunction(schema, "inboxes", true))
 })
 
 /** Runs the migrations of every given schema (serialised across processes by an advisory lock). */
@@ -117,7 +118,7 @@ CREATE INDEX outbox_delivered ON ${s}.outbox (delivered_at) WHERE delivered_at I
 // writes a row straight into its destination's inbox when it may go there, and only the rest to the outbox.
 type Routing = "outbox" | "outboxThenMove" | "inboxes"
 
-const commitFunction = (schema: string, routing: Routing) => {
+const commitFunction = (schema: string, routing: Routing, indexedOrderCheck = false) => {
   const s = ident(schema)
   const relayed = routing !== "outbox"
   return `
@@ -172,7 +173,7 @@ BEGIN
     VALUES (item->>'key', item->>'message_id', item->'message', item->'events', item->'commands', changed, new_version);
 ${routing === "inboxes" ? collectRows : writeOutbox(schema)}    outcome := 'committed'; RETURN NEXT;
   END LOOP;
-${routing === "outbox" ? `  IF wrote_outbox THEN\n    PERFORM pg_notify('mailroom', 'outbox:${schema}');\n  END IF;\n` : routing === "outboxThenMove" ? inlineRelay(schema) : routeIntoInboxes(schema)}END
+${routing === "outbox" ? `  IF wrote_outbox THEN\n    PERFORM pg_notify('mailroom', 'outbox:${schema}');\n  END IF;\n` : routing === "outboxThenMove" ? inlineRelay(schema) : routeIntoInboxes(schema, indexedOrderCheck)}END
 $fn$;
 `
 }
@@ -195,7 +196,10 @@ const collectRows = `    routed := routed || (item->'outbox');
 // the statement that writes the inbox is planned once per session), in order, unless the destination cannot take it
 // yet (no inbox or no accept function: not migrated) or an older row of the same destination and key still waits in
 // the outbox: then all of that key's rows of this batch wait there too, behind it (per-key order), for the relay.
-const routeIntoInboxes = (schema: string) => {
+// Migration 6 asks first whether anything of that destination waits at all, and asks the per-key question in the
+// shape of the (destination, key, id) index (ordered, LIMIT 1): asked as EXISTS, the planner could scan every
+// pending row instead, which made a commit 20-30x slower exactly while a backlog built up (BENCHMARKS.md).
+const routeIntoInboxes = (schema: string, indexedOrderCheck: boolean) => {
   const s = ident(schema)
   return `  IF jsonb_array_length(routed) = 0 THEN
     RETURN;
@@ -204,15 +208,32 @@ const routeIntoInboxes = (schema: string) => {
     IF to_regprocedure(format('%I.accept(jsonb,text)', prefix || dest)) IS NULL THEN
       go := '[]'::jsonb;
       SELECT jsonb_agg(r ORDER BY ord) INTO wait
-      FROM jsonb_array_elements(routed) WITH ORDINALITY AS t(r, ord) WHERE r->>'destination' = dest;
+      FROM jsonb_array_elements(routed) WITH ORDINALITY AS t(r, ord) WHERE r->>'destination' = dest;${
+        indexedOrderCheck
+          ? `
+    ELSIF NOT EXISTS (
+      SELECT 1 FROM ${s}.outbox ob WHERE ob.destination = dest AND ob.delivered_at IS NULL AND ob.parked_at IS NULL
+    ) THEN
+      wait := '[]'::jsonb;
+      SELECT jsonb_agg(r ORDER BY ord) INTO go
+      FROM jsonb_array_elements(routed) WITH ORDINALITY AS t(r, ord) WHERE r->>'destination' = dest;`
+          : ""
+      }
     ELSE
       SELECT coalesce(jsonb_agg(r ORDER BY ord) FILTER (WHERE NOT blocked), '[]'::jsonb),
              coalesce(jsonb_agg(r ORDER BY ord) FILTER (WHERE blocked), '[]'::jsonb)
       INTO go, wait
       FROM (
-        SELECT r, ord, EXISTS (
+        SELECT r, ord, ${
+          indexedOrderCheck
+            ? `(
           SELECT 1 FROM ${s}.outbox ob WHERE ob.destination = dest AND ob.key = r->>'key'
-            AND ob.delivered_at IS NULL AND ob.parked_at IS NULL) AS blocked
+            AND ob.delivered_at IS NULL AND ob.parked_at IS NULL ORDER BY ob.destination, ob.key, ob.id LIMIT 1
+        ) IS NOT NULL`
+            : `EXISTS (
+          SELECT 1 FROM ${s}.outbox ob WHERE ob.destination = dest AND ob.key = r->>'key'
+            AND ob.delivered_at IS NULL AND ob.parked_at IS NULL)`
+        } AS blocked
         FROM jsonb_array_elements(routed) WITH ORDINALITY AS t(r, ord) WHERE r->>'destination' = dest
       ) rows;
     END IF;
