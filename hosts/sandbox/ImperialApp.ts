@@ -48,20 +48,22 @@ export interface PostgresOptions {
  */
 export const layerPostgresApplication = (
   options: PostgresOptions & { readonly local: ReadonlyArray<HostName> }
-) =>
-  Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
-    Layer.provideMerge(
-      PgBoundary.layer({
-        hosts: definitions,
-        local: options.local,
-        ...(options.relay === undefined ? {} : { relay: options.relay }),
-        ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix }),
-        ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
-      })
-    ),
+) => {
+  const boundary: PgBoundary.PgBoundaryOptions = {
+    hosts: definitions,
+    local: options.local,
+    ...(options.relay === undefined ? {} : { relay: options.relay }),
+    ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix }),
+    ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
+  }
+  return Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
+    Layer.provideMerge(PgBoundary.layer(boundary)),
     Layer.provideMerge(layerRuntime(options.system)),
-    Layer.provideMerge(PgBoundary.layerClient(options.url))
+    Layer.provideMerge(
+      PgBoundary.layerClient(options.url, { maxConnections: PgBoundary.defaultPoolSize(boundary) })
+    )
   )
+}
 
 /** The whole application (both hosts in this process) on the durable PostgreSQL boundary. */
 export const layerPostgres = (options: PostgresOptions) =>

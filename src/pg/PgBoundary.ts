@@ -50,6 +50,7 @@ export const layer = (
       const wakeups = Wakeups.make()
       const relayOptions: Relay.RelayOptions = { ...options.relay, topology, local, wakeups }
       yield* Relay.validate(relayOptions)
+      yield* validatePool((yield* PgClient.PgClient).config.maxConnections, connectionsNeeded(options))
       yield* Migrations.runAll(topology.hosts.map((host) => topology.schemaOf(host.name)))
       return Layer.merge(
         PgCommit.layer({
@@ -63,6 +64,24 @@ export const layer = (
       )
     })
   )
+
+/**
+ * The smallest pool the boundary works with for these options: the connections it keeps (each host's commit and
+ * submit writers; the relay's mover, delivery workers and LISTEN), plus a few for everything else.
+ */
+export const connectionsNeeded = (options: PgBoundaryOptions): number => {
+  const local = options.local ?? options.hosts.map((host) => host.name)
+  const kept =
+    PgCommit.keptConnections({
+      hosts: options.hosts.length,
+      ...(options.writers === undefined ? {} : { writers: options.writers })
+    }) + Relay.keptConnections({ ...options.relay, topology: Topology.make(options.hosts, ""), local })
+  return kept + spareConnections
+}
+
+/** The default pool size: 16, or what the options need if that is more (see `connectionsNeeded`). */
+export const defaultPoolSize = (options: PgBoundaryOptions): number =>
+  Math.max(16, connectionsNeeded(options))
 
 /** A PostgreSQL client for a connection URL (pool sized for group commit plus the relay). */
 export const layerClient = (
@@ -90,7 +109,7 @@ export const config = Config.all({
   maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
   writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
   inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(true)),
-  maxConnections: positiveInt("MAILROOM_PG_MAX_CONNECTIONS", 16),
+  maxConnections: Config.option(optionalPositiveInt("MAILROOM_PG_MAX_CONNECTIONS")),
   relay: Config.all({
     pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
     listen: Config.boolean("MAILROOM_LISTEN").pipe(Config.withDefault(true)),
@@ -124,8 +143,8 @@ export const layerConfig = (
           local: []
         })
       ),
-      (settings) =>
-        layer({
+      (settings) => {
+        const options: PgBoundaryOptions = {
           hosts,
           schemaPrefix: settings.schemaPrefix,
           maxBatch: settings.maxBatch,
@@ -133,15 +152,41 @@ export const layerConfig = (
           inlineRelay: settings.inlineRelay,
           relay: settings.relay,
           ...(Option.isSome(settings.local) ? { local: settings.local.value } : {})
-        }).pipe(Layer.provideMerge(layerClient(settings.url, { maxConnections: settings.maxConnections })))
+        }
+        // Unset, the pool is as large as these settings need (at least 16); set too small, the boundary refuses.
+        const maxConnections = Option.getOrElse(settings.maxConnections, () => defaultPoolSize(options))
+        return layer(options).pipe(Layer.provideMerge(layerClient(settings.url, { maxConnections })))
+      }
     )
   )
 
 // internal
 
+/** Statements outside the kept connections (stats, retries, settle, queries) need a few pooled ones of their own. */
+const spareConnections = 3
+
+/**
+ * Refuses a pool too small for the connections the boundary and relay keep: the statements that need a pooled
+ * connection besides them (a failed delivery's retry bookkeeping among them) would wait forever.
+ */
+const validatePool = (maxConnections: number | undefined, needed: number) => {
+  // node-postgres' default pool size
+  const max = maxConnections ?? 10
+  return needed <= max
+    ? Effect.void
+    : Effect.fail(
+        new Relay.InvalidRelaySettings({
+          message: `the PostgreSQL pool has ${max} connections; with these settings the boundary keeps up to ${needed - spareConnections} (commit and submit writers of every host, the relay's mover and delivery workers of each local host, LISTEN) and needs ${spareConnections} more for everything else: give the pool at least ${needed} connections (MAILROOM_PG_MAX_CONNECTIONS, or unset it to size the pool from the settings), or use fewer relay workers or commit writers`
+        })
+      )
+}
+
 function positiveInt(name: string, fallback: number) {
+  return Config.withDefault(optionalPositiveInt(name), fallback)
+}
+
+function optionalPositiveInt(name: string) {
   return Config.integer(name).pipe(
-    Config.validate({ message: "must be a whole number of at least 1", validation: (n) => n >= 1 }),
-    Config.withDefault(fallback)
+    Config.validate({ message: "must be a whole number of at least 1", validation: (n) => n >= 1 })
   )
 }

@@ -176,7 +176,6 @@ export const make = (options: PgCommitOptions) =>
     for (const host of topology.hosts) {
       const schema = topology.schemaOf(host.name)
       const wake = `inbox:${schema}`
-      const submitWriters = 2
       const connections = yield* Effect.forEach(Array.from({ length: submitWriters }), () =>
         Dedicated.make(sql)
       )
@@ -329,6 +328,16 @@ const signalCommitted = (
     for (const destination of destinations)
       wakeups.committed(`inbox:${topology.schemaOf(destination)}`, sentAt)
 }
+
+/** Submit (front door) transactions in flight at once per host, each on its own kept connection. */
+export const submitWriters = 2
+
+/**
+ * Connections the boundary may keep for itself (internal/dedicated), at most: each host's commit writers and
+ * submit writers, reserved on first use. The pool needs more than this, for everything else.
+ */
+export const keptConnections = (options: { readonly hosts: number; readonly writers?: number }) =>
+  options.hosts * ((options.writers ?? 1) + submitWriters)
 
 /** Most states kept per host in the write cache; the least recently committed are forgotten first. */
 const cacheLimit = 10_000

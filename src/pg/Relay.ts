@@ -126,6 +126,12 @@ export const validate = (options: RelayOptions) => {
   return Effect.succeed({ maxAttempts, backoff, maxBackoff, inboxRetention, outboxRetention })
 }
 
+/** Connections the relay keeps (internal/dedicated): a mover and the delivery workers per local host, and LISTEN. */
+export const keptConnections = (options: RelayOptions) =>
+  options.local.length *
+    ((options.move !== false ? 1 : 0) + (options.deliver !== false ? (options.workers ?? 1) : 0)) +
+  (options.listen !== false ? 1 : 0)
+
 /** Starts the relay loops for the local hosts, for the lifetime of the scope. */
 export const make = (options: RelayOptions) =>
   Effect.gen(function* () {
