@@ -1,6 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import * as Dedicated from "../../src/pg/internal/dedicated.js"
 import { layerFreshDatabase } from "./support.js"
 
@@ -82,5 +82,23 @@ describe("dedicated connection", () => {
         ]
       )
     }).pipe(Effect.scoped, Effect.provide(layerFreshDatabase()))
+  )
+
+  it.scoped(
+    "a statement interrupted while its connection is being reserved still gives the connection back",
+    () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const connection = yield* Dedicated.make(sql)
+            const statement = yield* Effect.fork(connection.execute("SELECT 1", []))
+            yield* Effect.yieldNow() // the reservation is under way: the pool has not answered yet
+            yield* Fiber.interrupt(statement)
+          })
+        )
+        // The pool has one connection: had the reservation been lost, this would wait forever.
+        assert.deepStrictEqual(yield* sql<{ n: number }>`SELECT 1 AS n`, [{ n: 1 }])
+      }).pipe(Effect.provide(layerFreshDatabase({ maxConnections: 1 })))
   )
 })

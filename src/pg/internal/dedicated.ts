@@ -1,7 +1,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { type SqlError, SqlError as SqlErrorClass } from "@effect/sql/SqlError"
-import { Cause, Duration, Effect, ExecutionStrategy, Exit, Scope } from "effect"
+import { Cause, Effect, ExecutionStrategy, Exit, Scope } from "effect"
 import * as Tracing from "../../commit/Tracing.js"
 
 /**
@@ -15,8 +15,8 @@ import * as Tracing from "../../commit/Tracing.js"
  * It is reserved on first use and given back when the owning scope closes (which must close before the client's:
  * the pool waits for every reserved connection when it ends). A statement the database refuses leaves the session
  * as it was, so the connection is kept. Any other failure (the session died, the statement was interrupted) retires
- * it: the next statement reserves another, and the retired one goes back to the pool only after its socket had
- * time to close, so the pool discards it instead of handing it out again. Not for concurrent use: one owner fiber.
+ * it: its session is ended, the pool discards it, and the next statement reserves another. Not for concurrent use:
+ * one owner fiber.
  */
 export interface Dedicated {
   /** Runs one statement on the kept connection; a span is recorded only when an exporting tracer is installed. */
@@ -32,29 +32,30 @@ export const make = (sql: SqlClient.SqlClient): Effect.Effect<Dedicated, never, 
     const owner = yield* Effect.scope
     let held: { readonly connection: Connection; readonly scope: Scope.CloseableScope } | undefined
 
-    const acquire = Effect.gen(function* () {
-      const scope = yield* Scope.fork(owner, ExecutionStrategy.sequential)
-      const connection = yield* Scope.extend(sql.reserve, scope).pipe(
-        Effect.onError(() => Scope.close(scope, Exit.void))
-      )
-      held = { connection, scope }
-      return connection
-    })
+    // Uninterruptible: a reservation interrupted before the pool answers is never given back (the client's
+    // reserve registers its release only once it has the connection), and the pool's end would wait for it.
+    const acquire = Effect.uninterruptible(
+      Effect.gen(function* () {
+        const scope = yield* Scope.fork(owner, ExecutionStrategy.sequential)
+        const connection = yield* Scope.extend(sql.reserve, scope).pipe(
+          Effect.onError(() => Scope.close(scope, Exit.void))
+        )
+        held = { connection, scope }
+        return connection
+      })
+    )
 
-    // node-postgres fails a dying session's statement before its socket closes, and only then marks the client
-    // broken: given back at once, a dead client would go back to the pool as idle and be handed out again.
+    // A retired connection's session is ended before the connection goes back: the pool then discards it. Given
+    // back as it is, a dying session would go back to the pool as idle (node-postgres fails its statement before it
+    // marks the client broken) and be handed out again; a live one might still hold advisory locks.
     const retire = Effect.suspend(() => {
       const current = held
       held = undefined
       if (current === undefined) return Effect.void
-      // Forked from an error handler, which runs uninterruptibly: the wait must stay interruptible, or closing the
-      // owner would wait it out. The retired connection's scope is the owner's child, so it closes with it anyway.
-      return Effect.forkIn(
-        Effect.interruptible(
-          Effect.zipRight(Effect.sleep(retireDelay), Scope.close(current.scope, Exit.void))
-        ),
-        owner
-      )
+      rawClient(current.connection)
+        ?.end()
+        .catch(() => undefined)
+      return Scope.close(current.scope, Exit.void)
     })
 
     const run = <A>(
@@ -91,6 +92,7 @@ interface RawClient {
     config: { readonly name: string; readonly text: string; readonly values: ReadonlyArray<unknown> },
     callback: (error: Error | null, result: { readonly rows: ReadonlyArray<unknown> }) => void
   ) => void
+  readonly end: () => Promise<void>
 }
 
 /**
@@ -99,7 +101,8 @@ interface RawClient {
  */
 const rawClient = (connection: Connection): RawClient | undefined => {
   const client = (connection as { readonly pg?: unknown }).pg
-  return typeof (client as RawClient | undefined)?.query === "function" ? (client as RawClient) : undefined
+  const raw = client as RawClient | undefined
+  return typeof raw?.query === "function" && typeof raw.end === "function" ? raw : undefined
 }
 
 /**
@@ -121,9 +124,6 @@ const statementName = (text: string): string => {
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
   return `mailroom_${(hash >>> 0).toString(36)}_${text.length}`
 }
-
-/** How long a retired connection is held before it goes back to the pool. */
-const retireDelay = Duration.seconds(1)
 
 /** The database refused the statement with an ordinary error (a SQLSTATE, severity ERROR): the session is fine. */
 const sessionSurvives = (cause: Cause.Cause<SqlError>): boolean => {
