@@ -38,24 +38,24 @@ export const postgres = (
     readonly inlineRelay?: boolean
     readonly maxConnections?: number
   } = {}
-) =>
-  Application.layer(definitions, options.host === undefined ? {} : { host: options.host }).pipe(
+) => {
+  const boundary: PgBoundary.PgBoundaryOptions = {
+    hosts: definitions,
+    ...(options.relay === undefined ? {} : { relay: options.relay }),
+    ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
+  }
+  return Application.layer(definitions, options.host === undefined ? {} : { host: options.host }).pipe(
     Layer.provide(tap(options.onCommit)),
-    Layer.provideMerge(
-      PgBoundary.layer({
-        hosts: definitions,
-        ...(options.relay === undefined ? {} : { relay: options.relay }),
-        ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
-      })
-    ),
+    Layer.provideMerge(PgBoundary.layer(boundary)),
     Layer.provideMerge(runtime),
     Layer.provideMerge(
       PgBoundary.layerClient(url, {
         applicationName: "mailroom-bench",
-        ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections })
+        maxConnections: Math.max(options.maxConnections ?? 0, PgBoundary.defaultPoolSize(boundary))
       })
     )
   )
+}
 
 /** An envelope for a message entering from outside, as a host's front door builds it (fresh UUID). */
 export const envelopeFor = <In>(host: Host.Host<any, In, any>, message: In): Envelope => {
