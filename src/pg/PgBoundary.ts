@@ -75,7 +75,7 @@ export const connectionsNeeded = (options: PgBoundaryOptions): number => {
     PgCommit.keptConnections({
       hosts: options.hosts.length,
       ...(options.writers === undefined ? {} : { writers: options.writers })
-    }) + Relay.keptConnections({ ...options.relay, topology: Topology.make(options.hosts, ""), local })
+    }) + Relay.keptConnections({ ...options.relay, local })
   return kept + spareConnections
 }
 

@@ -127,7 +127,9 @@ export const validate = (options: RelayOptions) => {
 }
 
 /** Connections the relay keeps (internal/dedicated): a mover and the delivery workers per local host, and LISTEN. */
-export const keptConnections = (options: RelayOptions) =>
+export const keptConnections = (
+  options: Pick<RelayOptions, "local" | "move" | "deliver" | "workers" | "listen">
+) =>
   options.local.length *
     ((options.move !== false ? 1 : 0) + (options.deliver !== false ? (options.workers ?? 1) : 0)) +
   (options.listen !== false ? 1 : 0)
@@ -146,6 +148,7 @@ export const make = (options: RelayOptions) =>
     const listen = options.listen !== false
     const wakeups = options.wakeups ?? Wakeups.make()
 
+    // One doorbell per running loop (all delivery workers of a host share theirs), made before the loop starts.
     const bells = new Map<string, Doorbell.Doorbell>()
     const bellOf = (name: string) => {
       let bell = bells.get(name)
@@ -294,9 +297,8 @@ export const make = (options: RelayOptions) =>
     // Runs rounds while they come back full, then waits for a wake-up (NOTIFY, this process's commits) or the
     // poll interval. A wake-up that arrives during a round makes the next wait return at once; one that came before
     // the round began was served by it (see internal/doorbell).
-    const loop = (name: string, round: Effect.Effect<boolean, unknown>) =>
+    const loop = (name: string, bell: Doorbell.Doorbell, round: Effect.Effect<boolean, unknown>) =>
       Effect.gen(function* () {
-        const bell = bellOf(name)
         while (true) {
           const seen = bell.rung()
           const more = yield* round.pipe(
@@ -313,16 +315,16 @@ export const make = (options: RelayOptions) =>
 
     // Each loop keeps its own connection for its rounds (internal/dedicated).
     for (const host of options.local) {
-      bellOf(`move:${host}`)
-      bellOf(`deliver:${host}`)
       if (options.move !== false) {
         const connection = yield* Dedicated.make(sql)
-        yield* Effect.forkScoped(loop(`move:${host}`, moveOnce(host, connection)))
+        const name = `move:${host}`
+        yield* Effect.forkScoped(loop(name, bellOf(name), moveOnce(host, connection)))
       }
       if (options.deliver !== false) {
+        const name = `deliver:${host}`
         for (let i = 0; i < workers; i++) {
           const connection = yield* Dedicated.make(sql)
-          yield* Effect.forkScoped(loop(`deliver:${host}`, deliverOnce(host, connection)))
+          yield* Effect.forkScoped(loop(name, bellOf(name), deliverOnce(host, connection)))
         }
       }
     }
