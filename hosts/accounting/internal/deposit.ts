@@ -14,10 +14,15 @@ export const deposit = (
   if (base.deposits.includes(ctx.messageId)) return Effects.none
   const handled: AccountingState.AccountingState = { ...base, deposits: [...base.deposits, ctx.messageId] }
   const { gameId, nation, amount } = message
-  if (!hasAccount(base, nation)) {
+  const refusal = !hasAccount(base, nation)
+    ? "NoAccount"
+    : holdings(base, nation) + amount > Amount.limit
+      ? "BalanceLimit"
+      : undefined
+  if (refusal !== undefined) {
     return Effects.make({
       state: handled,
-      events: [AccountingMessages.DepositRejected.make({ gameId, nation, amount, reason: "NoAccount" })]
+      events: [AccountingMessages.DepositRejected.make({ gameId, nation, amount, reason: refusal })]
     })
   }
   return Effects.make({
@@ -25,3 +30,11 @@ export const deposit = (
     events: [AccountingMessages.FundsDeposited.make({ gameId, nation, amount })]
   })
 }
+
+// internal
+
+// A nation's money: its balance plus its paid charges, which a void can still refund. Charges and refunds move money
+// between the two parts, so only openings and deposits raise it: bounding it at Amount.limit bounds every balance.
+const holdings = (state: AccountingState.AccountingState, nation: Nation.Nation): number =>
+  Ledger.balanceOf(state.ledger, nation) +
+  state.charges.reduce((sum, c) => (c.nation === nation && c.status === "Paid" ? sum + c.amount : sum), 0)
