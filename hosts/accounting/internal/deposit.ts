@@ -1,10 +1,15 @@
 import * as Effects from "../../../src/commit/Effects.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
+import * as Amount from "../../contracts/Amount.js"
+import type * as Nation from "../../contracts/Nation.js"
 import * as AccountingState from "../AccountingState.js"
 import * as Ledger from "../Ledger.js"
 import { type Decision, hasAccount, record } from "./decision.js"
 
-/** Pays money from the bank to a nation, once per message id; refused (and reported) when the nation has no account. */
+/**
+ * Pays money from the bank to a nation, once per message id; refused (and reported) when the nation has no account
+ * or the deposit would take its money past `Amount.limit`.
+ */
 export const deposit = (
   state: AccountingState.AccountingState | undefined,
   message: AccountingMessages.Deposit,
