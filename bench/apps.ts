@@ -35,14 +35,16 @@ export const postgres = (
   definitions: ReadonlyArray<AnyHostDefinition>,
   options: AppOptions & {
     readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
-    readonly inlineRelay?: boolean
+    readonly handover?: boolean
+    readonly listen?: boolean
     readonly maxConnections?: number
   } = {}
 ) => {
   const boundary: PgBoundary.PgBoundaryOptions = {
     hosts: definitions,
     ...(options.relay === undefined ? {} : { relay: options.relay }),
-    ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
+    ...(options.handover === undefined ? {} : { handover: options.handover }),
+    ...(options.listen === undefined ? {} : { listen: options.listen })
   }
   return Application.layer(definitions, options.host === undefined ? {} : { host: options.host }).pipe(
     Layer.provide(tap(options.onCommit)),

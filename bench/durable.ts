@@ -101,7 +101,8 @@ export const runDurableBench = (options: DurableOptions): Effect.Effect<Readonly
     }).pipe(
       Effect.provide(
         Apps.postgres(url, [producer, sink], {
-          relay: { listen: false, pollInterval: "1 hour" },
+          listen: false,
+          relay: { pollInterval: "1 hour" },
           maxConnections: 20
         })
       ),

@@ -40,7 +40,7 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
         classic.push(l)
       }
     }
-    const pollSample = yield* Effect.flatMap(database, (url) => relay(url, false))
+    const pollSample = yield* Effect.flatMap(database, (url) => relay(url, false, false))
     yield* pollSample(0)
     const poll: Array<number> = []
     for (let i = 0; i < pollN; i++) poll.push(yield* pollSample(i))
@@ -76,7 +76,7 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
         {
           n,
           better: "lower",
-          note: "inlineRelay: false (MAILROOM_INLINE_RELAY=false): ping commits an outbox row → the relay's mover moves it to pong's inbox → delivers"
+          note: "handover: false: ping commits an outbox row → the relay forwards it into pong's inbox (pong's transaction) → delivers"
         }
       ),
       vs(
@@ -85,7 +85,7 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
         percentile(classic, 0.99),
         "ms",
         { name: "raw.notifyHandOff.p99", value: rawP99 },
-        { n, better: "lower", note: "inlineRelay: false" }
+        { n, better: "lower", note: "handover: false" }
       ),
       vs(
         "relay",
@@ -134,14 +134,14 @@ const pong = HostDefinition.fromSchemas({
 })
 
 /** Starts ping and pong on the relay; each call of the returned function times one hand-off (ms). */
-const relay = (url: string, listen: boolean, inlineRelay?: boolean) =>
+const relay = (url: string, listen: boolean, handover?: boolean) =>
   Effect.gen(function* () {
     const committed = new Map<string, number>()
     const waiting = new Map<string, { readonly done: Deferred.Deferred<number> }>()
     const run = yield* Apps.started(
       Apps.postgres(url, [ping, pong], {
-        relay: { listen },
-        ...(inlineRelay === undefined ? {} : { inlineRelay }),
+        listen,
+        ...(handover === undefined ? {} : { handover }),
         onCommit: (request) => {
           const now = performance.now()
           if (request.host.name === "ping") committed.set(request.consumed.messageId, now)

@@ -23,6 +23,14 @@ export * as Host from "./commit/Host.js"
 export * as Tracing from "./commit/Tracing.js"
 /** The commit boundary port and its errors. */
 export * as CommitBoundary from "./commit/CommitBoundary.js"
+/** The durable storage port of one bounded context (state, audit, inbox, outbox), and the deployment's storages. */
+export * as ContextStorage from "./commit/ContextStorage.js"
+/** The durable commit boundary over each context's own storage, with in-process handover. */
+export * as DurableCommit from "./commit/DurableCommit.js"
+/** The relay: forwarding between contexts' storages, delivery to hosts, parking, redrive, stats. */
+export * as Relay from "./commit/Relay.js"
+/** Where each message type goes, derived from the hosts' declarations. */
+export * as Routing from "./commit/Routing.js"
 /** The in-memory direct-commit boundary. */
 export * as DirectCommit from "./commit/DirectCommit.js"
 /** Routing between hosts and the observation feed. */

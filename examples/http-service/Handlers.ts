@@ -10,7 +10,7 @@ import type * as GameId from "../../hosts/contracts/GameId.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as Application from "../../src/commit/Application.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
-import * as Relay from "../../src/pg/Relay.js"
+import * as Relay from "../../src/commit/Relay.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import { Api, GameNotFound, MessageNotFound, Unavailable } from "./Api.js"
 

@@ -14,6 +14,7 @@ import {
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
+import * as Placement from "../../src/pg/Placement.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import { Api, LengthRequired, PayloadTooLarge } from "./Api.js"
 import * as Handlers from "./Handlers.js"
@@ -83,7 +84,7 @@ export const layer = (options: ServerOptions) =>
   layerApi(options.maxBodyBytes ?? 16 * 1024).pipe(
     Layer.provideMerge(
       ImperialApp.layerPostgres({
-        url: options.url,
+        placement: Placement.single(options.url),
         ...(options.relay === undefined ? {} : { relay: options.relay })
       })
     ),

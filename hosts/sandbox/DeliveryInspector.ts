@@ -1,14 +1,16 @@
 import { Context, Effect, Either, Layer } from "effect"
-import * as Relay from "../../src/pg/Relay.js"
+import type { PersistenceError } from "../../src/commit/CommitBoundary.js"
+import type * as ContextStorage from "../../src/commit/ContextStorage.js"
+import * as Relay from "../../src/commit/Relay.js"
 
 /** Per-host delivery figures of a durable boundary. */
-export type Boxes = Relay.RelayStats
+export type Boxes = Relay.HostBoxStats
 
 /** A row the relay parked. */
-export type ParkedRow = Relay.ParkedRow
+export type ParkedRow = ContextStorage.ParkedMessage
 
 /** A row stored but not yet handed on: committed in an outbox, or waiting in an inbox. */
-export type PendingRow = Relay.PendingRow
+export type PendingRow = ContextStorage.PendingMessage
 
 /**
  * What a durable boundary can show about delivery: its outboxes and inboxes (counts and the rows waiting), the
@@ -18,12 +20,12 @@ export type PendingRow = Relay.PendingRow
 export class DeliveryInspector extends Context.Tag("mailroom/sandbox/DeliveryInspector")<
   DeliveryInspector,
   {
-    readonly boxes: Effect.Effect<ReadonlyArray<Boxes>, unknown>
-    readonly parked: Effect.Effect<ReadonlyArray<ParkedRow>, unknown>
+    readonly boxes: Effect.Effect<ReadonlyArray<Boxes>>
+    readonly parked: Effect.Effect<ReadonlyArray<ParkedRow>, PersistenceError>
     /** Rows not yet handed on, oldest first, at most `limit` per host and box. */
-    readonly pending: (limit: number) => Effect.Effect<ReadonlyArray<PendingRow>, unknown>
+    readonly pending: (limit: number) => Effect.Effect<ReadonlyArray<PendingRow>, PersistenceError>
     /** Makes a parked row deliverable again; false when no parked row has this message id. */
-    readonly redrive: (messageId: string) => Effect.Effect<boolean, unknown>
+    readonly redrive: (messageId: string) => Effect.Effect<boolean, PersistenceError>
   }
 >() {}
 

@@ -5,6 +5,7 @@ import * as DirectCommit from "../../src/commit/DirectCommit.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
 import * as PgBoundary from "../../src/pg/PgBoundary.js"
+import * as Placement from "../../src/pg/Placement.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
 import * as RondelHost from "../rondel/RondelHost.js"
@@ -14,6 +15,9 @@ export const definitions = [RondelHost.definition, AccountingHost.definition] as
 
 /** Name of a host of the reference application. */
 export type HostName = (typeof definitions)[number]["name"]
+
+/** Names of the reference application's hosts. */
+export const hostNames: ReadonlyArray<HostName> = definitions.map((definition) => definition.name)
 
 /** The Rondel and Accounting front doors over a running application (choose the boundary by the layer below it). */
 export const layerHosts = Layer.merge(RondelHost.layer, AccountingHost.layer)
@@ -31,39 +35,43 @@ export const layerMemory = layerHosts.pipe(
 
 /** Options of the durable application. */
 export interface PostgresOptions {
-  /** Connection URL (the sandbox defaults it to DATABASE_URL). */
-  readonly url: string
+  /** One database for both hosts (or give `placement`). */
+  readonly url?: string
+  /** Where each host's tables live: a database per host (see `Placement`); takes precedence over `url`. */
+  readonly placement?: Placement.Placement
   /** Relay settings (poll interval, retries, retention...). */
   readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
   readonly schemaPrefix?: string
-  /** Write produced messages straight into their destinations' inboxes in the commit's transaction (default true). */
-  readonly inlineRelay?: boolean
   /** Actor system defaults (supervision, mailboxes, passivation). */
   readonly system?: ActorSystem.ActorSystemOptions
+  /** How start-up waits for a database that does not answer yet (default: wait, saying so). */
+  readonly startup?: PgBoundary.PgBoundaryOptions["startup"]
+  /** Hand messages to consumers in this process right after the commit (default true; see `PgBoundary`). */
+  readonly handover?: boolean
 }
 
 /**
- * The application of the given local hosts on the durable PostgreSQL boundary: state, outbox and inbox in
- * each context's schema, relay between them. Other hosts of the topology may run in other processes.
+ * The application of the given local hosts on the durable PostgreSQL boundary: state, outbox and inbox in each
+ * context's schema on its own database, the relay between them. Other hosts may run in other processes; with no
+ * local host, this process is a front door that only stores what it is given.
  */
 export const layerPostgresApplication = (
   options: PostgresOptions & { readonly local: ReadonlyArray<HostName> }
-) => {
-  const boundary: PgBoundary.PgBoundaryOptions = {
-    hosts: definitions,
-    local: options.local,
-    ...(options.relay === undefined ? {} : { relay: options.relay }),
-    ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix }),
-    ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
-  }
-  return Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
-    Layer.provideMerge(PgBoundary.layer(boundary)),
-    Layer.provideMerge(layerRuntime(options.system)),
+) =>
+  Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
     Layer.provideMerge(
-      PgBoundary.layerClient(options.url, { maxConnections: PgBoundary.defaultPoolSize(boundary) })
-    )
+      PgBoundary.layerPlaced({
+        hosts: definitions,
+        local: options.local,
+        placement: options.placement ?? Placement.single(options.url ?? ""),
+        ...(options.relay === undefined ? {} : { relay: options.relay }),
+        ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix }),
+        ...(options.startup === undefined ? {} : { startup: options.startup }),
+        ...(options.handover === undefined ? {} : { handover: options.handover })
+      })
+    ),
+    Layer.provideMerge(layerRuntime(options.system))
   )
-}
 
 /** The whole application (both hosts in this process) on the durable PostgreSQL boundary. */
 export const layerPostgres = (options: PostgresOptions) =>

@@ -1,6 +1,6 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import * as Application from "../../src/commit/Application.js"
-import type * as Relay from "../../src/pg/Relay.js"
+import type * as Relay from "../../src/commit/Relay.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 
 /** A paid move still waiting for its payment outcome. */

@@ -1,4 +1,5 @@
-import { Layer, Redacted, Schema } from "effect"
+import { Layer, Schema } from "effect"
+import * as Placement from "../../src/pg/Placement.js"
 import type * as Application from "../../src/commit/Application.js"
 import type * as Bus from "../../src/commit/Bus.js"
 import type { CommitBoundary } from "../../src/commit/CommitBoundary.js"
@@ -13,7 +14,7 @@ import * as SandboxError from "./SandboxError.js"
 /** Where the application keeps its state: in memory (direct commit) or in Postgres (outbox, relay, inbox). */
 export type StoreChoice =
   | { readonly _tag: "memory" }
-  | { readonly _tag: "postgres"; readonly databaseUrl: Redacted.Redacted | undefined }
+  | { readonly _tag: "postgres"; readonly placement: Placement.Placement }
 
 /** The services the sandbox drives; every store layer provides all of them (a durable one adds a DeliveryInspector). */
 export type Services =
@@ -36,21 +37,23 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
   switch (choice._tag) {
     case "memory":
       return ImperialApp.layerMemory
-    case "postgres":
-      if (choice.databaseUrl === undefined) {
+    case "postgres": {
+      const unplaced = Placement.unplaced(choice.placement, ImperialApp.hostNames)
+      if (unplaced.length > 0) {
         return Layer.fail(
           new StoreUnavailable({
             store: "postgres",
-            message: "no database URL: pass --database-url URL or set DATABASE_URL"
+            message: `no database for ${unplaced.join(", ")}: pass --database-url URL (or HOST=URL per host) or set DATABASE_URL`
           })
         )
       }
       // The relay's view (outbox, inbox, relay-parked rows, lag) lights up the sandbox's delivery commands.
       return DeliveryInspector.layerRelay.pipe(
-        Layer.provideMerge(ImperialApp.layerPostgres({ url: Redacted.value(choice.databaseUrl) })),
+        Layer.provideMerge(ImperialApp.layerPostgres({ placement: choice.placement })),
         Layer.mapError(
           (error) => new StoreUnavailable({ store: "postgres", message: SandboxError.describeDeep(error) })
         )
       )
+    }
   }
 }

@@ -8,12 +8,13 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import * as Application from "../../src/commit/Application.js"
-import * as PostgresServer from "../../src/pg/PostgresServer.js"
-import * as Relay from "../../src/pg/Relay.js"
+import * as Relay from "../../src/commit/Relay.js"
+import * as Placement from "../../src/pg/Placement.js"
 import * as ImperialApp from "./ImperialApp.js"
 
-const usage = `usage: npm run host -- <rondel|accounting> [more hosts] [--database-url URL] [--poll-ms N] [--workers N] [--quiet]
-  --database-url  PostgreSQL URL (default: $DATABASE_URL)
+const usage = `usage: npm run host -- <rondel|accounting> [more hosts] [--database-url [HOST=]URL ...] [--poll-ms N] [--workers N] [--quiet]
+  --database-url  PostgreSQL URL of every host (default: $DATABASE_URL); HOST=URL places one host on
+                  its own database (repeatable)
   --poll-ms       longest wait for work when no notification arrives (default 250)
   --workers       delivery workers per host in this process (default 1)
   --quiet         do not print a status line every 10 seconds
@@ -21,7 +22,7 @@ const usage = `usage: npm run host -- <rondel|accounting> [more hosts] [--databa
 
 const parse = (argv: ReadonlyArray<string>) => {
   const hosts: Array<ImperialApp.HostName> = []
-  let url = process.env.DATABASE_URL ?? ""
+  const urls: Array<string> = []
   let pollMs = 250
   let workers = 1
   let quiet = false
@@ -33,7 +34,7 @@ const parse = (argv: ReadonlyArray<string>) => {
       if (next === undefined) throw new Error(`${arg} needs a value`)
       return next
     }
-    if (arg === "--database-url") url = value()
+    if (arg === "--database-url") urls.push(value())
     else if (arg === "--poll-ms") pollMs = positive(arg, value())
     else if (arg === "--workers") workers = positive(arg, value())
     else if (arg === "--quiet") quiet = true
@@ -43,8 +44,15 @@ const parse = (argv: ReadonlyArray<string>) => {
     else throw new Error(`unknown argument "${arg}"`)
   }
   if (hosts.length === 0) throw new Error("name at least one host")
-  if (url === "") throw new Error("no database: pass --database-url or set DATABASE_URL")
-  return { hosts, url, pollMs, workers, quiet, exitWithParent }
+  const fromEnv = process.env.DATABASE_URL ?? ""
+  const placement = Placement.fromArguments(fromEnv === "" ? urls : [fromEnv, ...urls], ImperialApp.hostNames)
+  if (placement._tag === "Left") throw new Error(placement.left)
+  const missing = Placement.unplaced(placement.right, ImperialApp.hostNames)
+  if (missing.length > 0)
+    throw new Error(
+      `no database for ${missing.join(", ")}: pass --database-url URL (or HOST=URL) or set DATABASE_URL`
+    )
+  return { hosts, placement: placement.right, pollMs, workers, quiet, exitWithParent }
 }
 
 const positive = (flag: string, text: string) => {
@@ -67,15 +75,21 @@ const main = Effect.gen(function* () {
   const app = yield* Application.Application
   const relay = yield* Relay.Relay
   yield* Effect.log(
-    `${options.hosts.join(" + ")} running on ${PostgresServer.redactUrl(options.url)} (pid ${process.pid}); Ctrl-C to stop`
+    `${options.hosts.join(" + ")} running (pid ${process.pid}; ${ImperialApp.hostNames
+      .map((host) => `${host} on ${Placement.locationOf(Placement.urlOf(options.placement, host)!)}`)
+      .join(", ")}); Ctrl-C to stop`
   )
   const status = Effect.gen(function* () {
     const stats = yield* app.stats
     const relayStats = yield* relay.stats
     for (const host of stats) {
       const r = relayStats.find((s) => s.host === host.host)
+      const waiting =
+        r === undefined || r.waitingFor.length === 0
+          ? ""
+          : `, waiting for ${r.waitingFor.map((d) => `${d} (${r.outboxByDestination[d] ?? 0} in outbox)`).join(", ")}`
       yield* Effect.log(
-        `${host.host}: processed ${host.processed}, failed ${host.failed}, restarts ${host.restarts}, parked ${host.parked}, inbox pending ${r?.inboxPending ?? 0}, lag ${r?.lagMillis ?? 0} ms`
+        `${host.host}: processed ${host.processed}, failed ${host.failed}, restarts ${host.restarts}, parked ${host.parked}, inbox pending ${r?.inboxPending ?? 0}, lag ${r?.lagMillis ?? 0} ms${r?.unreachable === undefined ? "" : `, storage unreachable: ${r.unreachable}`}${waiting}`
       )
     }
   }).pipe(Effect.catchAll((error) => Effect.logWarning("status unavailable", error)))
@@ -100,7 +114,7 @@ const main = Effect.gen(function* () {
 main.pipe(
   Effect.provide(
     ImperialApp.layerPostgresApplication({
-      url: options.url,
+      placement: options.placement,
       local: options.hosts,
       relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers }
     }).pipe(Layer.orDie)

@@ -7,6 +7,7 @@ import * as Cli from "./Cli.js"
 import * as Interactive from "./Interactive.js"
 import * as JsonMode from "./JsonMode.js"
 import * as Store from "./Store.js"
+import * as Placement from "../../src/pg/Placement.js"
 import * as Style from "./Style.js"
 
 // Entry point: `npm start -- [options]` (see Cli.usage). Picks the store layer, then runs the interactive or
@@ -66,10 +67,10 @@ const program = Effect.gen(function* () {
       ? { _tag: "memory" }
       : {
           _tag: "postgres",
-          databaseUrl:
+          placement:
             options.databaseUrl === undefined
-              ? Option.getOrUndefined(envUrl)
-              : Redacted.make(options.databaseUrl)
+              ? { default: Option.getOrUndefined(envUrl), hosts: {} }
+              : Placement.single(options.databaseUrl)
         }
   // A durable store remembers earlier runs' message ids (its inboxes drop repeats), so each run there mints
   // ids under a fresh prefix; in memory every run starts empty and m-1, m-2, ... keep output reproducible.

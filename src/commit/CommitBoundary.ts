@@ -6,7 +6,9 @@ import type { AnyHostDefinition } from "./HostDefinition.js"
 /** The storage or infrastructure under a boundary failed; the operation had no effect unless stated. */
 export class PersistenceError extends Schema.TaggedError<PersistenceError>()("PersistenceError", {
   operation: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /** True when the storage could not be reached at all (connection refused or lost): a later try may succeed as it is. */
+  unavailable: Schema.optional(Schema.Boolean)
 }) {}
 
 /** Another writer committed the same key first; the whole handling must be retried. */
@@ -14,6 +16,16 @@ export class VersionConflict extends Schema.TaggedError<VersionConflict>()("Vers
   host: Schema.String,
   key: Schema.String,
   expected: Schema.Number
+}) {}
+
+/**
+ * A message handed over in memory would overtake an older message of its key waiting in the consumer's inbox, or
+ * another process is delivering that key: nothing was applied, and the message goes the relay's way instead.
+ */
+export class Behind extends Schema.TaggedError<Behind>()("Behind", {
+  host: Schema.String,
+  key: Schema.String,
+  messageId: Schema.String
 }) {}
 
 /** A host's current state for one key, with the version the next commit must build on (0 = none yet). */
@@ -77,7 +89,7 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
     readonly submit: (
       host: string,
       envelope: Envelope
-    ) => Effect.Effect<void, PersistenceError | SubmitRejected>
+    ) => Effect.Effect<void, PersistenceError | SubmitRejected | MessageIdReused>
     /**
      * Reads a host's state for one key before handling a message: may answer from a cache of this process's own
      * commits, since the commit's version check rejects a stale copy.
@@ -94,7 +106,7 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
     /** Applies one handled message's effects. */
     readonly commit: (
       request: CommitRequest
-    ) => Effect.Effect<CommitReport, PersistenceError | VersionConflict>
+    ) => Effect.Effect<CommitReport, PersistenceError | VersionConflict | Behind>
     /** Keys that have state for a host. */
     readonly keys: (host: AnyHostDefinition) => Effect.Effect<ReadonlyArray<string>, PersistenceError>
     /** A host's audit log, optionally for one key, in commit order. */
@@ -103,6 +115,13 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
     readonly backlog: Effect.Effect<number, PersistenceError>
   }
 >() {}
+
+/** A message id arrived again with another content (type, key, version or payload); the first message stands. */
+export class MessageIdReused extends Schema.TaggedError<MessageIdReused>()("MessageIdReused", {
+  host: Schema.String,
+  messageId: Schema.String,
+  reason: Schema.String
+}) {}
 
 /** The boundary refused to accept a message (no such host, mailbox full, shutting down). */
 export class SubmitRejected extends Schema.TaggedError<SubmitRejected>()("SubmitRejected", {

@@ -6,7 +6,9 @@ import type { Envelope, MessageId } from "../runtime/Envelope.js"
 import * as Bus from "./Bus.js"
 import type {
   AuditEntry,
+  Behind,
   CommitReport,
+  MessageIdReused,
   PersistenceError,
   SubmitRejected,
   VersionConflict
@@ -32,7 +34,7 @@ export class ConflictRetriesExhausted extends Schema.TaggedError<ConflictRetries
 ) {}
 
 /** Why handling one message failed with a typed error (a reply, not a crash). */
-export type HandleError = MessageRejected | PersistenceError | ConflictRetriesExhausted
+export type HandleError = MessageRejected | PersistenceError | ConflictRetriesExhausted | Behind
 
 /** Where a message comes from when it enters through a host's front door. */
 export interface Origin {
@@ -60,12 +62,12 @@ export interface Host<S, In, E extends DecodeFailure = DecodeFailure> {
   readonly execute: (
     message: In,
     origin?: Origin
-  ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+  ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError | MessageIdReused>
   /** Accepts an untrusted wire message: decoded and validated first, then submitted like `execute`. */
   readonly submit: (
     message: WireMessage,
     origin?: Origin
-  ) => Effect.Effect<Envelope, MessageRejected | SubmitRejected | PersistenceError>
+  ) => Effect.Effect<Envelope, MessageRejected | SubmitRejected | PersistenceError | MessageIdReused>
   /** Reads the current state of one key, without going through the mailbox. */
   readonly state: (key: string) => Effect.Effect<S | undefined, PersistenceError>
   /** Keys that have state. */
@@ -202,7 +204,10 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         Effect.zipRight(
           faults.checkCrash(name, envelope),
           Effect.tapError(attempt(0, traced), (error) =>
-            bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) })
+            // A handover that would overtake an older message is not a failure: the relay delivers it instead.
+            error._tag === "Behind"
+              ? Effect.void
+              : bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) })
           )
         ).pipe(timed)
       return Tracing.ifExporting((exporting) => {

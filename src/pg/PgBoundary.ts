@@ -2,20 +2,25 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Config, Duration, Effect, Layer, Option, Redacted } from "effect"
 import type * as Bus from "../commit/Bus.js"
-import type { CommitBoundary } from "../commit/CommitBoundary.js"
+import type { CommitBoundary, PersistenceError } from "../commit/CommitBoundary.js"
+import { type ContextStorage, Storages, type Wakeup } from "../commit/ContextStorage.js"
+import * as DurableCommit from "../commit/DurableCommit.js"
 import type * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
-import * as Wakeups from "./internal/wakeups.js"
-import * as Migrations from "./Migrations.js"
-import * as PgCommit from "./PgCommit.js"
-import * as Relay from "./Relay.js"
-import * as Topology from "./Topology.js"
+import * as Signals from "../commit/internal/signals.js"
+import * as Relay from "../commit/Relay.js"
+import * as Routing from "../commit/Routing.js"
+import * as Databases from "./internal/databases.js"
+import * as Notifications from "./internal/notifications.js"
+import * as Startup from "./internal/startup.js"
+import * as Placement from "./Placement.js"
+import * as PgStorage from "./PgStorage.js"
 
 /** Everything the durable boundary needs to know about a deployment. */
 export interface PgBoundaryOptions {
   /** Every host of the deployment (routing is derived from all their declarations). */
   readonly hosts: ReadonlyArray<AnyHostDefinition>
-  /** Names of the hosts whose actors run in this process (default: all). */
+  /** Names of the hosts whose actors run in this process (default: all; none for a front door that only stores). */
   readonly local?: ReadonlyArray<string>
   /** Prefix of each context's schema name (default none: schemas are named after the hosts). */
   readonly schemaPrefix?: string
@@ -23,71 +28,110 @@ export interface PgBoundaryOptions {
   readonly maxBatch?: number
   /** Commit transactions in flight at once per host (default 1). */
   readonly writers?: number
-  /** Write produced messages straight into same-database inboxes in the commit's transaction (default true). */
-  readonly inlineRelay?: boolean
+  /** Wake the relay at once when another process stores or forwards messages (LISTEN/NOTIFY; default true). */
+  readonly listen?: boolean
+  /**
+   * Hand produced messages to consumers running in this process right after the commit (default true); off, they go
+   * through the relay's rounds like messages to other processes.
+   */
+  readonly handover?: boolean
   /** Relay settings (wake-up, retries, parking, retention). */
-  readonly relay?: Omit<Relay.RelayOptions, "topology" | "local" | "wakeups">
+  readonly relay?: Omit<Relay.RelayOptions, "local">
+  /** How start-up waits for a database that does not answer yet (default: wait, saying so). */
+  readonly startup?: Startup.StartupOptions
+}
+
+/** Options of a deployment whose hosts may live on several databases. */
+export interface PgPlacedOptions extends PgBoundaryOptions {
+  /** Where each host's tables live (see `Placement`). */
+  readonly placement: Placement.Placement
+  /** Pool size per database (default: what the hosts placed there need, at least 16). */
+  readonly maxConnections?: number
+  readonly applicationName?: string
 }
 
 /**
- * The durable PostgreSQL boundary: migrates every context's schema, then provides the outbox commit and
- * starts the relay for the local hosts.
+ * The durable PostgreSQL boundary with every host on the database of the `PgClient` it is given: migrates every
+ * context's schema, then provides the durable commit and runs the relay for the local hosts.
  */
 export const layer = (
   options: PgBoundaryOptions
 ): Layer.Layer<
-  CommitBoundary | Relay.Relay,
-  unknown,
+  CommitBoundary | Relay.Relay | Storages,
+  PersistenceError | Relay.InvalidRelaySettings,
   SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults
 > =>
-  Layer.unwrapEffect(
+  Layer.unwrapScoped(
     Effect.gen(function* () {
-      const topology = Topology.make(options.hosts, options.schemaPrefix ?? "")
-      const local = options.local ?? options.hosts.map((host) => host.name)
-      const unknown = local.filter((name) => !options.hosts.some((host) => host.name === name))
-      if (unknown.length > 0)
-        return yield* Effect.dieMessage(`local hosts not in the topology: ${unknown.join(", ")}`)
-      const wakeups = Wakeups.make()
-      const relayOptions: Relay.RelayOptions = { ...options.relay, topology, local, wakeups }
-      yield* Relay.validate(relayOptions)
-      yield* validatePool((yield* PgClient.PgClient).config.maxConnections, connectionsNeeded(options))
-      yield* Migrations.runAll(topology.hosts.map((host) => topology.schemaOf(host.name)))
-      return Layer.merge(
-        PgCommit.layer({
-          topology,
-          wakeups,
-          ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
-          ...(options.writers === undefined ? {} : { writers: options.writers }),
-          ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
-        }),
-        Relay.layer(relayOptions)
+      const client = yield* PgClient.PgClient
+      yield* validatePool(client.config.maxConnections, connectionsNeeded(options))
+      const url = client.config.url
+      const database: Databases.Database = {
+        client,
+        location: url === undefined ? "PostgreSQL" : Placement.locationOf(url),
+        hosts: options.hosts.map((host) => host.name)
+      }
+      return boundaryOn([database], options)
+    })
+  )
+
+/** The durable boundary with each host on the database its placement names; the clients are made here. */
+export const layerPlaced = (
+  options: PgPlacedOptions
+): Layer.Layer<
+  CommitBoundary | Relay.Relay | Storages,
+  PersistenceError | Relay.InvalidRelaySettings,
+  Bus.Bus | Faults.Faults
+> =>
+  Layer.unwrapScoped(
+    Effect.gen(function* () {
+      const names = options.hosts.map((host) => host.name)
+      const missing = Placement.unplaced(options.placement, names)
+      if (missing.length > 0) return yield* Effect.dieMessage(`no database for ${missing.join(", ")}`)
+      const databases = yield* Effect.orDie(
+        Databases.fromPlacement(
+          options.placement,
+          names,
+          (here) => options.maxConnections ?? Math.max(16, connectionsNeeded(options, here)),
+          options.applicationName ?? "mailroom"
+        )
       )
+      return boundaryOn(databases, options)
     })
   )
 
 /**
- * The smallest pool the boundary works with for these options: the connections it keeps (each host's commit and
- * submit writers; the relay's mover, delivery workers and LISTEN), plus a few for everything else.
+ * The smallest pool the boundary works with on one database, for the hosts placed there (default: all): the
+ * connections each storage keeps, LISTEN, and a few for everything else.
  */
-export const connectionsNeeded = (options: PgBoundaryOptions): number => {
-  const local = options.local ?? options.hosts.map((host) => host.name)
-  const kept =
-    PgCommit.keptConnections({
-      hosts: options.hosts.length,
-      ...(options.writers === undefined ? {} : { writers: options.writers })
-    }) + Relay.keptConnections({ ...options.relay, local })
-  return kept + spareConnections
+export const connectionsNeeded = (
+  options: PgBoundaryOptions,
+  hostsHere: ReadonlyArray<string> = options.hosts.map((host) => host.name)
+): number => {
+  const local = localOf(options)
+  const kept = hostsHere.reduce(
+    (sum, host) =>
+      sum +
+      PgStorage.keptConnections({
+        ...(options.writers === undefined ? {} : { writers: options.writers }),
+        local: local.includes(host),
+        claimers: options.relay?.workers ?? 1
+      }),
+    0
+  )
+  const listening = options.listen !== false && hostsHere.some((host) => local.includes(host)) ? 1 : 0
+  return kept + listening + spareConnections
 }
 
-/** The default pool size: 16, or what the options need if that is more (see `connectionsNeeded`). */
+/** The default pool size of a single database: 16, or what the options need if that is more. */
 export const defaultPoolSize = (options: PgBoundaryOptions): number =>
   Math.max(16, connectionsNeeded(options))
 
-/** A PostgreSQL client for a connection URL (pool sized for group commit plus the relay). */
+/** A PostgreSQL client for a connection URL. */
 export const layerClient = (
   url: string | Redacted.Redacted,
   options: { readonly maxConnections?: number; readonly applicationName?: string } = {}
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, unknown> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, import("@effect/sql/SqlError").SqlError> =>
   PgClient.layer({
     url: typeof url === "string" ? Redacted.make(url) : url,
     maxConnections: options.maxConnections ?? 16,
@@ -96,67 +140,61 @@ export const layerClient = (
   })
 
 /** Settings of the durable boundary read from the environment (see README "Configuration"). */
-export const config = Config.all({
-  url: Config.redacted("DATABASE_URL"),
-  schemaPrefix: Config.string("MAILROOM_SCHEMA_PREFIX").pipe(
-    Config.validate({
-      message: "must be lower-case letters, digits or _",
-      validation: (s) => /^[a-z0-9_]*$/.test(s)
-    }),
-    Config.withDefault("")
-  ),
-  local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
-  maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
-  writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
-  inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(true)),
-  maxConnections: Config.option(optionalPositiveInt("MAILROOM_PG_MAX_CONNECTIONS")),
-  relay: Config.all({
-    pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
+export const config = (hosts: ReadonlyArray<string>) =>
+  Config.all({
+    placement: Placement.config(hosts),
+    schemaPrefix: Config.string("MAILROOM_SCHEMA_PREFIX").pipe(
+      Config.validate({
+        message: "must be lower-case letters, digits or _",
+        validation: (s) => /^[a-z0-9_]*$/.test(s)
+      }),
+      Config.withDefault("")
+    ),
+    local: Config.array(Config.string(), "MAILROOM_HOSTS").pipe(Config.option),
+    maxBatch: positiveInt("MAILROOM_MAX_BATCH", 64),
+    writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
+    maxConnections: Config.option(optionalPositiveInt("MAILROOM_PG_MAX_CONNECTIONS")),
     listen: Config.boolean("MAILROOM_LISTEN").pipe(Config.withDefault(true)),
-    maxAttempts: positiveInt("MAILROOM_MAX_ATTEMPTS", 10),
-    backoff: Config.duration("MAILROOM_RETRY_BACKOFF").pipe(Config.withDefault(Duration.millis(100))),
-    maxBackoff: Config.duration("MAILROOM_RETRY_MAX_BACKOFF").pipe(Config.withDefault(Duration.seconds(30))),
-    workers: positiveInt("MAILROOM_RELAY_WORKERS", 1),
-    inboxRetention: Config.duration("MAILROOM_INBOX_RETENTION").pipe(Config.withDefault(Duration.days(7))),
-    outboxRetention: Config.duration("MAILROOM_OUTBOX_RETENTION").pipe(Config.withDefault(Duration.days(1)))
+    relay: Config.all({
+      pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
+      maxAttempts: positiveInt("MAILROOM_MAX_ATTEMPTS", 10),
+      backoff: Config.duration("MAILROOM_RETRY_BACKOFF").pipe(Config.withDefault(Duration.millis(100))),
+      maxBackoff: Config.duration("MAILROOM_RETRY_MAX_BACKOFF").pipe(
+        Config.withDefault(Duration.seconds(30))
+      ),
+      workers: positiveInt("MAILROOM_RELAY_WORKERS", 1),
+      inboxRetention: Config.duration("MAILROOM_INBOX_RETENTION").pipe(Config.withDefault(Duration.days(7))),
+      outboxRetention: Config.duration("MAILROOM_OUTBOX_RETENTION").pipe(Config.withDefault(Duration.days(1)))
+    })
   })
-})
 
 /**
- * The durable boundary and its PostgreSQL client configured from the environment (`DATABASE_URL`,
+ * The durable boundary configured from the environment (`DATABASE_URL`, `MAILROOM_DATABASE_URL_<HOST>`,
  * `MAILROOM_*`); an invalid setting fails at start with an error naming the variable.
  */
 export const layerConfig = (
   hosts: ReadonlyArray<AnyHostDefinition>
 ): Layer.Layer<
-  CommitBoundary | Relay.Relay | SqlClient.SqlClient | PgClient.PgClient,
-  unknown,
+  CommitBoundary | Relay.Relay | Storages,
+  PersistenceError | Relay.InvalidRelaySettings | import("effect/ConfigError").ConfigError,
   Bus.Bus | Faults.Faults
 > =>
   Layer.unwrapEffect(
     Effect.map(
       // Unsafe relay settings are refused before anything connects.
-      Effect.tap(config, (settings) =>
-        Relay.validate({
-          ...settings.relay,
-          topology: Topology.make(hosts, settings.schemaPrefix),
-          local: []
-        })
-      ),
-      (settings) => {
-        const options: PgBoundaryOptions = {
+      Effect.tap(config(hosts.map((host) => host.name)), (settings) => Relay.validate(settings.relay)),
+      (settings) =>
+        layerPlaced({
           hosts,
+          placement: settings.placement,
           schemaPrefix: settings.schemaPrefix,
           maxBatch: settings.maxBatch,
           writers: settings.writers,
-          inlineRelay: settings.inlineRelay,
+          listen: settings.listen,
           relay: settings.relay,
-          ...(Option.isSome(settings.local) ? { local: settings.local.value } : {})
-        }
-        // Unset, the pool is as large as these settings need (at least 16); set too small, the boundary refuses.
-        const maxConnections = Option.getOrElse(settings.maxConnections, () => defaultPoolSize(options))
-        return layer(options).pipe(Layer.provideMerge(layerClient(settings.url, { maxConnections })))
-      }
+          ...(Option.isSome(settings.local) ? { local: settings.local.value } : {}),
+          ...(Option.isSome(settings.maxConnections) ? { maxConnections: settings.maxConnections.value } : {})
+        })
     )
   )
 
@@ -165,9 +203,88 @@ export const layerConfig = (
 /** Statements outside the kept connections (stats, retries, settle, queries) need a few pooled ones of their own. */
 const spareConnections = 3
 
+const localOf = (options: PgBoundaryOptions) => options.local ?? options.hosts.map((host) => host.name)
+
+/** Storages, commit boundary and relay over the given databases. */
+const boundaryOn = (databases: ReadonlyArray<Databases.Database>, options: PgBoundaryOptions) => {
+  const routing = Routing.make(options.hosts)
+  const local = localOf(options)
+  const unknown = local.filter((name) => !options.hosts.some((host) => host.name === name))
+  if (unknown.length > 0) throw new Error(`local hosts not in the deployment: ${unknown.join(", ")}`)
+  const prefix = options.schemaPrefix ?? ""
+  if (!/^[a-z0-9_]*$/.test(prefix))
+    throw new Error(`schema prefix "${prefix}" must be lower-case letters, digits or _`)
+  const schemaOf = (host: string) => `${prefix}${host}`
+  const relayOptions: Relay.RelayOptions = { ...options.relay, local }
+
+  const storages = Layer.scoped(
+    Storages,
+    Effect.gen(function* () {
+      yield* Relay.validate(relayOptions)
+      // Start-up waits for the databases of the hosts that run here (every database, for a front door); the others
+      // are migrated once they answer, in the background, so one context's outage does not stop another's start.
+      const needed = (database: Databases.Database) =>
+        local.length === 0 || database.hosts.some((host) => local.includes(host))
+      for (const database of databases.filter(needed))
+        yield* Startup.migrate(database, schemaOf, options.startup)
+      for (const database of databases.filter((d) => !needed(d)))
+        yield* Effect.forkScoped(
+          Effect.catchAll(Startup.migrate(database, schemaOf, options.startup), (error) =>
+            Effect.logError(`migrating ${database.hosts.join(", ")} at ${database.location} failed`, error)
+          )
+        )
+      const byHost = new Map<string, ContextStorage>()
+      for (const database of databases) {
+        for (const host of database.hosts) {
+          byHost.set(
+            host,
+            yield* PgStorage.make(database.client, {
+              host,
+              schema: schemaOf(host),
+              location: database.location,
+              ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+              ...(options.writers === undefined ? {} : { writers: options.writers }),
+              claimers: relayOptions.workers ?? 1
+            })
+          )
+        }
+      }
+      const listeners = new Set<(wakeup: Wakeup) => void>()
+      if (options.listen !== false) {
+        for (const database of databases.filter((d) => d.hosts.some((host) => local.includes(host)))) {
+          const hostOfSchema = new Map(database.hosts.map((host) => [schemaOf(host), host]))
+          yield* Notifications.listen(
+            database.client,
+            (schema) => hostOfSchema.get(schema),
+            (wakeup) => {
+              for (const listener of listeners) listener(wakeup)
+            }
+          )
+        }
+      }
+      const all = options.hosts.map((host) => byHost.get(host.name)!)
+      return Storages.of({
+        all,
+        of: (host) => byHost.get(host),
+        onNotified: (listener) =>
+          Effect.acquireRelease(
+            Effect.sync(() => listeners.add(listener)),
+            () => Effect.sync(() => listeners.delete(listener))
+          )
+      })
+    })
+  )
+
+  const signals = Layer.sync(Signals.SignalsTag, Signals.make)
+  const handover = options.handover === undefined ? {} : { handover: options.handover }
+  return Layer.mergeAll(DurableCommit.layer(routing, handover), Relay.layer(relayOptions)).pipe(
+    Layer.provideMerge(Layer.merge(storages, signals))
+  )
+}
+
 /**
- * Refuses a pool too small for the connections the boundary and relay keep: the statements that need a pooled
- * connection besides them (a failed delivery's retry bookkeeping among them) would wait forever.
+ * Refuses a pool too small for the connections the boundary keeps: the statements that need a pooled connection
+ * besides them (a failed delivery's retry bookkeeping among them) would wait forever.
  */
 const validatePool = (maxConnections: number | undefined, needed: number) => {
   // node-postgres' default pool size
@@ -176,7 +293,7 @@ const validatePool = (maxConnections: number | undefined, needed: number) => {
     ? Effect.void
     : Effect.fail(
         new Relay.InvalidRelaySettings({
-          message: `the PostgreSQL pool has ${max} connections; with these settings the boundary keeps up to ${needed - spareConnections} (commit and submit writers of every host, the relay's mover and delivery workers of each local host, LISTEN) and needs ${spareConnections} more for everything else: give the pool at least ${needed} connections (MAILROOM_PG_MAX_CONNECTIONS, or unset it to size the pool from the settings), or use fewer relay workers or commit writers`
+          message: `the PostgreSQL pool has ${max} connections; with these settings the boundary keeps up to ${needed - spareConnections} (commit and front-door writers of every host, the relay's claims, writes and marks, LISTEN) and needs ${spareConnections} more for everything else: give the pool at least ${needed} connections (MAILROOM_PG_MAX_CONNECTIONS, or unset it to size the pool from the settings), or use fewer relay workers or commit writers`
         })
       )
 }

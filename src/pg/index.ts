@@ -1,14 +1,12 @@
-/** The durable PostgreSQL boundary of Mailroom: outbox commit, relay, migrations. */
+/** The durable PostgreSQL boundary of Mailroom: each context's storage, placement on databases, migrations. */
 
-/** Composition: migrate, then boundary + relay; the PostgreSQL client layer. */
+/** Composition: migrate, then durable commit + relay over each context's storage; the PostgreSQL client layer. */
 export * as PgBoundary from "./PgBoundary.js"
-/** The outbox commit boundary. */
-export * as PgCommit from "./PgCommit.js"
-/** The relay: parked messages, redrive, stats, message status. */
-export * as Relay from "./Relay.js"
-/** Per-context schema migrations. */
+/** One bounded context's storage on PostgreSQL (state, audit, inbox, outbox in its own schema). */
+export * as PgStorage from "./PgStorage.js"
+/** Where each host's tables live: a database per host, or one for all. */
+export * as Placement from "./Placement.js"
+/** Per-context schema migrations (frozen text). */
 export * as Migrations from "./Migrations.js"
-/** Hosts of a deployment and where their tables live. */
-export * as Topology from "./Topology.js"
 /** Find or start a PostgreSQL server (tests, benchmarks, sandbox). */
 export * as PostgresServer from "./PostgresServer.js"

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, TestClock } from "effect"
-import * as Doorbell from "../../src/pg/internal/doorbell.js"
+import * as Doorbell from "../../src/commit/internal/doorbell.js"
 
 const poll = Duration.millis(250)
 

@@ -8,7 +8,7 @@ import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
-import * as Relay from "../../src/pg/Relay.js"
+import * as Relay from "../../src/commit/Relay.js"
 import {
   accountingState,
   audit,

@@ -5,7 +5,7 @@ import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import type * as RondelState from "../../hosts/rondel/RondelState.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
-import * as Relay from "../../src/pg/Relay.js"
+import * as Relay from "../../src/commit/Relay.js"
 import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
 import { freshDatabase } from "./support.js"
 

@@ -1,6 +1,6 @@
 import { Effect, Layer } from "effect"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
-import * as Relay from "../../src/pg/Relay.js"
+import * as Relay from "../../src/commit/Relay.js"
 import { scenarios } from "../contract/ImperialScenarios.js"
 import { freshDatabase } from "./support.js"
 

@@ -148,7 +148,7 @@ describe.concurrent("Crash points of a paid move", () => {
       Effect.gen(function* () {
         const { sql, app } = yield* setting
         // Outboxes are not moved in this process: Rondel's commit stays in its outbox.
-        const a = yield* app({ move: false })
+        const a = yield* app({ forward: false })
         const gameId = game("crash-before-relay")
         yield* a.run(setUp(gameId))
         yield* a.run(toRondel(move(gameId, "Germany", "Factory")))

@@ -5,7 +5,7 @@ import type { RondelHost } from "../../hosts/rondel/RondelHost.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as Faults from "../../src/commit/Faults.js"
-import * as Relay from "../../src/pg/Relay.js"
+import * as Relay from "../../src/commit/Relay.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import {
   assertConverged,

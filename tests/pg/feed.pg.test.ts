@@ -8,7 +8,7 @@ import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
-import * as Relay from "../../src/pg/Relay.js"
+import * as Relay from "../../src/commit/Relay.js"
 import type { MessageId } from "../../src/runtime/Envelope.js"
 import { freshDatabase } from "./support.js"
 

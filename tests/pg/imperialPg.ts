@@ -62,16 +62,16 @@ export const fastRelay: RelaySettings = {
 export const setting = Effect.gen(function* () {
   const { url } = yield* freshDatabase()
   const sql = yield* sqlClient(url)
-  const app = (relay: RelaySettings = {}, inlineRelay = relay.move !== false) =>
-    // "Outboxes not moved in this process" means the classic relay: no hand-over inside the commit either.
-    start(ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay }, inlineRelay }))
+  // Without forwarding in this process, no handover either: what a commit writes stays in its outbox.
+  const app = (relay: RelaySettings = {}, handover = relay.forward !== false) =>
+    start(ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay }, handover }))
   const hostsApp = (local: ReadonlyArray<ImperialApp.HostName>, relay: RelaySettings = {}) =>
     start(
       ImperialApp.layerPostgresApplication({
         url,
         local,
         relay: { ...fastRelay, ...relay },
-        inlineRelay: relay.move !== false
+        handover: relay.forward !== false
       })
     )
   return { url, sql, app, hostsApp }

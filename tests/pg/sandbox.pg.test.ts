@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted } from "effect"
+import { Effect, Either, Layer } from "effect"
 import * as JsonMode from "../../hosts/sandbox/JsonMode.js"
 import * as Render from "../../hosts/sandbox/Render.js"
 import type * as Result from "../../hosts/sandbox/Result.js"
 import * as Session from "../../hosts/sandbox/Session.js"
 import * as Store from "../../hosts/sandbox/Store.js"
+import * as Placement from "../../src/pg/Placement.js"
 import * as Style from "../../hosts/sandbox/Style.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
@@ -15,7 +16,7 @@ import { freshDatabase } from "./support.js"
 // The sandbox over the Postgres store (a database of its own per test): the JSON mode gives the same lines as in
 // memory, and the delivery commands show what waits in the outboxes and inboxes.
 
-const postgres = (url: string): Store.StoreChoice => ({ _tag: "postgres", databaseUrl: Redacted.make(url) })
+const postgres = (url: string): Store.StoreChoice => ({ _tag: "postgres", placement: Placement.single(url) })
 
 /** Runs a script in JSON mode on a fresh database, with ids minted under `prefix` as `npm start` would. */
 const runOnPostgres = (lines: ReadonlyArray<string>, prefix: string) =>

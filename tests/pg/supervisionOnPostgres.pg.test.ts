@@ -6,7 +6,7 @@ import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
-import * as Relay from "../../src/pg/Relay.js"
+import * as Relay from "../../src/commit/Relay.js"
 import { freshDatabase } from "./support.js"
 
 // On Postgres the relay owns redelivery: a message the host's supervisor gives up on is not kept as a stale

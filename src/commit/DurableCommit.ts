@@ -1,0 +1,114 @@
+import { Effect, Layer } from "effect"
+import * as Bus from "./Bus.js"
+import { CommitBoundary, type CommitReport, PersistenceError, SubmitRejected } from "./CommitBoundary.js"
+import { type ContextStorage, Storages } from "./ContextStorage.js"
+import * as Faults from "./Faults.js"
+import * as Handover from "./internal/handover.js"
+import { SignalsTag } from "./internal/signals.js"
+import type * as Routing from "./Routing.js"
+
+/** Options of the durable commit. */
+export interface DurableCommitOptions {
+  /**
+   * Hand produced messages to consumers running in this process right after the commit (default true). Off, every
+   * message goes through the relay's forwarding and delivery rounds, as it does to consumers in other processes.
+   */
+  readonly handover?: boolean
+}
+
+/**
+ * The durable commit boundary over each context's own storage: a commit writes the handling host's state, audit
+ * entry, inbox mark and outbox rows in one transaction of that host's storage, and nothing of any other context.
+ * Messages reach other contexts afterwards: handed over in memory to consumers running in this process, or forwarded
+ * by the relay (see `Relay`).
+ */
+export const make = (routing: Routing.Routing, options: DurableCommitOptions = {}) =>
+  Effect.gen(function* () {
+    const storages = yield* Storages
+    const bus = yield* Bus.Bus
+    const faults = yield* Faults.Faults
+    const signals = yield* SignalsTag
+    const handover = yield* Handover.make(bus, signals)
+    const handOver = options.handover !== false
+
+    const storageOf = (host: string): ContextStorage | undefined => storages.of(host)
+    const missing = (host: string) =>
+      new PersistenceError({ operation: "commit", message: `host ${host} is not in this deployment` })
+
+    return CommitBoundary.of({
+      kind: "postgres",
+      submit: (host, envelope) => {
+        const storage = storageOf(host)
+        if (storage === undefined)
+          return Effect.fail(
+            new SubmitRejected({ host, messageId: envelope.messageId, reason: `no host named "${host}"` })
+          )
+        const sentAt = performance.now()
+        return Effect.tap(storage.store(envelope), () => signals.wrote({ box: "inbox", host }, sentAt))
+      },
+      load: (host, key) => {
+        const storage = storageOf(host.name)
+        return storage === undefined ? Effect.fail(missing(host.name)) : storage.load(host, key)
+      },
+      read: (host, key) => {
+        const storage = storageOf(host.name)
+        return storage === undefined ? Effect.fail(missing(host.name)) : storage.read(host, key)
+      },
+      keys: (host) => {
+        const storage = storageOf(host.name)
+        return storage === undefined ? Effect.fail(missing(host.name)) : storage.keys
+      },
+      audit: (host, key) => {
+        const storage = storageOf(host)
+        return storage === undefined ? Effect.fail(missing(host)) : storage.audit(key)
+      },
+      backlog: Effect.map(
+        Effect.forEach(storages.all, (storage) => storage.backlog),
+        (counts) => counts.reduce((a, b) => a + b, 0)
+      ),
+      commit: (request) =>
+        Effect.gen(function* () {
+          const host = request.host.name
+          const storage = storageOf(host)
+          if (storage === undefined) return yield* missing(host)
+          // An injected save failure fails this commit alone, as a real one would.
+          yield* Effect.mapError(
+            faults.check("save", host),
+            (error) => new PersistenceError({ operation: "save", message: error.message })
+          )
+          const handedOverBy = handover.sourceOf(request.consumed.messageId)
+          const result = yield* storage.commit({
+            request,
+            outbox: routing.destinations(request.events, request.commands),
+            ...(handedOverBy === undefined ? {} : { handedOverBy })
+          })
+          const duplicate = result._tag === "Duplicate"
+          // The same feed the memory boundary feeds: what each transaction committed (or dropped as a duplicate).
+          if (bus.observed()) {
+            yield* bus.observe({
+              _tag: "Committed",
+              host,
+              key: request.key,
+              consumed: request.consumed,
+              events: duplicate ? [] : request.events,
+              commands: duplicate ? [] : request.commands,
+              stateChanged: !duplicate && request.state !== undefined,
+              duplicate
+            })
+          }
+          if (result._tag === "Committed" && result.written.length > 0) {
+            if (handOver) yield* handover.start(storage, result.written)
+            else signals.ring({ box: "outbox", host })
+          }
+          const report: CommitReport = { version: result.version, duplicate, failures: [] }
+          return report
+        })
+    })
+  })
+
+/** The durable commit boundary as a layer, over the deployment's storages. */
+export const layer = (
+  routing: Routing.Routing,
+  options: DurableCommitOptions = {}
+): Layer.Layer<CommitBoundary, never, Storages | Bus.Bus | Faults.Faults | SignalsTag> =>
+  Layer.scoped(CommitBoundary, make(routing, options))

@@ -1,0 +1,60 @@
+import type { Envelope } from "../runtime/Envelope.js"
+import type { AnyHostDefinition } from "./HostDefinition.js"
+
+/** Where every message type goes in a deployment, derived once from all hosts' declarations. */
+export interface Routing {
+  readonly hosts: ReadonlyArray<AnyHostDefinition>
+  /** The hosts that consume a message type (an event: every subscriber; a command: its one consumer). */
+  readonly consumersOf: (type: string) => ReadonlyArray<string>
+  /** Each produced message with the host it goes to: events once per consumer, commands to their consumer. */
+  readonly destinations: (
+    events: ReadonlyArray<Envelope>,
+    commands: ReadonlyArray<Envelope>
+  ) => ReadonlyArray<{ readonly destination: string; readonly envelope: Envelope }>
+}
+
+/** The declarations cannot be routed: a host declared twice, or a command with no or several consumers. */
+export class InvalidRouting extends Error {
+  readonly _tag = "InvalidRouting"
+}
+
+/** Derives the routing of a deployment, refusing declarations that cannot be routed. */
+export const make = (hosts: ReadonlyArray<AnyHostDefinition>): Routing => {
+  const consumers = new Map<string, Array<string>>()
+  for (const host of hosts) {
+    for (const type of host.consumes) consumers.set(type, [...(consumers.get(type) ?? []), host.name])
+  }
+  const problems: Array<string> = []
+  const names = new Set<string>()
+  for (const host of hosts) {
+    if (names.has(host.name)) problems.push(`host ${host.name} is declared twice`)
+    names.add(host.name)
+    for (const type of host.sends) {
+      const n = consumers.get(type)?.length ?? 0
+      if (n !== 1)
+        problems.push(
+          `${host.name} sends ${type}, which ${n === 0 ? "no host consumes" : `${n} hosts consume`}`
+        )
+    }
+  }
+  if (problems.length > 0) throw new InvalidRouting(`invalid topology: ${problems.join("; ")}`)
+  const consumersOf = (type: string): ReadonlyArray<string> => consumers.get(type) ?? []
+  return {
+    hosts,
+    consumersOf,
+    destinations: (events, commands) => {
+      const out: Array<{ readonly destination: string; readonly envelope: Envelope }> = []
+      for (const envelope of events) {
+        for (const destination of consumersOf(envelope.type)) out.push({ destination, envelope })
+      }
+      for (const envelope of commands) {
+        const to = consumersOf(envelope.type)
+        // Validated above for every declared command; a host sending an undeclared one is a bug (a defect).
+        if (to.length !== 1)
+          throw new Error(`command ${envelope.type} has ${to.length} consumers; exactly one is required`)
+        out.push({ destination: to[0]!, envelope })
+      }
+      return out
+    }
+  }
+}

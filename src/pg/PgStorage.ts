@@ -1,0 +1,179 @@
+import type * as SqlClient from "@effect/sql/SqlClient"
+import { Effect, Schema } from "effect"
+import type { Scope } from "effect"
+import type { AuditEntry, Loaded, PersistenceError } from "../commit/CommitBoundary.js"
+import type { ContextStorage } from "../commit/ContextStorage.js"
+import type { AnyHostDefinition } from "../commit/HostDefinition.js"
+import type { Envelope } from "../runtime/Envelope.js"
+import * as CommitWriter from "./internal/commitWriter.js"
+import * as Inbox from "./internal/inbox.js"
+import * as Outbox from "./internal/outbox.js"
+import * as SqlFailure from "./internal/sqlFailure.js"
+import * as Views from "./internal/views.js"
+
+/** Options of one context's storage. */
+export interface PgStorageOptions {
+  readonly host: string
+  /** The context's schema in its database. */
+  readonly schema: string
+  /** Where the database is, for messages (never with a password). */
+  readonly location: string
+  /** Most handled messages committed in one transaction (group commit; default 64). */
+  readonly maxBatch?: number
+  /** Commit transactions in flight at once (default 1). */
+  readonly writers?: number
+  /** Delivery workers that claim this inbox at once in this process (default 1). */
+  readonly claimers?: number
+}
+
+/**
+ * One bounded context's storage on PostgreSQL: state, audit log, inbox and outbox in the context's own schema, on its
+ * own database's client. No statement here reads or writes another context's schema.
+ */
+export const make = (
+  sql: SqlClient.SqlClient,
+  options: PgStorageOptions
+): Effect.Effect<ContextStorage, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { host, schema } = options
+    const s = `"${schema}"`
+    const commit = yield* CommitWriter.make(sql, {
+      host,
+      schema,
+      maxBatch: options.maxBatch ?? 64,
+      writers: options.writers ?? 1
+    })
+    const inbox = yield* Inbox.make(sql, { host, schema, claimers: options.claimers ?? 1 })
+    const outbox = yield* Outbox.make(sql, { schema })
+    const views = Views.make(sql, { host, schema })
+
+    // States this process committed last, so a key handled here twice in a row costs no read. A stale entry (another
+    // process moved the key) surfaces as a version conflict and is dropped.
+    const cache = new Map<string, Loaded>()
+    const read = (
+      definition: AnyHostDefinition,
+      key: string
+    ): Effect.Effect<Loaded | undefined, PersistenceError> => {
+      const decode = Schema.decodeUnknown(definition.state)
+      return sql
+        .unsafe<{ version: string; state: unknown }>(`SELECT version, state FROM ${s}.state WHERE key = $1`, [
+          key
+        ])
+        .pipe(
+          Effect.mapError((error) => SqlFailure.persistence("load", error)),
+          Effect.flatMap((rows) => {
+            const row = rows[0]
+            if (row === undefined) return Effect.succeed(undefined)
+            return Effect.mapBoth(decode(row.state), {
+              onFailure: (error) =>
+                SqlFailure.persistence(
+                  "load",
+                  new Error(`stored state of ${host}/${key} does not decode: ${error.message}`)
+                ),
+              onSuccess: (state): Loaded => ({ state, version: Number(row.version) })
+            })
+          })
+        )
+    }
+
+    return {
+      host,
+      location: options.location,
+      store: inbox.store,
+      load: (definition, key) => {
+        const cached = cache.get(key)
+        return cached !== undefined ? Effect.succeed(cached) : read(definition, key)
+      },
+      read,
+      keys: sql.unsafe<{ key: string }>(`SELECT key FROM ${s}.state ORDER BY key`).pipe(
+        Effect.map((rows) => rows.map((row) => row.key)),
+        Effect.mapError((error) => SqlFailure.persistence("keys", error))
+      ),
+      audit: (key) =>
+        sql
+          .unsafe<AuditRow>(
+            `SELECT seq, key, message, events, commands, state_changed, version, committed_at FROM ${s}.audit
+             ${key === undefined ? "" : "WHERE key = $1"} ORDER BY seq`,
+            key === undefined ? [] : [key]
+          )
+          .pipe(
+            Effect.map((rows) => rows.map((row) => toAuditEntry(host, row))),
+            Effect.mapError((error) => SqlFailure.persistence("audit", error))
+          ),
+      commit: (request) =>
+        commit(request).pipe(
+          Effect.tap((result) =>
+            Effect.sync(() => {
+              if (result._tag === "Committed" && request.request.state !== undefined)
+                remember(cache, request.request.key, {
+                  state: request.request.state,
+                  version: result.version
+                })
+            })
+          ),
+          Effect.tapErrorTag("VersionConflict", () => Effect.sync(() => cache.delete(request.request.key)))
+        ),
+      accept: inbox.accept,
+      claimInbox: inbox.claim,
+      deferInbox: inbox.defer,
+      claimOutbox: outbox.claim,
+      markForwarded: outbox.markForwarded,
+      deferOutbox: outbox.defer,
+      backlog: views.backlog,
+      stats: views.stats,
+      parked: views.parked,
+      pending: views.pending,
+      messageStatus: views.messageStatus,
+      redrive: views.redrive,
+      purge: views.purge,
+      holdKey: inbox.holdKey
+    }
+  })
+
+/**
+ * Connections a storage keeps for itself in this process, at most: its commit writers and front-door writers, the
+ * relay's writes into its inbox and its outbox marks, and, when its host runs here, its outbox claim and one claim
+ * per delivery worker.
+ */
+export const keptConnections = (options: {
+  readonly writers?: number
+  readonly local: boolean
+  readonly claimers?: number
+}) => (options.writers ?? 1) + Inbox.storeWriters + 2 + (options.local ? 1 + (options.claimers ?? 1) : 0)
+
+// internal
+
+/** Most states kept in the write cache; the least recently committed are forgotten first. */
+const cacheLimit = 10_000
+
+const remember = (entries: Map<string, Loaded>, key: string, loaded: Loaded) => {
+  entries.delete(key)
+  entries.set(key, loaded)
+  if (entries.size > cacheLimit) {
+    const oldest = entries.keys().next()
+    if (!oldest.done) entries.delete(oldest.value)
+  }
+}
+
+interface AuditRow {
+  readonly seq: string
+  readonly key: string
+  readonly message: Envelope
+  readonly events: ReadonlyArray<Envelope>
+  readonly commands: ReadonlyArray<Envelope>
+  readonly state_changed: boolean
+  readonly version: string
+  readonly committed_at: Date
+}
+
+const toAuditEntry = (host: string, row: AuditRow): AuditEntry => ({
+  seq: Number(row.seq),
+  host,
+  key: row.key,
+  message: row.message,
+  events: row.events,
+  commands: row.commands,
+  stateChanged: row.state_changed,
+  version: Number(row.version),
+  committedAt: new Date(row.committed_at).getTime()
+})
