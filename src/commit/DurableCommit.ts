@@ -1,4 +1,4 @@
-import { Effect, Layer } from "effect"
+import { Effect, Exit, Layer } from "effect"
 import * as Bus from "./Bus.js"
 import { CommitBoundary, type CommitReport, PersistenceError, SubmitRejected } from "./CommitBoundary.js"
 import { type ContextStorage, Storages } from "./ContextStorage.js"
@@ -97,7 +97,10 @@ export const make = (routing: Routing.Routing, options: DurableCommitOptions = {
             })
           }
           if (result._tag === "Committed" && result.written.length > 0) {
-            if (handOver) yield* handover.start(storage, result.written)
+            // The handover is the relay's first step: an injected relay failure stops it too (the messages wait in
+            // the outbox for the relay's rounds, which meet the same fault).
+            const relayFails = handOver && Exit.isFailure(yield* Effect.exit(faults.check("relay", host)))
+            if (handOver && !relayFails) yield* handover.start(storage, result.written)
             else signals.ring({ box: "outbox", host })
           }
           const report: CommitReport = { version: result.version, duplicate, failures: [] }

@@ -215,7 +215,9 @@ describe.concurrent("Crash points of a paid move", () => {
         const a = yield* app()
         const gameId = game("crash-in-consumer")
         yield* a.run(Effect.zipRight(setUp(gameId), settle))
-        // First delivery: Accounting's handler dies 3 times (the actor gives up); second: its save fails.
+        // The handover right after Rondel's commit: Accounting's handler dies 3 times and the actor gives up, so the
+        // charge goes the relay's way (a failed handover is not counted). Its first delivery: the save fails (one
+        // attempt recorded). The next delivery handles it.
         yield* a.run(
           Effect.flatMap(Faults.Faults, (f) =>
             Effect.zipRight(
@@ -227,8 +229,8 @@ describe.concurrent("Crash points of a paid move", () => {
         yield* a.run(toRondel(move(gameId, "Germany", "Factory")))
         yield* a.run(settle)
         assert.deepStrictEqual(
-          (yield* chargeRows(sql)).map((r) => [r.processed, r.attempts]),
-          [[true, 2]]
+          (yield* chargeRows(sql)).map((r) => [r.processed, r.attempts, r.source]),
+          [[true, 1, "rondel"]]
         )
         yield* assertPaidOnce(sql, gameId)
       })

@@ -107,11 +107,12 @@ describe.concurrent("§4 save fails (Postgres)", () => {
         moves.set(gameId, (yield* setup.run(toRondel(move(gameId, "Germany", "Factory")))).messageId)
       }
       yield* setup.stop()
+      // Rondel's own outbox refuses the charges of the poisoned games: their commits cannot be written.
       yield* sql.unsafe(`
         CREATE FUNCTION public.refuse_poisoned() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION 'inbox refuses %', NEW.key; END $$;
-        CREATE TRIGGER refuse_poisoned BEFORE INSERT ON accounting.inbox
-          FOR EACH ROW WHEN (NEW.source = 'rondel' AND NEW.key IN (${poisoned.map((g) => `'${g}'`).join(", ")}))
+        BEGIN RAISE EXCEPTION 'outbox refuses %', NEW.key; END $$;
+        CREATE TRIGGER refuse_poisoned BEFORE INSERT ON rondel.outbox
+          FOR EACH ROW WHEN (NEW.key IN (${poisoned.map((g) => `'${g}'`).join(", ")}))
           EXECUTE FUNCTION public.refuse_poisoned();`)
 
       const a = yield* app({ maxAttempts: 1 })
@@ -136,7 +137,8 @@ describe.concurrent("§4 save ok, a subscriber fails (Postgres)", () => {
   it.scopedLive("the relay retries the delivery until the subscriber handles it; attempts are recorded", () =>
     Effect.gen(function* () {
       const { sql, app } = yield* setting
-      const a = yield* app()
+      // No handover: the charge goes through Accounting's inbox, the relay's way (a handover that fails ends there too).
+      const a = yield* app({}, false)
       const gameId = game("fm-subscriber")
       yield* a.run(onInvestor(gameId))
       // Accounting's handler dies on the charge 4 times: the actor's own 3 attempts end in parking it
@@ -169,7 +171,8 @@ describe.concurrent("§4 save ok, a subscriber fails (Postgres)", () => {
     () =>
       Effect.gen(function* () {
         const { sql, app } = yield* setting
-        const a = yield* app({ maxAttempts: 2 })
+        // No handover: every try is a delivery from Accounting's inbox, counted by the relay.
+        const a = yield* app({ maxAttempts: 2 }, false)
         const gameId = game("fm-parked")
         yield* a.run(onInvestor(gameId))
         // 2 deliveries x 3 handler attempts each: every delivery fails.
@@ -223,53 +226,55 @@ describe.concurrent("§4 save ok, a subscriber fails (Postgres)", () => {
 })
 
 describe.concurrent("§4 save ok, dispatch fails (Postgres): cannot happen separately", () => {
-  it.scopedLive("commands are written by the state's transaction: no row, no state (and vice versa)", () =>
-    Effect.gen(function* () {
-      const { sql, app } = yield* setting
-      const a = yield* app({ maxAttempts: 1 })
-      const gameId = game("fm-dispatch")
-      yield* a.run(onInvestor(gameId))
-      // Make writing the ChargeMovement fail inside Rondel's commit (it goes straight into Accounting's inbox).
-      yield* sql.unsafe(`
+  it.scopedLive(
+    "commands are written by the state's transaction: no outbox row, no state (and vice versa)",
+    () =>
+      Effect.gen(function* () {
+        const { sql, app } = yield* setting
+        const a = yield* app({ maxAttempts: 1 })
+        const gameId = game("fm-dispatch")
+        yield* a.run(onInvestor(gameId))
+        // Make writing the ChargeMovement fail inside Rondel's commit: its own outbox refuses it.
+        yield* sql.unsafe(`
         CREATE FUNCTION public.refuse_charge() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION 'inbox refuses %', NEW.type; END $$;
-        CREATE TRIGGER refuse_charge BEFORE INSERT ON accounting.inbox
+        BEGIN RAISE EXCEPTION 'outbox refuses %', NEW.type; END $$;
+        CREATE TRIGGER refuse_charge BEFORE INSERT ON rondel.outbox
           FOR EACH ROW WHEN (NEW.type = 'ChargeMovement') EXECUTE FUNCTION public.refuse_charge();`)
-      const paid = yield* a.run(toRondel(move(gameId, "Germany", "Factory")))
-      yield* a.run(settle)
+        const paid = yield* a.run(toRondel(move(gameId, "Germany", "Factory")))
+        yield* a.run(settle)
 
-      const row = (yield* inbox(sql, "rondel")).find((r) => r.message_id === paid.messageId)
-      assert.deepStrictEqual([row?.processed, row?.parked], [false, true])
-      assert.include(row?.last_error, "inbox refuses ChargeMovement")
-      // The state did not move without its command: no pending move, no audit entry.
-      assert.deepStrictEqual((yield* positionsOf(sql, gameId)).Germany, {
-        current: "Investor",
-        pending: null
-      })
-      assert.deepStrictEqual(
-        (yield* audit(sql, "rondel")).filter((e) => e.message_id === paid.messageId),
-        []
-      )
-      assert.deepStrictEqual(
-        (yield* inbox(sql, "accounting")).filter((r) => r.envelope.causationId === paid.messageId),
-        []
-      )
+        const row = (yield* inbox(sql, "rondel")).find((r) => r.message_id === paid.messageId)
+        assert.deepStrictEqual([row?.processed, row?.parked], [false, true])
+        assert.include(row?.last_error, "outbox refuses ChargeMovement")
+        // The state did not move without its command: no pending move, no audit entry, no outbox row.
+        assert.deepStrictEqual((yield* positionsOf(sql, gameId)).Germany, {
+          current: "Investor",
+          pending: null
+        })
+        assert.deepStrictEqual(
+          (yield* audit(sql, "rondel")).filter((e) => e.message_id === paid.messageId),
+          []
+        )
+        assert.deepStrictEqual(
+          (yield* outbox(sql, "rondel")).filter((r) => r.causation_id === paid.messageId),
+          []
+        )
 
-      yield* sql.unsafe(`DROP TRIGGER refuse_charge ON accounting.inbox`)
-      yield* a.run(Effect.flatMap(Relay.Relay, (relay) => relay.redrive(paid.messageId)))
-      yield* a.run(settle)
-      assert.deepStrictEqual(
-        (yield* inbox(sql, "accounting"))
-          .filter((r) => r.envelope.causationId === paid.messageId)
-          .map((r) => [r.type, r.source]),
-        [["ChargeMovement", "rondel"]]
-      )
-      assert.deepStrictEqual((yield* positionsOf(sql, gameId)).Germany, {
-        current: "Factory",
-        pending: null
+        yield* sql.unsafe(`DROP TRIGGER refuse_charge ON rondel.outbox`)
+        yield* a.run(Effect.flatMap(Relay.Relay, (relay) => relay.redrive(paid.messageId)))
+        yield* a.run(settle)
+        assert.deepStrictEqual(
+          (yield* inbox(sql, "accounting"))
+            .filter((r) => r.envelope.causationId === paid.messageId)
+            .map((r) => [r.type, r.source]),
+          [["ChargeMovement", "rondel"]]
+        )
+        assert.deepStrictEqual((yield* positionsOf(sql, gameId)).Germany, {
+          current: "Factory",
+          pending: null
+        })
+        yield* assertConverged(sql)
       })
-      yield* assertConverged(sql)
-    })
   )
 
   it.scopedLive("there is no dispatch step to fail: an armed dispatch fault is never consumed", () =>
