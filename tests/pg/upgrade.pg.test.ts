@@ -2,15 +2,7 @@ import * as Fs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Relay from "../../src/commit/Relay.js"
-import {
-  assertConverged,
-  balancesOf,
-  inbox,
-  outbox,
-  positionsOf,
-  setting,
-  settle
-} from "./imperialPg.js"
+import { assertConverged, balancesOf, inbox, outbox, positionsOf, setting, settle } from "./imperialPg.js"
 
 // A database migrated and used by the release before contexts committed independently (migrations 1-6, taken
 // with pg_dump from a run of that release: fixtures/release6.sql), with messages in flight: a paid move's charge
@@ -56,7 +48,9 @@ describe("upgrading a database of the previous release", () => {
       assert.deepStrictEqual(yield* relay.parked, [])
       // It moves a nation of a game nobody set up: handled now, and rejected for that reason.
       assert.deepStrictEqual(
-        (yield* inbox(sql, "rondel")).filter((r) => r.message_id === "up-5").map((r) => [r.processed, r.parked]),
+        (yield* inbox(sql, "rondel"))
+          .filter((r) => r.message_id === "up-5")
+          .map((r) => [r.processed, r.parked]),
         [[true, false]]
       )
       yield* assertConverged(sql)

@@ -4,7 +4,7 @@ import { createRequire } from "node:module"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { Data, Duration, Effect, Option, type Scope } from "effect"
+import { Data, Duration, Effect, Option, Scope } from "effect"
 
 /** Why the embedded server could not be started (folded into `PostgresUnavailable` by the caller). */
 export class EmbeddedFailure extends Data.TaggedError("EmbeddedFailure")<{ readonly message: string }> {}
@@ -38,6 +38,10 @@ export interface EmbeddedServer {
   readonly pid: number
   readonly directory: string
   readonly watchdogPid: number | undefined
+  /** Stops the server (a fast shutdown), keeping its data: connections are refused until `restart`. */
+  readonly stop: Effect.Effect<void>
+  /** Starts the stopped server again on the same port and data directory. */
+  readonly restart: Effect.Effect<void, EmbeddedFailure>
 }
 
 /**
@@ -88,47 +92,68 @@ export const start = (
     const settings = { ...testSettings, ...options.settings }
     const stopTimeout = Duration.decode(options.stopTimeout ?? Duration.seconds(5))
     const startTimeout = Duration.decode(options.startTimeout ?? Duration.seconds(30))
+    // The running postgres process, if any: stop and restart replace it; the scope stops whichever runs last.
+    let current: ServerProcess | undefined
+    const serverScope = yield* Effect.scope
+    yield* Effect.addFinalizer(() =>
+      current === undefined ? Effect.void : stopProcess(current.child, stopTimeout)
+    )
+    const launchOn = (port: number) =>
+      Effect.gen(function* () {
+        const args = ["-D", dataDir, "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`]
+        // No unix socket: the default directory (/var/run/postgresql) is rarely writable and never needed.
+        args.push("-c", "unix_socket_directories=")
+        for (const [name, value] of Object.entries(settings)) args.push("-c", `${name}=${String(value)}`)
+        const server = yield* attempt("spawn postgres", () =>
+          spawnServer(binary(native, "postgres"), args, dataDir, { cwd: directory, env, runAs })
+        )
+        current = server
+        const started = yield* Effect.promise(() => server.started).pipe(
+          Effect.timeoutFail({
+            duration: startTimeout,
+            onTimeout: () =>
+              new EmbeddedFailure({
+                message: `postgres did not accept connections within ${Duration.format(startTimeout)}:\n${server.tail()}`
+              })
+          })
+        )
+        if (started !== "ready") return yield* new EmbeddedFailure({ message: started })
+        // Each process started gets its own watchdog (one watches one pid, and leaves when that process ends).
+        const watchdog =
+          options.watchdog === false || server.child.pid === undefined
+            ? undefined
+            : yield* Effect.acquireRelease(
+                attempt("spawn the watchdog", () => spawnWatchdog(server.child.pid!, directory)),
+                (watchdog) => Effect.sync(() => watchdog.kill("SIGKILL"))
+              )
+        return { server, watchdogPid: watchdog?.pid }
+      })
     const launch = Effect.gen(function* () {
       const port = yield* freePort
-      const args = ["-D", dataDir, "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`]
-      // No unix socket: the default directory (/var/run/postgresql) is rarely writable and never needed.
-      args.push("-c", "unix_socket_directories=")
-      for (const [name, value] of Object.entries(settings)) args.push("-c", `${name}=${String(value)}`)
-      const server = yield* Effect.acquireRelease(
-        attempt("spawn postgres", () =>
-          spawnServer(binary(native, "postgres"), args, dataDir, { cwd: directory, env, runAs })
-        ),
-        (server) => stopProcess(server.child, stopTimeout)
-      )
-      const watchdog =
-        options.watchdog === false || server.child.pid === undefined
-          ? undefined
-          : yield* Effect.acquireRelease(
-              attempt("spawn the watchdog", () => spawnWatchdog(server.child.pid!, directory)),
-              (watchdog) => Effect.sync(() => watchdog.kill("SIGKILL"))
-            )
-      const started = yield* Effect.promise(() => server.started).pipe(
-        Effect.timeoutFail({
-          duration: startTimeout,
-          onTimeout: () =>
-            new EmbeddedFailure({
-              message: `postgres did not accept connections within ${Duration.format(startTimeout)}:\n${server.tail()}`
-            })
-        })
-      )
-      if (started !== "ready") return yield* new EmbeddedFailure({ message: started })
-      return {
-        url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-        port,
-        pid: server.child.pid!,
-        directory,
-        watchdogPid: watchdog?.pid
-      }
+      const { server, watchdogPid } = yield* launchOn(port)
+      return { port, pid: server.child.pid!, watchdogPid }
     })
     // A port found free can be taken before postgres binds it; only that case is worth another try.
-    const server = yield* launch.pipe(
+    const launched = yield* launch.pipe(
       Effect.retry({ times: 4, while: (e) => /could not bind|could not create any TCP/i.test(e.message) })
     )
+    const server: EmbeddedServer = {
+      url: `postgres://postgres@127.0.0.1:${launched.port}/postgres`,
+      port: launched.port,
+      pid: launched.pid,
+      directory,
+      watchdogPid: launched.watchdogPid,
+      stop: Effect.suspend(() => {
+        const running = current
+        current = undefined
+        return running === undefined ? Effect.void : stopProcess(running.child, stopTimeout)
+      }),
+      restart: Effect.suspend(() =>
+        current !== undefined
+          ? Effect.void
+          : Effect.asVoid(Scope.extend(launchOn(launched.port), serverScope))
+      )
+    }
     log(`embedded postgres on 127.0.0.1:${server.port}${runAs ? ` as uid ${runAs.uid}` : ""} in ${directory}`)
     return server
   })
