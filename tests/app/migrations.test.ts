@@ -22,7 +22,10 @@ describe("frozen migrations", () => {
         .map((m) => [m.id, m.name, createHash("sha256").update(m.text).digest("hex")]),
       released.map(([id, name, sum]) => [id, name, sum])
     )
-    Migrations.all.forEach((m, i) => assert.strictEqual(m.id, i + 1))
+    assert.deepStrictEqual(
+      Migrations.all.map((m) => m.id),
+      Migrations.all.map((_, i) => i + 1)
+    )
   })
 
   it("a schema name is substituted everywhere, and a name that could break the SQL is refused", () => {
