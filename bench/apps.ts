@@ -9,6 +9,7 @@ import type * as Host from "../src/commit/Host.js"
 import type { AnyHostDefinition } from "../src/commit/HostDefinition.js"
 import * as MessageIds from "../src/commit/MessageIds.js"
 import * as PgBoundary from "../src/pg/PgBoundary.js"
+import type * as Placement from "../src/pg/Placement.js"
 import * as ActorSystem from "../src/runtime/ActorSystem.js"
 import type { Envelope, MessageId } from "../src/runtime/Envelope.js"
 
@@ -58,6 +59,31 @@ export const postgres = (
     )
   )
 }
+
+/** The given hosts on the durable boundary, each on the database the placement names (all local). */
+export const postgresPlaced = (
+  placement: Placement.Placement,
+  definitions: ReadonlyArray<AnyHostDefinition>,
+  options: AppOptions & {
+    readonly relay?: PgBoundary.PgBoundaryOptions["relay"]
+    readonly handover?: boolean
+    readonly listen?: boolean
+  } = {}
+) =>
+  Application.layer(definitions, options.host === undefined ? {} : { host: options.host }).pipe(
+    Layer.provide(tap(options.onCommit)),
+    Layer.provideMerge(
+      PgBoundary.layerPlaced({
+        hosts: definitions,
+        placement,
+        applicationName: "mailroom-bench",
+        ...(options.relay === undefined ? {} : { relay: options.relay }),
+        ...(options.handover === undefined ? {} : { handover: options.handover }),
+        ...(options.listen === undefined ? {} : { listen: options.listen })
+      })
+    ),
+    Layer.provideMerge(runtime)
+  )
 
 /** An envelope for a message entering from outside, as a host's front door builds it (fresh UUID). */
 export const envelopeFor = <In>(host: Host.Host<any, In, any>, message: In): Envelope => {

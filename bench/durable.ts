@@ -20,8 +20,8 @@ export interface DurableOptions {
 /**
  * Durable host commits per second at concurrency 1, 4 and 16 (each caller its own key; every commit writes the
  * state and two outbox rows), against a hand-written node-postgres transaction of the same shape on the same
- * database. The relay is idle (no wake-ups, hour-long poll) so only the write path is measured; with the default
- * inline relay each commit writes its two messages straight into the consumer's inbox.
+ * database. Both write only their own context's tables. The relay is idle (no handover, no wake-ups, hour-long poll)
+ * so only the write path is measured.
  */
 export const runDurableBench = (options: DurableOptions): Effect.Effect<ReadonlyArray<Figure>, unknown> =>
   withDatabase(options.adminUrl, (url) =>
@@ -57,8 +57,8 @@ export const runDurableBench = (options: DurableOptions): Effect.Effect<Readonly
             note: "node-postgres pool: BEGIN; upsert state; insert 2 outbox rows; COMMIT (4 round trips)"
           }),
           vs("durable", `durable.host.c${c}`, hosted, "commits/s", baseline, {
-            ...(c === 4 ? { target: "≥ 0.8× raw txn", met: hosted >= 0.8 * raw } : {}),
-            note: "host ask: decode, load (cached), decide, group commit (state, audit entry, inbox mark, and the 2 messages straight into the consumer's inbox: the default inline relay)"
+            ...(c === 4 ? { target: "≥ 0.9× raw txn", met: hosted >= 0.9 * raw } : {}),
+            note: "host ask: decode, load (cached), decide, group commit (state, audit entry, inbox mark and 2 outbox rows, all in the host's own schema)"
           }),
           vs("durable", `durable.boundaryCommit.c${c}`, direct, "commits/s", baseline, {
             note: "CommitBoundary.commit called directly (no actor, no decode/decide): the write path alone"
@@ -93,7 +93,7 @@ export const runDurableBench = (options: DurableOptions): Effect.Effect<Readonly
           {
             n,
             better: "lower",
-            note: "WAL written per commit, one at a time: Mailroom writes state, audit (message, events, commands), the inbox mark and 2 inbox rows of the consumer; raw writes state and 2 outbox rows"
+            note: "WAL written per commit, one at a time: Mailroom writes state, audit (message, events, commands), the inbox mark and 2 outbox rows; raw writes state and 2 outbox rows"
           }
         )
       )
@@ -102,6 +102,7 @@ export const runDurableBench = (options: DurableOptions): Effect.Effect<Readonly
       Effect.provide(
         Apps.postgres(url, [producer, sink], {
           listen: false,
+          handover: false,
           relay: { pollInterval: "1 hour" },
           maxConnections: 20
         })

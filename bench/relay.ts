@@ -1,8 +1,10 @@
-import { Deferred, Effect, Exit, Schema } from "effect"
+import { Deferred, Effect, Exit, Redacted, Schema } from "effect"
 import * as Application from "../src/commit/Application.js"
 import * as Effects from "../src/commit/Effects.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
 import * as Apps from "./apps.js"
+import * as Embedded from "../src/pg/internal/embeddedServer.js"
+import * as Placement from "../src/pg/Placement.js"
 import * as PostgresServer from "../src/pg/PostgresServer.js"
 import * as RawPg from "./rawPg.js"
 import { type Figure, percentile, vs } from "./report.js"
@@ -23,89 +25,120 @@ export const runRelayBench = (options: RelayOptions): Effect.Effect<ReadonlyArra
     const n = options.quick ? 50 : 400
     const pollN = options.quick ? 4 : 24
     const database = Effect.map(PostgresServer.createDatabase(options.adminUrl), ({ url }) => url)
+    // A second server of the same kind for pong (durability on, like the first): two contexts, two servers.
+    const second = yield* Effect.orDie(
+      Embedded.start(
+        { settings: { fsync: "on", synchronous_commit: "on", full_page_writes: "on" } },
+        (line) => console.error(`[postgres] ${line}`)
+      )
+    )
+    const secondDatabase = Effect.map(PostgresServer.createDatabase(second.url), ({ url }) => url)
+    const oneServer = Effect.map(database, (url) => Placement.single(url))
+    const twoServers = Effect.map(Effect.zip(database, secondDatabase), ([a, b]) => ({
+      hosts: { ping: Redacted.make(a), pong: Redacted.make(b) }
+    }))
     // Raw and relay samples alternate, so a burst of load from other processes hits both alike.
     const rawSample = yield* Effect.flatMap(database, rawHandOff)
-    const relaySample = yield* Effect.flatMap(database, (url) => relay(url, true))
-    const classicSample = yield* Effect.flatMap(database, (url) => relay(url, true, false))
+    const samples = {
+      handover: yield* Effect.flatMap(oneServer, (p) => relay(p, true)),
+      handoverTwo: yield* Effect.flatMap(twoServers, (p) => relay(p, true)),
+      forward: yield* Effect.flatMap(oneServer, (p) => relay(p, true, false)),
+      forwardTwo: yield* Effect.flatMap(twoServers, (p) => relay(p, true, false))
+    }
     const raw: Array<number> = []
-    const notify: Array<number> = []
-    const classic: Array<number> = []
+    const times = {
+      handover: [] as Array<number>,
+      handoverTwo: [] as Array<number>,
+      forward: [] as Array<number>,
+      forwardTwo: [] as Array<number>
+    }
     for (let i = 0; i < n + 10; i++) {
       const r = yield* rawSample
-      const m = yield* relaySample(i)
-      const l = yield* classicSample(i)
+      const measured = {
+        handover: yield* samples.handover(i),
+        handoverTwo: yield* samples.handoverTwo(i),
+        forward: yield* samples.forward(i),
+        forwardTwo: yield* samples.forwardTwo(i)
+      }
       if (i >= 10) {
         raw.push(r)
-        notify.push(m)
-        classic.push(l)
+        for (const key of Object.keys(times) as Array<keyof typeof times>) times[key].push(measured[key])
       }
     }
-    const pollSample = yield* Effect.flatMap(database, (url) => relay(url, false, false))
+    const pollSample = yield* Effect.flatMap(oneServer, (p) => relay(p, false, false))
     yield* pollSample(0)
     const poll: Array<number> = []
     for (let i = 0; i < pollN; i++) poll.push(yield* pollSample(i))
     const rawP50 = percentile(raw, 0.5)
     const rawP99 = percentile(raw, 0.99)
-    const p50 = percentile(notify, 0.5)
-    const p99 = percentile(notify, 0.99)
-    const note =
-      "default settings, one message at a time: ping host commits an event straight into pong's inbox (inline relay) → the relay delivers it to pong host → pong commits"
+    const handoverNote =
+      "default settings, one message at a time: ping commits an event into its own outbox → handed to pong in this process → pong's transaction records and handles it → ping's outbox row marked"
+    const forwardNote =
+      "handover: false (as to a consumer in another process): ping commits into its outbox → the relay forwards it into pong's inbox (pong's database and transaction) → pong's delivery loop → pong commits"
+    const figure = (
+      name: string,
+      values: ReadonlyArray<number>,
+      q: number,
+      baseline: { readonly name: string; readonly value: number },
+      extra: { readonly target?: string; readonly met?: boolean; readonly note: string; readonly n?: number }
+    ) =>
+      vs("relay", name, percentile(values, q), "ms", baseline, {
+        n: extra.n ?? n,
+        better: "lower",
+        note: extra.note,
+        ...(extra.target === undefined ? {} : { target: extra.target, met: extra.met })
+      })
+    const rawBase50 = { name: "raw.notifyHandOff.p50", value: rawP50 }
+    const rawBase99 = { name: "raw.notifyHandOff.p99", value: rawP99 }
+    const p = (values: ReadonlyArray<number>, q: number) => percentile(values, q)
     return [
-      vs(
-        "relay",
-        "relay.notify.p50",
-        p50,
-        "ms",
-        { name: "raw.notifyHandOff.p50", value: rawP50 },
-        { n, better: "lower", target: "< 2 ms", met: p50 < 2, note }
-      ),
-      vs(
-        "relay",
-        "relay.notify.p99",
-        p99,
-        "ms",
-        { name: "raw.notifyHandOff.p99", value: rawP99 },
-        { n, better: "lower", target: "< 20 ms", met: p99 < 20, note }
-      ),
-      vs(
-        "relay",
-        "relay.classic.p50",
-        percentile(classic, 0.5),
-        "ms",
-        { name: "raw.notifyHandOff.p50", value: rawP50 },
-        {
-          n,
-          better: "lower",
-          note: "handover: false: ping commits an outbox row → the relay forwards it into pong's inbox (pong's transaction) → delivers"
-        }
-      ),
-      vs(
-        "relay",
-        "relay.classic.p99",
-        percentile(classic, 0.99),
-        "ms",
-        { name: "raw.notifyHandOff.p99", value: rawP99 },
-        { n, better: "lower", note: "handover: false" }
-      ),
-      vs(
-        "relay",
+      figure("relay.notify.p50", times.handover, 0.5, rawBase50, {
+        target: "< 2 ms",
+        met: p(times.handover, 0.5) < 2,
+        note: `one server; ${handoverNote}`
+      }),
+      figure("relay.notify.p99", times.handover, 0.99, rawBase99, {
+        target: "< 20 ms",
+        met: p(times.handover, 0.99) < 20,
+        note: "one server"
+      }),
+      figure("relay.notify.twoServers.p50", times.handoverTwo, 0.5, rawBase50, {
+        target: "< 3 ms",
+        met: p(times.handoverTwo, 0.5) < 3,
+        note: `ping and pong on two servers; ${handoverNote}`
+      }),
+      figure("relay.notify.twoServers.p99", times.handoverTwo, 0.99, rawBase99, {
+        target: "< 20 ms",
+        met: p(times.handoverTwo, 0.99) < 20,
+        note: "two servers"
+      }),
+      figure("relay.forward.p50", times.forward, 0.5, rawBase50, { note: `one server; ${forwardNote}` }),
+      figure("relay.forward.p99", times.forward, 0.99, rawBase99, { note: "one server; handover: false" }),
+      figure("relay.forward.twoServers.p50", times.forwardTwo, 0.5, rawBase50, {
+        note: `two servers; ${forwardNote}`
+      }),
+      figure("relay.forward.twoServers.p99", times.forwardTwo, 0.99, rawBase99, {
+        note: "two servers; handover: false"
+      }),
+      figure(
         "relay.pollOnly.p50",
-        percentile(poll, 0.5),
-        "ms",
-        { name: "relay.notify.p50", value: p50 },
+        poll,
+        0.5,
+        { name: "relay.notify.p50", value: p(times.handover, 0.5) },
         {
           n: pollN,
-          better: "lower",
-          note: "listen: false, default pollInterval 250 ms (the delivery loop polls)"
+          note: "listen: false, handover: false, default pollInterval 250 ms (the loops poll)"
         }
       ),
-      vs(
-        "relay",
+      figure(
         "relay.pollOnly.p99",
-        percentile(poll, 0.99),
-        "ms",
-        { name: "relay.notify.p99", value: p99 },
-        { n: pollN, better: "lower", note: "listen: false, default pollInterval 250 ms" }
+        poll,
+        0.99,
+        { name: "relay.notify.p99", value: p(times.handover, 0.99) },
+        {
+          n: pollN,
+          note: "listen: false, handover: false, default pollInterval 250 ms"
+        }
       )
     ]
   }).pipe(Effect.scoped)
@@ -134,12 +167,12 @@ const pong = HostDefinition.fromSchemas({
 })
 
 /** Starts ping and pong on the relay; each call of the returned function times one hand-off (ms). */
-const relay = (url: string, listen: boolean, handover?: boolean) =>
+const relay = (placement: Placement.Placement, listen: boolean, handover?: boolean) =>
   Effect.gen(function* () {
     const committed = new Map<string, number>()
     const waiting = new Map<string, { readonly done: Deferred.Deferred<number> }>()
     const run = yield* Apps.started(
-      Apps.postgres(url, [ping, pong], {
+      Apps.postgresPlaced(placement, [ping, pong], {
         listen,
         ...(handover === undefined ? {} : { handover }),
         onCommit: (request) => {
