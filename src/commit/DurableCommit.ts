@@ -76,7 +76,7 @@ export const make = (routing: Routing.Routing, options: DurableCommitOptions = {
             faults.check("save", host),
             (error) => new PersistenceError({ operation: "save", message: error.message })
           )
-          const handedOverBy = handover.sourceOf(request.consumed.messageId)
+          const handedOverBy = handover.sourceOf(request.consumed)
           const result = yield* storage.commit({
             request,
             outbox: routing.destinations(request.events, request.commands),

@@ -1,6 +1,7 @@
 import { Effect, Exit, FiberSet } from "effect"
 import type { Scope } from "effect"
 import type * as Bus from "../Bus.js"
+import type { Envelope } from "../../runtime/Envelope.js"
 import type { ContextStorage, Written } from "../ContextStorage.js"
 import type { Signals } from "./signals.js"
 
@@ -16,22 +17,25 @@ import type { Signals } from "./signals.js"
 export interface Handover {
   /** Starts handing over what a producer's commit wrote; returns at once. */
   readonly start: (producer: ContextStorage, written: ReadonlyArray<Written>) => Effect.Effect<void>
-  /** The producer whose outbox handed this message over, while its handling is under way. */
-  readonly sourceOf: (messageId: string) => string | undefined
+  /**
+   * The producer whose outbox handed this envelope over, while its handling is under way. Known by the envelope
+   * object itself, so a copy of the same message delivered by the relay at the same time is not mistaken for it.
+   */
+  readonly sourceOf: (envelope: Envelope) => string | undefined
 }
 
 export const make = (bus: Bus.Bus["Type"], signals: Signals): Effect.Effect<Handover, never, Scope.Scope> =>
   Effect.gen(function* () {
     const running = yield* FiberSet.make()
-    const sources = new Map<string, string>()
+    const sources = new WeakMap<Envelope, string>()
 
     const chain = (producer: ContextStorage, messages: ReadonlyArray<Written>) =>
       Effect.gen(function* () {
         const forwarded: Array<string> = []
         for (const message of messages) {
-          sources.set(message.envelope.messageId, producer.host)
+          sources.set(message.envelope, producer.host)
           const exit = yield* Effect.exit(bus.ask(message.destination, message.envelope))
-          sources.delete(message.envelope.messageId)
+          sources.delete(message.envelope)
           if (Exit.isFailure(exit)) break
           forwarded.push(message.id)
         }
@@ -47,7 +51,7 @@ export const make = (bus: Bus.Bus["Type"], signals: Signals): Effect.Effect<Hand
       })
 
     return {
-      sourceOf: (messageId) => sources.get(messageId),
+      sourceOf: (envelope) => sources.get(envelope),
       start: (producer, written) =>
         Effect.suspend(() => {
           if (written.length === 0) return Effect.void
