@@ -31,6 +31,12 @@ export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("St
   message: Schema.String
 }) {}
 
+/**
+ * Postgres mode: failed deliveries of one message after which the relay parks it. Set here rather than left to the
+ * relay's default so the sandbox's help and feed can say when that happens.
+ */
+export const relayMaxAttempts = 10
+
 /** The whole application over the chosen store: the only place the sandbox picks a boundary. */
 export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailable> => {
   switch (choice._tag) {
@@ -47,7 +53,12 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
       }
       // The relay's view (outbox, inbox, relay-parked rows, lag) lights up the sandbox's delivery commands.
       return DeliveryInspector.layerRelay.pipe(
-        Layer.provideMerge(ImperialApp.layerPostgres({ url: Redacted.value(choice.databaseUrl) })),
+        Layer.provideMerge(
+          ImperialApp.layerPostgres({
+            url: Redacted.value(choice.databaseUrl),
+            relay: { maxAttempts: relayMaxAttempts }
+          })
+        ),
         Layer.mapError(
           (error) => new StoreUnavailable({ store: "postgres", message: SandboxError.describeDeep(error) })
         )

@@ -247,7 +247,26 @@ describe("sandbox JSON mode: operations", () => {
       })
       assert.include(events(lost.events, "HandlingFailed")[0]!.error, "PersistenceError")
       const crashed = step(out, "move", 1)
-      assert.deepStrictEqual(names(crashed.events), ["rondel<-Move", "ActionDetermined", "HostRestarted"])
+      // Each restart is its own line, before the attempt that worked (two restarts are never one sampled line).
+      assert.deepStrictEqual(names(crashed.events), [
+        "HostRestarted",
+        "HostRestarted",
+        "rondel<-Move",
+        "ActionDetermined"
+      ])
+      assert.deepStrictEqual(
+        events(crashed.events, "HostRestarted").map(({ host, messageId, attempts, restarts }) => ({
+          host,
+          messageId,
+          attempts,
+          restarts
+        })),
+        [
+          { host: "rondel", messageId: "m-4", attempts: 1, restarts: 1 },
+          { host: "rondel", messageId: "m-4", attempts: 2, restarts: 2 }
+        ]
+      )
+      assert.include(events(crashed.events, "HostRestarted")[0]!.cause, "injected crash of rondel")
       assert.deepStrictEqual(step(out, "positions").result.positions[0].current, "Import")
       const rondel = step(out, "stats").result.hosts.find((h: Line) => h.host === "rondel")
       assert.deepInclude(rondel, { restarts: 2, defects: 2, failed: 1, parked: 0 })
