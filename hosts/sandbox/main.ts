@@ -1,5 +1,5 @@
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, Effect, Either, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import { Cause, Config, Effect, Either, HashMap, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as readline from "node:readline"
@@ -17,9 +17,12 @@ import * as Style from "./Style.js"
 const logSink: { write: (text: string) => void } = {
   write: (text: string) => void process.stderr.write(`${text}\n`)
 }
-const logger = Logger.make(({ logLevel, message }) => {
+// One line per log entry: level, message, annotations (actor, key, ...) and the first line of the cause.
+const logger = Logger.make(({ logLevel, message, annotations, cause }) => {
   const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-  logSink.write(`[${logLevel.label}] ${text}`)
+  const fields = HashMap.toEntries(annotations).map(([key, value]) => `${key}=${String(value)}`)
+  const because = Cause.isEmpty(cause) ? "" : `: ${Cause.pretty(cause).split("\n")[0]}`
+  logSink.write(`[${logLevel.label}] ${text}${fields.length === 0 ? "" : ` (${fields.join(" ")})`}${because}`)
 })
 
 const writeLine = (line: string) =>
@@ -110,4 +113,8 @@ const program = Effect.gen(function* () {
   )
 })
 
-program.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), NodeRuntime.runMain)
+// Our logger only: runMain would add its pretty logger, which writes to stdout (breaking JSON mode's lines).
+program.pipe(
+  Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+  NodeRuntime.runMain({ disablePrettyLogger: true })
+)

@@ -8,6 +8,7 @@ import * as Store from "../../hosts/sandbox/Store.js"
 import * as Style from "../../hosts/sandbox/Style.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
+import { jsonLines, sandbox } from "../sandbox/child.js"
 import { comparable, wholeGame } from "../sandbox/script.js"
 import { events, type Line, names, paidTrip, results, run, step } from "../sandbox/support.js"
 import { freshDatabase } from "./support.js"
@@ -86,6 +87,71 @@ describe("sandbox on Postgres", () => {
         "the repeated dup-1 is dropped by rondel's inbox"
       )
     })
+  )
+
+  it.live(
+    "npm start -- --json --store postgres: every stdout line is JSON through crashes and relay faults",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* freshDatabase()
+        const script = [
+          "new-game Germany",
+          "move Germany Investor",
+          "fault crash-accounting 3",
+          "move Germany Factory",
+          // The relay's next rounds fail and it logs a warning each time: the warnings go to stderr.
+          "fault relay 2",
+          "move Germany Import",
+          "redrive nothing-1",
+          "positions",
+          "stats",
+          ""
+        ].join("\n")
+        const ran = yield* Effect.promise(() =>
+          sandbox(["--json", "--store", "postgres", "--database-url", url, "--id-prefix", "pj"], script)
+        )
+        assert.strictEqual(ran.code, 0, ran.stderr)
+        const lines = jsonLines(ran.stdout)
+        assert.deepStrictEqual(
+          lines.filter((line) => "ok" in line).map((line) => [line.command, line.ok]),
+          [
+            ["new-game", true],
+            ["move", true],
+            ["fault", true],
+            ["move", true],
+            ["fault", true],
+            ["move", true],
+            ["redrive", false],
+            ["positions", true],
+            ["stats", true]
+          ]
+        )
+        assert.deepStrictEqual(
+          lines
+            .filter((line) => line.event === "HostRestarted")
+            .map((line) => [line.messageId, line.attempts]),
+          [
+            ["pj-4.1", 1],
+            ["pj-4.1", 2],
+            ["pj-4.1", 3]
+          ]
+        )
+        assert.deepInclude(
+          lines.find((line) => line.event === "HandedBackToRelay"),
+          {
+            host: "accounting",
+            messageId: "pj-4.1",
+            attempts: 3
+          }
+        )
+        assert.deepInclude(lines.find((line) => line.command === "positions")!.positions[0], {
+          nation: "Germany",
+          current: "Import",
+          pending: null
+        })
+        assert.include(ran.stderr, "[WARN] relay move:rondel round failed")
+        assert.include(ran.stderr, "InjectedFault: injected relay failure")
+      }).pipe(Effect.scoped)
   )
 
   it.live("outbox, inbox and reconcile list what waits, with attempts, last error and age", () =>
