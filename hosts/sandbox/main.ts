@@ -1,17 +1,19 @@
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Config, Effect, Either, HashMap, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import { Cause, Config, Effect, HashMap, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as readline from "node:readline"
 import * as Cli from "./Cli.js"
+import * as CommandLine from "./CommandLine.js"
+import * as Drain from "./Drain.js"
 import * as Interactive from "./Interactive.js"
 import * as JsonMode from "./JsonMode.js"
 import * as Store from "./Store.js"
 import * as Style from "./Style.js"
 
-// Entry point: `npm start -- [options]` (see Cli.usage). Picks the store layer, then runs the interactive or
-// the JSON mode over it. Exit codes: 0 after quit or end of input, 1 when the store cannot start, 2 for bad
-// options.
+// Entry point: `npm start -- [options]` (see Cli.command). Picks the store layer, then runs the interactive or
+// the JSON mode over it. Exit status (Cli.exitStatus): 0 after quit or end of input once everything drained, 3
+// when it stopped before everything drained, 1 when the store cannot start, 2 for bad options.
 
 // Log lines go to stderr (JSON mode keeps stdout for JSON); the interactive mode prints them above its prompt.
 const logSink: { write: (text: string) => void } = {
@@ -42,21 +44,12 @@ const inputLines = (file: string | undefined) =>
   )
 
 const program = Effect.gen(function* () {
-  const parsed = Cli.parse(process.argv.slice(2))
-  if (Either.isLeft(parsed)) {
-    process.stderr.write(`mailroom sandbox: ${parsed.left}\n\n${Cli.usage}\n`)
-    process.exitCode = 2
-    return
-  }
-  const options = parsed.right
-  if (options.help) {
-    yield* writeLine(Cli.usage)
-    return
-  }
+  // Flags first, before anything reads stdin (the JSON mode reads its commands there).
+  const parsed = yield* Cli.parse(process.argv)
+  if (Option.isNone(parsed)) return
+  const options = parsed.value
   if (options.script !== undefined && !fs.existsSync(options.script)) {
-    process.stderr.write(`mailroom sandbox: no script file ${options.script}\n`)
-    process.exitCode = 2
-    return
+    return yield* CommandLine.badUsage(Cli.program, `no script file ${options.script}`)
   }
   const envUrl = Option.filter(
     yield* Config.option(Config.redacted("DATABASE_URL")),
@@ -99,6 +92,8 @@ const program = Effect.gen(function* () {
 
   const minimum = options.mode === "json" ? LogLevel.Warning : LogLevel.Error
   yield* run.pipe(
+    // A session that did not drain fails, so the hosts stop at once instead of draining again as they close.
+    Effect.flatMap((outcome) => (outcome === "drained" ? Effect.void : new Drain.NotDrained({ outcome }))),
     Effect.scoped,
     Effect.provide(Store.layer(choice)),
     Logger.withMinimumLogLevel(minimum),
@@ -108,6 +103,13 @@ const program = Effect.gen(function* () {
         Effect.sync(() => {
           process.stderr.write(`mailroom sandbox: cannot start the ${error.store} store: ${error.message}\n`)
           process.exitCode = 1
+        })
+    ),
+    Effect.catchIf(
+      (error): error is Drain.NotDrained => error instanceof Drain.NotDrained,
+      () =>
+        Effect.sync(() => {
+          process.exitCode = Drain.notDrainedExitStatus
         })
     )
   )

@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted } from "effect"
+import { Deferred, Effect, Either, Exit, Fiber, Layer, Redacted } from "effect"
+import { PassThrough } from "node:stream"
+import * as Interactive from "../../hosts/sandbox/Interactive.js"
 import * as JsonMode from "../../hosts/sandbox/JsonMode.js"
 import * as Render from "../../hosts/sandbox/Render.js"
 import type * as Result from "../../hosts/sandbox/Result.js"
@@ -149,9 +151,93 @@ describe("sandbox on Postgres", () => {
           current: "Import",
           pending: null
         })
-        assert.include(ran.stderr, "[WARN] relay move:rondel round failed")
+        assert.match(ran.stderr, /\[WARN\] relay move:(rondel|accounting) round failed/)
         assert.include(ran.stderr, "InjectedFault: injected relay failure")
       }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "quit while a relay fault holds a charge: the drain says what waits, and Ctrl-C leaves at once",
+    () =>
+      Effect.gen(function* () {
+        const input = new PassThrough()
+        const output = new PassThrough()
+        let text = ""
+        const drainingShown = yield* Deferred.make<void>()
+        output.on("data", (chunk) => {
+          text += String(chunk)
+          if (text.includes("still draining after")) Deferred.unsafeDone(drainingShown, Exit.void)
+        })
+        const session = yield* Effect.fork(
+          Interactive.run({
+            session: { balance: 10, idPrefix: "q" },
+            style: Style.plain,
+            input,
+            output,
+            terminal: true,
+            // Longer than the test may run: only Ctrl-C can end this drain.
+            drainTimeout: "1 hour"
+          })
+        )
+        input.write(
+          [
+            "new-game Germany",
+            "move Germany Investor",
+            "fault relay 1000000",
+            "move Germany Factory",
+            "quit",
+            ""
+          ].join("\r")
+        )
+        yield* Deferred.await(drainingShown)
+        input.write("\x03")
+        const outcome = yield* Fiber.join(session)
+
+        assert.strictEqual(outcome, "left")
+        assert.match(
+          text,
+          /still draining after \d+s: 1 committed message not yet delivered \(rondel outbox 1\)/
+        )
+        assert.include(text, "fault relay x")
+        assert.include(
+          text,
+          "NotDrained: left without draining: 1 committed message not yet delivered (rondel outbox 1)"
+        )
+        assert.include(text, "it stays stored, and the next start delivers it")
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          Layer.unwrapScoped(Effect.map(freshDatabase(), ({ url }) => Store.layer(postgres(url))))
+        )
+      )
+  )
+
+  it.live("npm start -- --json: a drain that gives up says what is left and exits 3", () =>
+    Effect.gen(function* () {
+      const { url } = yield* freshDatabase()
+      const script = [
+        "new-game Germany",
+        "move Germany Investor",
+        "fault relay 1000000",
+        "move Germany Factory",
+        ""
+      ]
+      const ran = yield* Effect.promise(() =>
+        sandbox(
+          ["--json", "--store", "postgres", "--database-url", url, "--step-timeout", "1s"],
+          script.join("\n")
+        )
+      )
+      assert.strictEqual(ran.code, 3, ran.stderr)
+      const notices = jsonLines(ran.stdout).filter((line) => line.event === "Notice")
+      // The paid move's own wait and the final drain both give up, naming what waits.
+      assert.isAtLeast(notices.length, 2)
+      assert.include(
+        notices[notices.length - 1]!.message,
+        "still pending: 1 committed message not yet delivered"
+      )
+      assert.include(notices[notices.length - 1]!.message, "rondel outbox 1")
+    }).pipe(Effect.scoped)
   )
 
   it.live("outbox, inbox and reconcile list what waits, with attempts, last error and age", () =>
