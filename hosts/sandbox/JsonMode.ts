@@ -59,7 +59,11 @@ export const run = <E>(
             {
               _tag: "Notice",
               level: "warning",
-              message: `not settled: ${SandboxError.describe(error).message}${left === "" ? "" : `; still pending: ${left}`}`
+              message: `${
+                error._tag === "SettleTimeout"
+                  ? `not settled after ${Duration.format(Duration.millis(error.timeoutMillis))}`
+                  : `not settled: ${SandboxError.describe(error).message}`
+              }${left === "" ? "" : `; still pending: ${left}`}`
             }
           ]
         )

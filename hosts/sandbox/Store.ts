@@ -6,6 +6,7 @@ import type * as Faults from "../../src/commit/Faults.js"
 import type * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type * as AccountingHost from "../accounting/AccountingHost.js"
 import type * as RondelHost from "../rondel/RondelHost.js"
+import * as Commands from "./Commands.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
 import * as ImperialApp from "./ImperialApp.js"
 import * as SandboxError from "./SandboxError.js"
@@ -31,12 +32,6 @@ export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("St
   message: Schema.String
 }) {}
 
-/**
- * Postgres mode: failed deliveries of one message after which the relay parks it. Set here rather than left to the
- * relay's default so the sandbox's help and feed can say when that happens.
- */
-export const relayMaxAttempts = 10
-
 /** The whole application over the chosen store: the only place the sandbox picks a boundary. */
 export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailable> => {
   switch (choice._tag) {
@@ -56,7 +51,7 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
         Layer.provideMerge(
           ImperialApp.layerPostgres({
             url: Redacted.value(choice.databaseUrl),
-            relay: { maxAttempts: relayMaxAttempts }
+            relay: { maxAttempts: Commands.relayMaxAttempts }
           })
         ),
         Layer.mapError(

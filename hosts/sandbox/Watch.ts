@@ -5,8 +5,8 @@ import * as Bus from "../../src/commit/Bus.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import type * as Supervisor from "../../src/runtime/Supervisor.js"
+import * as Commands from "./Commands.js"
 import * as Feed from "./Feed.js"
-import * as Store from "./Store.js"
 
 /** Watches the running application: the bus's observations, escalations, restarts and newly parked messages. */
 export interface Watch {
@@ -53,7 +53,7 @@ export const make: Effect.Effect<
             host: restart.actor,
             envelope,
             attempts: restart.attempts,
-            relayMaxAttempts: Store.relayMaxAttempts
+            relayMaxAttempts: Commands.relayMaxAttempts
           }
         ]
       : [item]

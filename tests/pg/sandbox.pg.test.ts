@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Exit, Fiber, Layer, Redacted } from "effect"
 import { PassThrough } from "node:stream"
+import * as Commands from "../../hosts/sandbox/Commands.js"
 import * as Interactive from "../../hosts/sandbox/Interactive.js"
 import * as JsonMode from "../../hosts/sandbox/JsonMode.js"
 import * as Render from "../../hosts/sandbox/Render.js"
@@ -154,6 +155,41 @@ describe("sandbox on Postgres", () => {
         assert.match(ran.stderr, /\[WARN\] relay move:(rondel|accounting) round failed/)
         assert.include(ran.stderr, "InjectedFault: injected relay failure")
       }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "fault crash-accounting 3 as help fault says for Postgres: back to the relay, then handled; nothing parked",
+    () =>
+      Effect.gen(function* () {
+        const prefix = `s${Math.random().toString(16).slice(2, 10)}`
+        const out = yield* runOnPostgres(
+          [
+            "new-game Germany",
+            "move Germany Investor",
+            "fault crash-accounting 3",
+            "move Germany Factory",
+            "parked",
+            "positions"
+          ],
+          prefix
+        )
+        const paid = step(out, "move", 1).events
+        assert.deepStrictEqual(
+          names(paid).filter((name) => name === "HostRestarted" || name === "HandedBackToRelay"),
+          ["HostRestarted", "HostRestarted", "HostRestarted", "HandedBackToRelay"]
+        )
+        assert.deepInclude(events(paid, "HandedBackToRelay")[0], {
+          host: "accounting",
+          type: "ChargeMovement",
+          messageId: `${prefix}-4.1`,
+          attempts: 3,
+          relayMaxAttempts: Commands.relayMaxAttempts
+        })
+        assert.deepStrictEqual(events(paid, "MessageParked"), [])
+        assert.include(names(paid), "ActionDetermined")
+        assert.deepStrictEqual(step(out, "parked").result.parked, [])
+        assert.deepInclude(step(out, "positions").result.positions[0], { current: "Factory", pending: null })
+      })
   )
 
   it.live(

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as Commands from "../../hosts/sandbox/Commands.js"
 import {
   balance,
   events,
@@ -346,6 +347,21 @@ describe("sandbox JSON mode: operations", () => {
       assert.deepStrictEqual(results(out).at(-1), { ok: true, command: "quit" })
       assert.isUndefined(results(out).find((r) => r.command === "new-game"))
     })
+  )
+
+  it.live(
+    "help fault says what a crash leads to in each mode: parked in memory, back to the relay on Postgres",
+    () =>
+      Effect.gen(function* () {
+        const detail = step(yield* run(["help fault"]), "help")
+          .result.detail.join(" ")
+          .replace(/\s+/g, " ")
+        assert.include(detail, "In memory: a message that dies 3 times is parked")
+        assert.include(detail, "In Postgres mode nothing is lost and the relay owns every message")
+        assert.include(detail, "goes back to the relay (HandedBackToRelay in the feed)")
+        assert.include(detail, `parks it only after ${Commands.relayMaxAttempts} failed deliveries`)
+        assert.include(detail, "fault crash-accounting 3 delays the message, then it is handled")
+      })
   )
 
   it.live(
