@@ -5,7 +5,7 @@ import { runProgram, sandbox } from "./child.js"
 // version, and an unknown flag or a bad value names the flag, prints the usage and exits 2 without running.
 
 // Each run starts a program under tsx (seconds on a small machine): a generous timeout per test.
-const slow = { timeout: 120_000 }
+const slow = 120_000
 
 describe("command lines", () => {
   it(
