@@ -6,7 +6,7 @@ import * as Names from "./Names.js"
 
 /** How a command-line program introduces itself: its name in messages, a short usage, its version. */
 export interface Program {
-  /** How it is started, as the user types it (`npm run simulate --`): the help shows it. */
+  /** Its name in the help's title (`mailroom simulate`); the command's own name is how it is typed. */
   readonly name: string
   /** One or a few lines: how to call it; printed after a bad flag, under the error. */
   readonly usage: string
