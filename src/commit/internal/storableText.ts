@@ -1,0 +1,74 @@
+/**
+ * Text every boundary can store. PostgreSQL's `jsonb` and `text` refuse a NUL character (U+0000) and JSON refuses
+ * a lone UTF-16 surrogate (U+D800–U+DFFF without its pair), so a message or state holding one would commit in memory
+ * and fail on PostgreSQL. Both boundaries refuse it the same way, before anything is stored.
+ */
+
+// One character class: the common case (no NUL, no surrogate at all) costs a single scan per string.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
+const suspect = /[\u0000\ud800-\udfff]/
+
+/**
+ * The first string (value or field name) of a JSON-like value that no store accepts, as `path: problem`; undefined
+ * when every string is fine. `path` names where the value sits (`note`, `nations.2`); empty for the value itself.
+ */
+export const problemIn = (value: unknown, path: ReadonlyArray<string | number> = []): string | undefined => {
+  if (typeof value === "string") {
+    const problem = problemOf(value)
+    return problem === undefined ? undefined : `${describePath(path)}: ${problem}`
+  }
+  if (typeof value !== "object" || value === null) return undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = problemIn(value[i], [...path, i])
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  if (value instanceof Map) return problemIn([...value.entries()], path)
+  if (value instanceof Set) return problemIn([...value.values()], path)
+  if (value instanceof Date) return undefined
+  for (const key of Object.keys(value)) {
+    const keyProblem = problemOf(key)
+    if (keyProblem !== undefined) return `${describePath([...path, key])}: the field name ${keyProblem}`
+    const found = problemIn((value as Record<string, unknown>)[key], [...path, key])
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/** What is wrong with one string, or undefined when every store accepts it. */
+export const problemOf = (text: string): string | undefined => {
+  if (!suspect.test(text)) return undefined
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code === 0) return "contains a NUL character (U+0000), which cannot be stored"
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++
+        continue
+      }
+      return `contains a lone surrogate (U+${hex(code)}), which is not valid Unicode`
+    }
+    if (code >= 0xdc00 && code <= 0xdfff)
+      return `contains a lone surrogate (U+${hex(code)}), which is not valid Unicode`
+  }
+  return undefined
+}
+
+// internal
+
+const hex = (code: number) => code.toString(16).toUpperCase().padStart(4, "0")
+
+// Field names as the schema decoder writes them (`nations.2.name`); a name that is not a plain word is quoted.
+const describePath = (path: ReadonlyArray<string | number>) =>
+  path.length === 0
+    ? "(value)"
+    : path
+        .map((segment) =>
+          typeof segment === "number" || /^[A-Za-z_$][\w$]*$/.test(segment)
+            ? String(segment)
+            : JSON.stringify(segment)
+        )
+        .join(".")
