@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
@@ -64,6 +65,41 @@ describe("the Postgres front door, below the validation", () => {
       assert.isTrue(Exit.isFailure(exit) && JSON.stringify(exit.cause).includes("PersistenceError"))
       for (const e of valid) assert.strictEqual((yield* relay.messageStatus(e.messageId)).length, 1)
       assert.deepStrictEqual(yield* relay.messageStatus("alone-poison"), [])
+    }).pipe(Effect.scoped, Effect.provide(layerBoard()))
+  )
+
+  it.live("one commit the store refuses fails alone: the rest of its group commits", () =>
+    Effect.gen(function* () {
+      const boundary = yield* CommitBoundary
+      const sql = yield* SqlClient.SqlClient
+      // A constraint of the test schema, past any validation: the state of one key cannot be written.
+      yield* sql.unsafe(`CREATE FUNCTION board.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.key = 'gc-poison' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; RETURN NEW; END $$`)
+      yield* sql.unsafe(`CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON board.state
+        FOR EACH ROW EXECUTE FUNCTION board.refuse_poison()`)
+      const keys = [...Array.from({ length: 10 }, (_, i) => `gc-${i}`), "gc-poison"]
+      const exits = yield* Effect.forEach(
+        keys,
+        (key) =>
+          Effect.exit(
+            boundary.commit({
+              host: board,
+              key,
+              consumed: envelope(`${key}-m`, key, "x"),
+              expectedVersion: 0,
+              state: { texts: ["x"] },
+              events: [],
+              commands: []
+            })
+          ),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(
+        keys.filter((_, i) => Exit.isFailure(exits[i]!)),
+        ["gc-poison"]
+      )
+      assert.include(JSON.stringify(exits[10]), "refused by the test trigger")
+      for (const key of keys.slice(0, 10)) assert.strictEqual((yield* boundary.read(board, key))?.version, 1)
     }).pipe(Effect.scoped, Effect.provide(layerBoard()))
   )
 
