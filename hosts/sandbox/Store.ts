@@ -1,4 +1,4 @@
-import { Layer, Redacted, Schema } from "effect"
+import { Console, Layer, Redacted, Schema } from "effect"
 import type * as Application from "../../src/commit/Application.js"
 import type * as Bus from "../../src/commit/Bus.js"
 import type { CommitBoundary } from "../../src/commit/CommitBoundary.js"
@@ -47,7 +47,13 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
       }
       // The relay's view (outbox, inbox, relay-parked rows, lag) lights up the sandbox's delivery commands.
       return DeliveryInspector.layerRelay.pipe(
-        Layer.provideMerge(ImperialApp.layerPostgres({ url: Redacted.value(choice.databaseUrl) })),
+        Layer.provideMerge(
+          ImperialApp.layerPostgres({
+            url: Redacted.value(choice.databaseUrl),
+            // Straight to stderr: the interactive mode logs only errors, and waiting for the database is not one.
+            connectRetry: { onWait: (wait) => Console.error(`mailroom sandbox: ${wait.message}`) }
+          })
+        ),
         Layer.mapError(
           (error) => new StoreUnavailable({ store: "postgres", message: SandboxError.describeDeep(error) })
         )

@@ -6,7 +6,7 @@
  * share the work (each game has a single writer at a time). Ctrl-C (SIGINT/SIGTERM) drains and exits.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Duration, Effect, Layer, Schedule } from "effect"
+import { Console, Duration, Effect, Layer, Schedule } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as PostgresServer from "../../src/pg/PostgresServer.js"
 import * as Relay from "../../src/pg/Relay.js"
@@ -102,7 +102,9 @@ main.pipe(
     ImperialApp.layerPostgresApplication({
       url: options.url,
       local: options.hosts,
-      relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers }
+      relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers },
+      // Until PostgreSQL answers (MAILROOM_PG_CONNECT_GIVE_UP to stop earlier), each wait said on stderr.
+      connectRetry: { onWait: (wait) => Console.error(`${options.hosts.join(" + ")}: ${wait.message}`) }
     }).pipe(Layer.orDie)
   ),
   NodeRuntime.runMain
