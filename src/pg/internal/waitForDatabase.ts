@@ -116,7 +116,7 @@ export const addressOf = (
   try {
     const parsed = new URL(url)
     const socket = parsed.searchParams.get("host")
-    if (socket !== null && socket.startsWith("/")) return { address: socket }
+    if (socket?.startsWith("/")) return { address: socket }
     const host = (parsed.hostname === "" ? "localhost" : parsed.hostname).replace(/^\[(.*)\]$/, "$1")
     const port = parsed.port === "" ? 5432 : Number(parsed.port)
     // Several hosts (`h1,h2`) are the client's business: no probe, it tries them itself.
