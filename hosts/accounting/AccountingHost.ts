@@ -33,7 +33,10 @@ export class AccountingHost extends Context.Tag("imperial/AccountingHost")<
   AccountingHost,
   {
     /** Accepts a command (optionally with its causation/correlation); returns its envelope once acknowledged. */
-    readonly execute: (command: AccountingCommand) => Effect.Effect<Envelope, Host.ExecuteError>
+    readonly execute: (
+      command: AccountingCommand,
+      origin?: Host.Origin
+    ) => Effect.Effect<Envelope, Host.ExecuteError>
     /** Balances per account (nations, then the bank), derived from the ledger; undefined for an unknown game. */
     readonly balances: (
       gameId: GameId.GameId

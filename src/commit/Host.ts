@@ -15,7 +15,7 @@ import type {
 import { CommitBoundary } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
 import type { DecodeFailure, HostDefinition, WireMessage } from "./HostDefinition.js"
-import * as StorableText from "./internal/storableText.js"
+import * as StorableText from "./StorableText.js"
 import * as MessageIds from "./MessageIds.js"
 import * as Tracing from "./Tracing.js"
 

@@ -1,12 +1,19 @@
+import { Schema } from "effect"
+
 /**
  * Text every boundary can store. PostgreSQL's `jsonb` and `text` refuse a NUL character (U+0000) and JSON refuses
  * a lone UTF-16 surrogate (U+D800–U+DFFF without its pair), so a message or state holding one would commit in memory
- * and fail on PostgreSQL. Both boundaries refuse it the same way, before anything is stored.
+ * and fail on PostgreSQL. Both boundaries refuse it the same way, before anything is stored (see Host).
  */
 
-// One character class: the common case (no NUL, no surrogate at all) costs a single scan per string.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
-const suspect = /[\u0000\ud800-\udfff]/
+/** A string every store accepts (no NUL character, no lone surrogate); the error says what is wrong. */
+export const StorableString = Schema.String.pipe(
+  Schema.filter((text) => problemOf(text)),
+  Schema.annotations({
+    identifier: "StorableString",
+    description: "text without NUL characters or lone surrogates"
+  })
+)
 
 /**
  * The first string (value or field name) of a JSON-like value that no store accepts, as `path: problem`; undefined
@@ -58,6 +65,10 @@ export const problemOf = (text: string): string | undefined => {
 }
 
 // internal
+
+// One character class: the common case (no NUL, no surrogate at all) costs a single scan per string.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
+const suspect = /[\u0000\ud800-\udfff]/
 
 const hex = (code: number) => code.toString(16).toUpperCase().padStart(4, "0")
 
