@@ -202,7 +202,11 @@ export const make = (options: PgCommitOptions) =>
                 return connection.execute<SubmitRow>(submitText, params).pipe(
                   Effect.catchIf(
                     (error) => !Dedicated.refused(error),
-                    () => connection.execute<SubmitRow>(submitText, params)
+                    () =>
+                      Effect.zipRight(
+                        Dedicated.afterPendingIo,
+                        connection.execute<SubmitRow>(submitText, params)
+                      )
                   )
                 )
               })
@@ -282,6 +286,7 @@ export const make = (options: PgCommitOptions) =>
       const decode = Schema.decodeUnknown(host.state)
       return sql<{ version: string; state: unknown }>`
         SELECT version, state FROM ${sql(topology.schemaOf(host.name))}.state WHERE key = ${key}`.pipe(
+        onceMoreIfLost,
         Effect.mapError(persistence("load")),
         Effect.flatMap((rows) => {
           const row = rows[0]
@@ -331,6 +336,7 @@ export const make = (options: PgCommitOptions) =>
       },
       keys: (host) =>
         sql<{ key: string }>`SELECT key FROM ${sql(topology.schemaOf(host.name))}.state ORDER BY key`.pipe(
+          onceMoreIfLost,
           Effect.map((rows) => rows.map((row) => row.key)),
           Effect.mapError(persistence("keys"))
         ),
@@ -342,6 +348,7 @@ export const make = (options: PgCommitOptions) =>
             key === undefined ? [] : [key]
           )
           .pipe(
+            onceMoreIfLost,
             Effect.map((rows) => rows.map((row) => toAuditEntry(host, row))),
             Effect.mapError(persistence("audit"))
           ),
@@ -451,6 +458,18 @@ const compared = (host: string, envelope: Envelope, stored: SubmitRow): Exit.Exi
     ? Exit.void
     : Exit.fail(messageIdReused(host, envelope.messageId, difference))
 }
+
+/**
+ * A read is sent once more when its connection was lost (a reset, a server restart), not when the database refused
+ * it. It goes after the I/O events already received, so the pool has noticed the other connections that ended too
+ * and the read gets one that works.
+ */
+const onceMoreIfLost = <A, R>(effect: Effect.Effect<A, SqlError, R>): Effect.Effect<A, SqlError, R> =>
+  Effect.catchIf(
+    effect,
+    (error) => !Dedicated.refused(error),
+    () => Effect.zipRight(Dedicated.afterPendingIo, effect)
+  )
 
 /** Submit (front door) transactions in flight at once per host, each on its own kept connection. */
 export const submitWriters = 2

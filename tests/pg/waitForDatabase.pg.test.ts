@@ -1,4 +1,3 @@
-import * as net from "node:net"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import {
@@ -16,55 +15,10 @@ import {
   TestClock
 } from "effect"
 import * as PgBoundary from "../../src/pg/PgBoundary.js"
-import { freshDatabase } from "./support.js"
+import { freePort, freshDatabase, proxy, throughPort } from "./support.js"
 
 // At start, a client waits for PostgreSQL while nothing answers at its address: under the TestClock, a port that opens
 // only after three failed attempts (a TCP proxy to this run's server, started then), so the test never sleeps.
-
-/** A port nothing listens on (yet). */
-const freePort = Effect.async<number>((resume) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
-/** Forwards every connection on `port` to `target` for the lifetime of the scope. */
-const proxy = (port: number, target: URL) =>
-  Effect.acquireRelease(
-    Effect.async<net.Server>((resume) => {
-      const sockets = new Set<net.Socket>()
-      const server = net.createServer((client) => {
-        const upstream = net.connect(Number(target.port || 5432), target.hostname)
-        for (const socket of [client, upstream]) {
-          sockets.add(socket)
-          socket.on("error", () => {
-            client.destroy()
-            upstream.destroy()
-          })
-        }
-        client.pipe(upstream).pipe(client)
-      })
-      server.on("close", () => {
-        for (const socket of sockets) socket.destroy()
-      })
-      server.listen(port, "127.0.0.1", () => resume(Effect.succeed(server)))
-    }),
-    (server) =>
-      Effect.async<void>((resume) => {
-        server.close(() => resume(Effect.void))
-        server.emit("close")
-      })
-  )
-
-/** This run's fresh database, reached through `port` instead of the server's own. */
-const throughPort = (url: string, port: number) => {
-  const parsed = new URL(url)
-  parsed.hostname = "127.0.0.1"
-  parsed.port = String(port)
-  return parsed.href
-}
 
 describe("waiting for PostgreSQL at start", () => {
   it.scoped("retries with capped backoff, says what it waits for, and starts once the port answers", () =>

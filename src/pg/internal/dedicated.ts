@@ -96,6 +96,16 @@ export const refused = (error: SqlError): boolean => {
   return typeof cause?.code === "string" && cause.severity === "ERROR"
 }
 
+/**
+ * Resumes after the I/O events Node has already received (one `setImmediate`, whatever the Effect clock): before
+ * a statement is sent again on another connection, the pool has seen the end of every connection that ended with
+ * the lost one, so it hands out one that works.
+ */
+export const afterPendingIo: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 // internal
 
 /** The part of a node-postgres client a named statement needs. */
