@@ -258,6 +258,7 @@ const describe = (error: unknown): string => {
     readonly operation?: unknown
   }
   const detail = typeof fields.reason === "string" ? fields.reason : String(fields.message ?? error)
-  const tag = typeof fields.operation === "string" ? `${String(fields._tag)} (${fields.operation})` : fields._tag
+  const tag =
+    typeof fields.operation === "string" ? `${String(fields._tag)} (${fields.operation})` : fields._tag
   return typeof fields._tag === "string" ? `${tag}: ${detail}` : detail
 }
