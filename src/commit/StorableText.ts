@@ -19,30 +19,9 @@ export const StorableString = Schema.String.pipe(
  * The first string (value or field name) of a JSON-like value that no store accepts, as `path: problem`; undefined
  * when every string is fine. `path` names where the value sits (`note`, `nations.2`); empty for the value itself.
  */
-export const problemIn = (value: unknown, path: ReadonlyArray<string | number> = []): string | undefined => {
-  if (typeof value === "string") {
-    const problem = problemOf(value)
-    return problem === undefined ? undefined : `${describePath(path)}: ${problem}`
-  }
-  if (typeof value !== "object" || value === null) return undefined
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = problemIn(value[i], [...path, i])
-      if (found !== undefined) return found
-    }
-    return undefined
-  }
-  if (value instanceof Map) return problemIn([...value.entries()], path)
-  if (value instanceof Set) return problemIn([...value.values()], path)
-  if (value instanceof Date) return undefined
-  for (const key of Object.keys(value)) {
-    const keyProblem = problemOf(key)
-    if (keyProblem !== undefined) return `${describePath([...path, key])}: the field name ${keyProblem}`
-    const found = problemIn((value as Record<string, unknown>)[key], [...path, key])
-    if (found !== undefined) return found
-  }
-  return undefined
-}
+export const problemIn = (value: unknown, path: ReadonlyArray<string | number> = []): string | undefined =>
+  // The common case (nothing wrong) walks without building paths; only a value with a problem is walked again.
+  anySuspect(value) ? locate(value, path) : undefined
 
 /** What is wrong with one string, or undefined when every store accepts it. */
 export const problemOf = (text: string): string | undefined => {
@@ -69,6 +48,53 @@ export const problemOf = (text: string): string | undefined => {
 // One character class: the common case (no NUL, no surrogate at all) costs a single scan per string.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
 const suspect = /[\u0000\ud800-\udfff]/
+
+/**
+ * Whether any string (value or field name) may hold a problem: one regular-expression test per string, no
+ * allocation but the key lists of objects. Surrogate pairs (ordinary text like emoji) pass it too; `locate` decides.
+ */
+const anySuspect = (value: unknown): boolean => {
+  if (typeof value === "string") return suspect.test(value)
+  if (typeof value !== "object" || value === null) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (anySuspect(value[i])) return true
+    return false
+  }
+  if (value instanceof Map || value instanceof Set) {
+    for (const entry of value) if (anySuspect(entry)) return true
+    return false
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    if (suspect.test(key) || anySuspect((value as Record<string, unknown>)[key])) return true
+  }
+  return false
+}
+
+/** The path and problem of the first string no store accepts (see `problemIn`). */
+const locate = (value: unknown, path: ReadonlyArray<string | number>): string | undefined => {
+  if (typeof value === "string") {
+    const problem = problemOf(value)
+    return problem === undefined ? undefined : `${describePath(path)}: ${problem}`
+  }
+  if (typeof value !== "object" || value === null) return undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = locate(value[i], [...path, i])
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  if (value instanceof Map) return locate([...value.entries()], path)
+  if (value instanceof Set) return locate([...value.values()], path)
+  for (const key of Object.keys(value)) {
+    const keyProblem = problemOf(key)
+    if (keyProblem !== undefined) return `${describePath([...path, key])}: the field name ${keyProblem}`
+    const found = locate((value as Record<string, unknown>)[key], [...path, key])
+    if (found !== undefined) return found
+  }
+  return undefined
+}
 
 const hex = (code: number) => code.toString(16).toUpperCase().padStart(4, "0")
 
