@@ -7,7 +7,7 @@ import { Context, Effect, Exit, Fiber, Layer, Queue, Schedule, Scope, Stream, Te
 import * as Api from "../../examples/http-service/Api.js"
 import * as Server from "../../examples/http-service/Server.js"
 import type { Waiting as PgBoundaryWaiting } from "../../src/pg/PgBoundary.js"
-import { sqlClient } from "./imperialPg.js"
+import { eventually, sqlClient } from "./imperialPg.js"
 import { freePort, freshDatabase, proxy, throughPort } from "./support.js"
 
 // One server per test, on a free port, over a database of its own; called through a real HTTP client.
@@ -378,8 +378,20 @@ describe("examples/http-service over Postgres", () => {
           [1, "Investor"],
           [2, "Import"]
         ] as const) {
-          yield* sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                   WHERE datname = current_database() AND pid <> pg_backend_pid()`
+          // Every connection of the service (its pool is named "mailroom"; this test's own client is not).
+          const ended = yield* sql<{ pid: number }>`WITH service AS MATERIALIZED (
+                     SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mailroom'
+                   ) SELECT pid, pg_terminate_backend(pid) FROM service`
+          assert.isAbove(ended.length, 0)
+          // pg_terminate_backend only signals: the connections are dropped once those backends have exited.
+          yield* eventually(
+            "the terminated backends have exited",
+            Effect.map(
+              sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+                                 WHERE pid = ANY(${ended.map((row) => row.pid)})`,
+              (rows) => rows[0]?.n === 0
+            )
+          )
           const replies = yield* Effect.all(
             [
               post(
