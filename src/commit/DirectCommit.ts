@@ -23,7 +23,7 @@ interface Row {
 /** Options of the in-memory boundary. */
 export interface DirectCommitOptions {
   /**
-   * Message ids from outside remembered per host (default 100,000), to refuse one sent again with another message
+   * Message ids from outside remembered per host (default 10,000, like the Postgres boundary's state cache), to refuse one sent again with another message
    * (`MessageIdReused`); the oldest are forgotten first. The memory boundary does not drop repeats: a message sent
    * again under its id is handled again, and the domain's idempotency makes it change nothing.
    */
@@ -41,7 +41,7 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
     const faults = yield* Faults.Faults
     const states = new Map<string, Map<string, Row>>()
     const audits = new Map<string, Array<AuditEntry>>()
-    const rememberedIds = options.rememberedIds ?? 100_000
+    const rememberedIds = options.rememberedIds ?? 10_000
     // Per host: message id → the message first submitted under it (insertion order = age).
     const submitted = new Map<string, Map<string, Envelope>>()
 
