@@ -23,7 +23,7 @@ interface Row {
 /** Options of the in-memory boundary. */
 export interface DirectCommitOptions {
   /**
-   * Message ids from outside remembered per host (default 10,000, like the Postgres boundary's state cache), to refuse one sent again with another message
+   * Message ids from outside remembered per host (default 10,000), to refuse one sent again with another message
    * (`MessageIdReused`); the oldest are forgotten first. The memory boundary does not drop repeats: a message sent
    * again under its id is handled again, and the domain's idempotency makes it change nothing.
    */
