@@ -15,8 +15,8 @@ import type {
 import { CommitBoundary } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
 import type { DecodeFailure, HostDefinition, WireMessage } from "./HostDefinition.js"
-import * as StorableText from "./StorableText.js"
 import * as MessageIds from "./MessageIds.js"
+import * as StorableText from "./StorableText.js"
 import * as Tracing from "./Tracing.js"
 
 /**
@@ -407,9 +407,15 @@ const outputProblem = (
     const problem = StorableText.problemIn(state)
     if (problem !== undefined) return `the new state at ${problem}`
   }
-  for (const produced of [...events, ...commands]) {
-    const problem = StorableText.problemIn({ key: produced.key, payload: produced.payload })
-    if (problem !== undefined) return `${produced.type} ${produced.messageId} at ${problem}`
+  for (const list of [events, commands]) {
+    for (const produced of list) {
+      const keyProblem = StorableText.problemOf(produced.key)
+      const problem =
+        keyProblem === undefined
+          ? StorableText.problemIn(produced.payload, ["payload"])
+          : `key: ${keyProblem}`
+      if (problem !== undefined) return `${produced.type} ${produced.messageId} at ${problem}`
+    }
   }
   return undefined
 }
