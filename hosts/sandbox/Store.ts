@@ -1,4 +1,4 @@
-import { Layer, Redacted, Schema } from "effect"
+import { Console, Layer, Redacted, Schema } from "effect"
 import type * as Application from "../../src/commit/Application.js"
 import type * as Bus from "../../src/commit/Bus.js"
 import type { CommitBoundary } from "../../src/commit/CommitBoundary.js"
@@ -51,7 +51,9 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
         Layer.provideMerge(
           ImperialApp.layerPostgres({
             url: Redacted.value(choice.databaseUrl),
-            relay: { maxAttempts: Commands.relayMaxAttempts }
+            relay: { maxAttempts: Commands.relayMaxAttempts },
+            // Straight to stderr: the interactive mode logs only errors, and waiting for the database is not one.
+            connectRetry: { onWait: (wait) => Console.error(`mailroom sandbox: ${wait.message}`) }
           })
         ),
         Layer.mapError(

@@ -7,7 +7,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Args, Command, HelpDoc, Options } from "@effect/cli"
-import { Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Console, Duration, Effect, Layer, Option, Schedule } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as PostgresServer from "../../src/pg/PostgresServer.js"
 import * as Relay from "../../src/pg/Relay.js"
@@ -140,7 +140,9 @@ const start = Effect.gen(function* () {
       ImperialApp.layerPostgresApplication({
         url: options.url,
         local: options.hosts,
-        relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers }
+        relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers },
+        // Until PostgreSQL answers (MAILROOM_PG_CONNECT_GIVE_UP to stop earlier), each wait said on stderr.
+        connectRetry: { onWait: (wait) => Console.error(`${options.hosts.join(" + ")}: ${wait.message}`) }
       }).pipe(Layer.orDie)
     )
   )

@@ -95,18 +95,27 @@ describe("sandbox entry point", () => {
     assert.strictEqual(results[1]!.balances[0].amount, 9)
   })
 
-  it("--store postgres without a database URL, or with an unreachable one, says why and exits 1", async () => {
+  it("--store postgres without a database URL, or with one that never answers, says why and exits 1", async () => {
     const noUrl = await sandbox(["--json", "--store", "postgres"], "games\n", { DATABASE_URL: "" })
     assert.strictEqual(noUrl.code, 1)
     assert.strictEqual(noUrl.stdout, "")
     assert.include(noUrl.stderr, "cannot start the postgres store: no database URL")
+    // It waits for the database (until it answers, by default); here it gives up after a second.
     const unreachable = await sandbox(
       ["--json", "--store", "postgres", "--database-url", "postgres://127.0.0.1:1/nothing"],
-      "games\n"
+      "games\n",
+      { MAILROOM_PG_CONNECT_GIVE_UP: "1 second" }
     )
     assert.strictEqual(unreachable.code, 1)
     assert.strictEqual(unreachable.stdout, "")
-    assert.include(unreachable.stderr, "cannot start the postgres store: PgClient: Failed to connect")
+    assert.include(
+      unreachable.stderr,
+      "mailroom sandbox: PostgreSQL at 127.0.0.1:1 does not answer (attempt 1: connect ECONNREFUSED 127.0.0.1:1); next attempt in 250ms"
+    )
+    assert.include(
+      unreachable.stderr,
+      "cannot start the postgres store: PostgreSQL at 127.0.0.1:1 did not answer within 1s: connect ECONNREFUSED"
+    )
   })
 
   it("bad options print the usage and exit 2; --help prints it and exits 0", async () => {
