@@ -1,4 +1,4 @@
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
@@ -44,8 +44,11 @@ export interface PostgresOptions {
   readonly schemaPrefix?: string
   /** Actor system defaults (supervision, mailboxes, passivation). */
   readonly system?: ActorSystem.ActorSystemOptions
-  /** How start-up waits for a database that does not answer yet (default: wait, saying so). */
-  readonly startup?: PgBoundary.PgBoundaryOptions["startup"]
+  /**
+   * How to wait for PostgreSQL at start, over the programs' default (until it answers; `MAILROOM_PG_CONNECT_MAX_DELAY`
+   * and `MAILROOM_PG_CONNECT_GIVE_UP` change it); `false`: one attempt.
+   */
+  readonly connectRetry?: PgBoundary.ConnectRetry | false
   /** Hand messages to consumers in this process right after the commit (default true; see `PgBoundary`). */
   readonly handover?: boolean
 }
@@ -60,15 +63,19 @@ export const layerPostgresApplication = (
 ) =>
   Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
     Layer.provideMerge(
-      PgBoundary.layerPlaced({
-        hosts: definitions,
-        local: options.local,
-        placement: options.placement ?? Placement.single(options.url ?? ""),
-        ...(options.relay === undefined ? {} : { relay: options.relay }),
-        ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix }),
-        ...(options.startup === undefined ? {} : { startup: options.startup }),
-        ...(options.handover === undefined ? {} : { handover: options.handover })
-      })
+      Layer.unwrapEffect(
+        Effect.map(PgBoundary.connectRetryConfig(PgBoundary.waitUntilAnswered), (configured) =>
+          PgBoundary.layerPlaced({
+            hosts: definitions,
+            local: options.local,
+            placement: options.placement ?? Placement.single(options.url ?? ""),
+            connectRetry: options.connectRetry === false ? false : { ...configured, ...options.connectRetry },
+            ...(options.relay === undefined ? {} : { relay: options.relay }),
+            ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix }),
+            ...(options.handover === undefined ? {} : { handover: options.handover })
+          })
+        )
+      )
     ),
     Layer.provideMerge(layerRuntime(options.system))
   )

@@ -1,6 +1,6 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Config, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import type * as Bus from "../commit/Bus.js"
 import type { CommitBoundary, PersistenceError } from "../commit/CommitBoundary.js"
 import { type ContextStorage, Storages, type Wakeup } from "../commit/ContextStorage.js"
@@ -13,6 +13,8 @@ import * as Routing from "../commit/Routing.js"
 import * as Databases from "./internal/databases.js"
 import * as Notifications from "./internal/notifications.js"
 import * as Startup from "./internal/startup.js"
+import { DatabaseUnreachable } from "./internal/startup.js"
+import * as WaitForDatabase from "./internal/waitForDatabase.js"
 import * as Placement from "./Placement.js"
 import * as PgStorage from "./PgStorage.js"
 
@@ -37,8 +39,11 @@ export interface PgBoundaryOptions {
   readonly handover?: boolean
   /** Relay settings (wake-up, retries, parking, retention). */
   readonly relay?: Omit<Relay.RelayOptions, "local">
-  /** How start-up waits for a database that does not answer yet (default: wait, saying so). */
-  readonly startup?: Startup.StartupOptions
+  /**
+   * How start-up waits for a database that does not answer yet (default `defaultConnectRetry`: 30 seconds, saying so;
+   * `false`: one attempt). Databases of hosts that run elsewhere are waited for in the background.
+   */
+  readonly connectRetry?: ConnectRetry | false
 }
 
 /** Options of a deployment whose hosts may live on several databases. */
@@ -58,7 +63,7 @@ export const layer = (
   options: PgBoundaryOptions
 ): Layer.Layer<
   CommitBoundary | Relay.Relay | Storages,
-  PersistenceError | Relay.InvalidRelaySettings,
+  PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings,
   SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults
 > =>
   Layer.unwrapScoped(
@@ -68,6 +73,7 @@ export const layer = (
       const url = client.config.url
       const database: Databases.Database = {
         client,
+        url: url === undefined ? "" : Redacted.value(url),
         location: url === undefined ? "PostgreSQL" : Placement.locationOf(url),
         hosts: options.hosts.map((host) => host.name)
       }
@@ -80,7 +86,7 @@ export const layerPlaced = (
   options: PgPlacedOptions
 ): Layer.Layer<
   CommitBoundary | Relay.Relay | Storages,
-  PersistenceError | Relay.InvalidRelaySettings,
+  PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings,
   Bus.Bus | Faults.Faults
 > =>
   Layer.unwrapScoped(
@@ -127,17 +133,106 @@ export const connectionsNeeded = (
 export const defaultPoolSize = (options: PgBoundaryOptions): number =>
   Math.max(16, connectionsNeeded(options))
 
-/** A PostgreSQL client for a connection URL. */
+/**
+ * How a client waits for PostgreSQL at start while it does not answer (refused, unreachable, starting up): attempts
+ * doubling their wait from `initialDelay` up to `maxDelay`, each wait logged (a warning naming host:port, the attempt,
+ * its error and the next one), until it answers or `giveUpAfter` has passed. A wrong password or a missing database
+ * fails at once. Interrupting (Ctrl-C) stops the wait at once.
+ */
+export interface ConnectRetry {
+  /** Wait after the first failed attempt, doubling after each (default 250 millis). */
+  readonly initialDelay?: Duration.DurationInput
+  /** Longest wait between attempts (default 5 seconds). */
+  readonly maxDelay?: Duration.DurationInput
+  /** Give up this long after the first attempt, or `"never"` (default 30 seconds in the library, never in programs). */
+  readonly giveUpAfter?: Duration.DurationInput | "never"
+  /** Told of each wait instead of the default warning in the log (a program writing to its own stderr). */
+  readonly onWait?: (wait: Waiting) => Effect.Effect<void>
+}
+
+/** One wait for the database at start (see `ConnectRetry`): address, attempt, error, next attempt, the whole line. */
+export type Waiting = WaitForDatabase.Waiting
+
+/** The library's default wait at start: doubling from 250 ms, at most 5 s apart, for 30 s. */
+export const defaultConnectRetry: ConnectRetry = {
+  initialDelay: Duration.millis(250),
+  maxDelay: Duration.seconds(5),
+  giveUpAfter: Duration.seconds(30)
+}
+
+/** The wait of long-running programs (hosts, services, the sandbox): the same, until the database answers. */
+export const waitUntilAnswered: ConnectRetry = { ...defaultConnectRetry, giveUpAfter: "never" }
+
+/** PostgreSQL did not answer at start within the configured wait (see `ConnectRetry`). */
+export { DatabaseUnreachable } from "./internal/startup.js"
+
+/**
+ * A PostgreSQL client for a connection URL (pool sized for group commit plus the relay). At start it waits for the
+ * server as `connectRetry` says (default `defaultConnectRetry`; `false`: one attempt).
+ */
 export const layerClient = (
   url: string | Redacted.Redacted,
-  options: { readonly maxConnections?: number; readonly applicationName?: string } = {}
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, import("@effect/sql/SqlError").SqlError> =>
-  PgClient.layer({
-    url: typeof url === "string" ? Redacted.make(url) : url,
-    maxConnections: options.maxConnections ?? 16,
-    connectTimeout: Duration.seconds(10),
-    applicationName: options.applicationName ?? "mailroom"
-  })
+  options: {
+    readonly maxConnections?: number
+    readonly applicationName?: string
+    readonly connectRetry?: ConnectRetry | false
+  } = {}
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, unknown> => {
+  const redacted = typeof url === "string" ? Redacted.make(url) : url
+  const client = () =>
+    PgClient.layer({
+      url: redacted,
+      maxConnections: options.maxConnections ?? 16,
+      connectTimeout: Duration.seconds(10),
+      applicationName: options.applicationName ?? "mailroom"
+    })
+  if (options.connectRetry === false) return client()
+  const retry = resolveRetry(options.connectRetry ?? defaultConnectRetry)
+  return Layer.scopedContext(
+    WaitForDatabase.connect(Redacted.value(redacted), retry, (scope) =>
+      Layer.buildWithScope(client(), scope)
+    ).pipe(
+      Effect.catchIf(WaitForDatabase.passesLater, (error) => {
+        const address = WaitForDatabase.addressOf(Redacted.value(redacted)).address
+        return Effect.fail(
+          new DatabaseUnreachable({
+            address,
+            message: `PostgreSQL at ${address} did not answer within ${Duration.format(retry.giveUpAfter ?? Duration.zero)}: ${WaitForDatabase.describe(error)}`
+          })
+        )
+      })
+    )
+  )
+}
+
+/**
+ * The wait at start read from the environment: `MAILROOM_PG_CONNECT_MAX_DELAY` (longest wait between attempts) and
+ * `MAILROOM_PG_CONNECT_GIVE_UP` (a duration, or `never`); unset ones come from `defaults`.
+ */
+export const connectRetryConfig = (
+  defaults: ConnectRetry = defaultConnectRetry
+): Config.Config<ConnectRetry> =>
+  Config.all({
+    maxDelay: Config.duration("MAILROOM_PG_CONNECT_MAX_DELAY").pipe(Config.option),
+    giveUpAfter: Config.string("MAILROOM_PG_CONNECT_GIVE_UP").pipe(
+      Config.mapOrFail((text): Either.Either<Duration.Duration | "never", ConfigError.ConfigError> => {
+        if (text.trim() === "never") return Either.right("never" as const)
+        const duration = Duration.decodeUnknown(text.trim())
+        return Option.isSome(duration)
+          ? Either.right(duration.value)
+          : Either.left(
+              ConfigError.InvalidData([], `must be a duration like "2 minutes", or never; got "${text}"`)
+            )
+      }),
+      Config.option
+    )
+  }).pipe(
+    Config.map(({ maxDelay, giveUpAfter }) => ({
+      ...defaults,
+      ...(Option.isSome(maxDelay) ? { maxDelay: maxDelay.value } : {}),
+      ...(Option.isSome(giveUpAfter) ? { giveUpAfter: giveUpAfter.value } : {})
+    }))
+  )
 
 /** Settings of the durable boundary read from the environment (see README "Configuration"). */
 export const config = (hosts: ReadonlyArray<string>) =>
@@ -155,6 +250,7 @@ export const config = (hosts: ReadonlyArray<string>) =>
     writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
     maxConnections: Config.option(optionalPositiveInt("MAILROOM_PG_MAX_CONNECTIONS")),
     listen: Config.boolean("MAILROOM_LISTEN").pipe(Config.withDefault(true)),
+    connectRetry: connectRetryConfig(),
     relay: Config.all({
       pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
       maxAttempts: positiveInt("MAILROOM_MAX_ATTEMPTS", 10),
@@ -176,7 +272,7 @@ export const layerConfig = (
   hosts: ReadonlyArray<AnyHostDefinition>
 ): Layer.Layer<
   CommitBoundary | Relay.Relay | Storages,
-  PersistenceError | Relay.InvalidRelaySettings | import("effect/ConfigError").ConfigError,
+  PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings | ConfigError.ConfigError,
   Bus.Bus | Faults.Faults
 > =>
   Layer.unwrapEffect(
@@ -192,6 +288,7 @@ export const layerConfig = (
           writers: settings.writers,
           listen: settings.listen,
           relay: settings.relay,
+          connectRetry: settings.connectRetry,
           ...(Option.isSome(settings.local) ? { local: settings.local.value } : {}),
           ...(Option.isSome(settings.maxConnections) ? { maxConnections: settings.maxConnections.value } : {})
         })
@@ -199,6 +296,14 @@ export const layerConfig = (
   )
 
 // internal
+
+const resolveRetry = (retry: ConnectRetry): WaitForDatabase.Retry => ({
+  initialDelay: Duration.decode(retry.initialDelay ?? Duration.millis(250)),
+  maxDelay: Duration.decode(retry.maxDelay ?? Duration.seconds(5)),
+  giveUpAfter:
+    retry.giveUpAfter === "never" ? undefined : Duration.decode(retry.giveUpAfter ?? Duration.seconds(30)),
+  onWait: retry.onWait ?? ((wait) => Effect.logWarning(wait.message))
+})
 
 /** Statements outside the kept connections (stats, retries, settle, queries) need a few pooled ones of their own. */
 const spareConnections = 3
@@ -225,11 +330,14 @@ const boundaryOn = (databases: ReadonlyArray<Databases.Database>, options: PgBou
       // are migrated once they answer, in the background, so one context's outage does not stop another's start.
       const needed = (database: Databases.Database) =>
         local.length === 0 || database.hosts.some((host) => local.includes(host))
-      for (const database of databases.filter(needed))
-        yield* Startup.migrate(database, schemaOf, options.startup)
+      const retry =
+        options.connectRetry === false ? false : resolveRetry(options.connectRetry ?? defaultConnectRetry)
+      for (const database of databases.filter(needed)) yield* Startup.migrate(database, schemaOf, retry)
+      // In the background, a database is waited for as long as it takes.
+      const patient = retry === false ? false : { ...retry, giveUpAfter: undefined }
       for (const database of databases.filter((d) => !needed(d)))
         yield* Effect.forkScoped(
-          Effect.catchAll(Startup.migrate(database, schemaOf, options.startup), (error) =>
+          Effect.catchAll(Startup.migrate(database, schemaOf, patient), (error) =>
             Effect.logError(`migrating ${database.hosts.join(", ")} at ${database.location} failed`, error)
           )
         )

@@ -5,7 +5,9 @@ import type { AuditEntry, Loaded, PersistenceError } from "../commit/CommitBound
 import type { ContextStorage } from "../commit/ContextStorage.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { Envelope } from "../runtime/Envelope.js"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as CommitWriter from "./internal/commitWriter.js"
+import * as Dedicated from "./internal/dedicated.js"
 import * as Inbox from "./internal/inbox.js"
 import * as Outbox from "./internal/outbox.js"
 import * as SqlFailure from "./internal/sqlFailure.js"
@@ -60,6 +62,7 @@ export const make = (
           key
         ])
         .pipe(
+          onceMoreIfLost,
           Effect.mapError((error) => SqlFailure.persistence("load", error)),
           Effect.flatMap((rows) => {
             const row = rows[0]
@@ -86,6 +89,7 @@ export const make = (
       },
       read,
       keys: sql.unsafe<{ key: string }>(`SELECT key FROM ${s}.state ORDER BY key`).pipe(
+        onceMoreIfLost,
         Effect.map((rows) => rows.map((row) => row.key)),
         Effect.mapError((error) => SqlFailure.persistence("keys", error))
       ),
@@ -97,6 +101,7 @@ export const make = (
             key === undefined ? [] : [key]
           )
           .pipe(
+            onceMoreIfLost,
             Effect.map((rows) => rows.map((row) => toAuditEntry(host, row))),
             Effect.mapError((error) => SqlFailure.persistence("audit", error))
           ),
@@ -142,6 +147,18 @@ export const keptConnections = (options: {
 }) => (options.writers ?? 1) + Inbox.storeWriters + 2 + (options.local ? 1 + (options.claimers ?? 1) : 0)
 
 // internal
+
+/**
+ * A read is sent once more when its connection was lost (a reset, a server restart), not when the database refused
+ * it. It goes after the I/O events already received, so the pool has noticed the other connections that ended too
+ * and the read gets one that works.
+ */
+const onceMoreIfLost = <A, R>(effect: Effect.Effect<A, SqlError, R>): Effect.Effect<A, SqlError, R> =>
+  Effect.catchIf(
+    effect,
+    (error) => !Dedicated.refused(error),
+    () => Effect.zipRight(Dedicated.afterPendingIo, effect)
+  )
 
 /** Most states kept in the write cache; the least recently committed are forgotten first. */
 const cacheLimit = 10_000

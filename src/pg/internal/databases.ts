@@ -8,6 +8,8 @@ import * as Placement from "../Placement.js"
 /** One database of a deployment and the hosts placed on it. */
 export interface Database {
   readonly client: PgClient.PgClient
+  /** The connection URL (holds the password: never print it; `location` is for messages). */
+  readonly url: string
   /** Host, port and database name, for messages. */
   readonly location: string
   /** The hosts whose schemas live here. */
@@ -53,7 +55,12 @@ export const fromPlacement = (
           ),
           applicationName
         }).pipe(Effect.provide(Reactivity.layer)),
-        (client): Database => ({ client, location: Placement.locationOf(url), hosts: here })
+        (client): Database => ({
+          client,
+          url: Redacted.value(url),
+          location: Placement.locationOf(url),
+          hosts: here
+        })
       )
     )
   })

@@ -1,7 +1,12 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Exit, Queue } from "effect"
 import type { Scope } from "effect"
-import { MessageIdReused, type PersistenceError } from "../../commit/CommitBoundary.js"
+import {
+  differenceOf,
+  type MessageIdReused,
+  messageIdReused,
+  type PersistenceError
+} from "../../commit/CommitBoundary.js"
 import type { Deferral, StoredMessage } from "../../commit/ContextStorage.js"
 import type { Envelope } from "../../runtime/Envelope.js"
 import * as Batcher from "./batcher.js"
@@ -35,79 +40,92 @@ export const make = (
     const wake = Notifications.payload("inbox", options.schema)
     const lockPrefix = keyLockPrefix(options.schema)
 
-    // Front door: a batch of new messages in one statement, each answered on its own.
-    const storeText = `
-      WITH input AS (
-        SELECT e, n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n)
-      ), inserted AS (
-        INSERT INTO ${table} (message_id, key, type, envelope, source)
-        SELECT e->>'messageId', e->>'key', e->>'type', e, 'external' FROM input ORDER BY n
-        ON CONFLICT (message_id) DO NOTHING
-        RETURNING message_id
-      ), notified AS (
-        SELECT pg_notify('${Notifications.channel}', $2) FROM (SELECT count(*) AS c FROM inserted) x WHERE x.c > 0
-      )
-      SELECT message_id FROM inserted UNION ALL SELECT NULL FROM notified`
+    // Front door: a batch of new messages in one statement, each answered on its own (see `storeStatement`).
+    const storeText = storeStatement(table, wake)
     const storedText = `SELECT message_id, type, key, envelope->'version' AS version, envelope->'payload' AS payload
-      FROM ${table} WHERE message_id = ANY($1::text[])`
+      FROM ${table} WHERE message_id = ANY($1)`
     const storeConnections = yield* Effect.forEach(Array.from({ length: storeWriters }), () =>
       Dedicated.make(sql)
     )
 
-    const writeStore = (connection: Dedicated.Dedicated, batch: ReadonlyArray<Envelope>) =>
-      Effect.gen(function* () {
-        const rows = yield* connection.execute<{ message_id: string | null }>(storeText, [
-          JSON.stringify(batch),
-          wake
-        ])
-        const inserted = new Set(rows.flatMap((row) => (row.message_id === null ? [] : [row.message_id])))
-        // The rest were there already (or twice in this batch): the same message again is a no-op, another message
-        // under a used id is refused.
-        const others = batch.filter((envelope) => !inserted.has(envelope.messageId))
-        const stored =
-          others.length === 0
-            ? []
-            : yield* connection.execute<StoredRow>(storedText, [others.map((envelope) => envelope.messageId)])
-        const byId = new Map(stored.map((row) => [row.message_id, row]))
-        const firstInBatch = new Map<string, Envelope>()
-        return batch.map((envelope): Exit.Exit<void, MessageIdReused> => {
-          const earlier = firstInBatch.get(envelope.messageId)
-          if (earlier === undefined) firstInBatch.set(envelope.messageId, envelope)
-          if (inserted.has(envelope.messageId) && earlier === undefined) return Exit.void
-          const row = earlier === undefined ? byId.get(envelope.messageId) : fromEnvelope(earlier)
-          const difference = row === undefined ? undefined : differenceOf(row, envelope)
-          return difference === undefined
-            ? Exit.void
-            : Exit.fail(
-                new MessageIdReused({
-                  host: options.host,
-                  messageId: envelope.messageId,
-                  reason: `message id ${envelope.messageId} was already used for another message (${difference}); the first one stands`
-                })
-              )
-        })
-      })
-
     const store = yield* Batcher.make<Envelope, void, PersistenceError | MessageIdReused>(
-      (batch, worker) => {
-        const connection = storeConnections[worker]!
-        const attempt = (part: ReadonlyArray<Envelope>) =>
-          Effect.mapError(writeStore(connection, part), (error) => SqlFailure.persistence("store", error))
-        return attempt(batch).pipe(
-          // One message the database refuses (a constraint, a trigger) would fail the whole batch: then each is
-          // written alone, so only that one fails.
-          Effect.catchAll((error) =>
-            batch.length === 1 || error.unavailable === true
-              ? Effect.fail(error)
-              : Effect.forEach(batch, (envelope) =>
-                  Effect.matchCause(attempt([envelope]), {
-                    onFailure: (cause) => Exit.failCause(cause),
-                    onSuccess: (results) => results[0]!
-                  })
+      (batch, worker) =>
+        Effect.gen(function* () {
+          const connection = storeConnections[worker]!
+          // A store is idempotent by message id: a statement lost with its connection (a reset, a server restart) is
+          // sent once more, on a fresh connection (the kept one retired itself), before anyone sees a failure.
+          const write = (envelopes: ReadonlyArray<Envelope>) =>
+            Effect.suspend(() => {
+              const params = [JSON.stringify(envelopes)]
+              return connection.execute<StoreRow>(storeText, params).pipe(
+                Effect.catchIf(
+                  (error) => !Dedicated.refused(error),
+                  () =>
+                    Effect.zipRight(Dedicated.afterPendingIo, connection.execute<StoreRow>(storeText, params))
                 )
-          )
-        )
-      },
+              )
+            })
+          // Rows of ids that were already received: compared with what is stored (read again when the statement's
+          // snapshot could not see it: another transaction stored it meanwhile).
+          const outcomesOf = (envelopes: ReadonlyArray<Envelope>, rows: ReadonlyArray<StoreRow>) =>
+            Effect.gen(function* () {
+              const outcomes: Array<Exit.Exit<void, PersistenceError | MessageIdReused>> = envelopes.map(
+                () => Exit.void
+              )
+              const unseen: Array<number> = []
+              for (const row of rows) {
+                if (row.idx < 0) continue
+                if (row.message_id === null) unseen.push(row.idx)
+                else outcomes[row.idx] = compared(options.host, envelopes[row.idx]!, row)
+              }
+              if (unseen.length > 0) {
+                const stored = yield* sql
+                  .unsafe<StoreRow>(storedText, [unseen.map((i) => envelopes[i]!.messageId)])
+                  .pipe(Effect.mapError((error) => SqlFailure.persistence("store", error)))
+                for (const i of unseen) {
+                  const row = stored.find((r) => r.message_id === envelopes[i]!.messageId)
+                  if (row !== undefined) outcomes[i] = compared(options.host, envelopes[i]!, row)
+                }
+              }
+              return outcomes
+            })
+          // The same id twice in one batch: the first is written, a later one shares its outcome if it is the same
+          // message and is refused if it is not.
+          const firstOf = new Map<string, number>()
+          const unique: Array<Envelope> = []
+          const slot = batch.map((envelope) => {
+            const known = firstOf.get(envelope.messageId)
+            if (known !== undefined) return known
+            firstOf.set(envelope.messageId, unique.length)
+            unique.push(envelope)
+            return unique.length - 1
+          })
+          const grouped = yield* Effect.either(write(unique))
+          let outcomes: ReadonlyArray<Exit.Exit<void, PersistenceError | MessageIdReused>>
+          if (grouped._tag === "Right") outcomes = yield* outcomesOf(unique, grouped.right)
+          else if (unique.length > 1 && Dedicated.refused(grouped.left)) {
+            // The batch is one statement, so one message the database refuses (a value, a constraint, a trigger)
+            // fails all of it; then each is written alone, so only that one fails.
+            outcomes = yield* Effect.forEach(unique, (envelope) =>
+              Effect.either(write([envelope])).pipe(
+                Effect.flatMap((alone) =>
+                  alone._tag === "Right"
+                    ? Effect.map(outcomesOf([envelope], alone.right), (exits) => exits[0]!)
+                    : Effect.succeed(Exit.fail(SqlFailure.persistence("store", alone.left)))
+                )
+              )
+            )
+          } else outcomes = unique.map(() => Exit.fail(SqlFailure.persistence("store", grouped.left)))
+          return batch.map((envelope, i) => {
+            const outcome = outcomes[slot[i]!]!
+            const first = unique[slot[i]!]!
+            if (first === envelope) return outcome
+            const difference = differenceOf(first, envelope)
+            return difference === undefined
+              ? outcome
+              : Exit.fail(messageIdReused(options.host, envelope.messageId, difference))
+          })
+        }),
       { maxBatch: 256, workers: storeWriters }
     )
 
@@ -231,46 +249,55 @@ interface ClaimRow {
   readonly attempts: number
 }
 
-interface StoredRow {
-  readonly message_id: string
-  readonly type: string
-  readonly key: string
-  readonly version: unknown
+/** A row of the store statement (or of the read of stored messages): see `storeStatement`. */
+interface StoreRow {
+  readonly idx: number
+  readonly message_id: string | null
+  readonly type: string | null
+  readonly key: string | null
+  readonly version: number | null
   readonly payload: unknown
 }
 
-const fromEnvelope = (envelope: Envelope): StoredRow => ({
-  message_id: envelope.messageId,
-  type: envelope.type,
-  key: envelope.key,
-  version: envelope.version,
-  payload: envelope.payload
-})
-
-/** What differs between the stored message and a new one under the same id, or undefined when it is the same. */
-const differenceOf = (stored: StoredRow, envelope: Envelope): string | undefined => {
-  const differences: Array<string> = []
-  if (stored.type !== envelope.type) differences.push(`type ${stored.type}, now ${envelope.type}`)
-  if (stored.key !== envelope.key) differences.push(`key ${stored.key}, now ${envelope.key}`)
-  if (Number(stored.version) !== envelope.version)
-    differences.push(`version ${String(stored.version)}, now ${envelope.version}`)
-  if (!sameJson(stored.payload, envelope.payload)) differences.push("the stored payload differs")
-  return differences.length === 0 ? undefined : differences.join("; ")
-}
-
-/** Deep equality of JSON values, ignoring object key order (jsonb does not keep it). */
-const sameJson = (a: unknown, b: unknown): boolean => {
-  if (a === b) return true
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  if (Array.isArray(a)) {
-    const other = b as ReadonlyArray<unknown>
-    return a.length === other.length && a.every((item, i) => sameJson(item, other[i]))
-  }
-  const left = Object.entries(a as Record<string, unknown>).filter(([, v]) => v !== undefined)
-  const right = b as Record<string, unknown>
-  return (
-    left.length === Object.values(right).filter((v) => v !== undefined).length &&
-    left.every(([k, v]) => sameJson(v, right[k]))
+/**
+ * The front door's statement: a batch of envelopes into the inbox, each id once (ON CONFLICT keeps what is there),
+ * one NOTIFY when anything was new. It answers a row `idx = -1` for that NOTIFY, and a row per envelope whose id was
+ * already taken by a message that is not the same (type, version, key, payload) or that this statement's snapshot
+ * cannot see (stored by a transaction that committed meanwhile: read again); usually no row at all.
+ */
+const storeStatement = (table: string, wake: string) => `
+  WITH input AS (
+    SELECT e, n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n)
+  ), inserted AS (
+    INSERT INTO ${table} (message_id, key, type, envelope, source)
+    SELECT e->>'messageId', e->>'key', e->>'type', e, 'external' FROM input ORDER BY n
+    ON CONFLICT (message_id) DO NOTHING
+    RETURNING message_id
+  ), woken AS (
+    SELECT pg_notify('${Notifications.channel}', '${wake}') FROM (SELECT 1 FROM inserted LIMIT 1) one
   )
+  SELECT -1 AS idx, NULL::text AS message_id, NULL::text AS type, NULL::text AS key, NULL::jsonb AS version,
+    NULL::jsonb AS payload FROM woken
+  UNION ALL
+  SELECT (i.n - 1)::integer, b.message_id, b.type, b.key, b.envelope->'version', b.envelope->'payload'
+  FROM input i LEFT JOIN ${table} b ON b.message_id = i.e->>'messageId'
+  WHERE NOT EXISTS (SELECT 1 FROM inserted x WHERE x.message_id = i.e->>'messageId')
+    AND (b.message_id IS NULL OR b.type IS DISTINCT FROM i.e->>'type' OR b.key IS DISTINCT FROM i.e->>'key'
+      OR b.envelope->'version' IS DISTINCT FROM i.e->'version'
+      OR b.envelope->'payload' IS DISTINCT FROM i.e->'payload')`
+
+/** A stored envelope against the message stored under its id: the same message (accepted again), or a reuse. */
+const compared = (host: string, envelope: Envelope, stored: StoreRow): Exit.Exit<void, MessageIdReused> => {
+  const difference = differenceOf(
+    {
+      type: stored.type ?? "",
+      version: Number(stored.version),
+      key: stored.key ?? "",
+      payload: stored.payload
+    },
+    envelope
+  )
+  return difference === undefined
+    ? Exit.void
+    : Exit.fail(messageIdReused(host, envelope.messageId, difference))
 }
