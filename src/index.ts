@@ -17,6 +17,8 @@ export * as Envelope from "./runtime/Envelope.js"
 export * as Effects from "./commit/Effects.js"
 /** Declaring a bounded context as a host. */
 export * as HostDefinition from "./commit/HostDefinition.js"
+/** A host's front door (execute, submit, queries), wherever the host runs. */
+export * as FrontDoor from "./commit/FrontDoor.js"
 /** A running host. */
 export * as Host from "./commit/Host.js"
 /** W3C trace context carried in envelopes; spans are recorded when an exporting tracer is installed. */

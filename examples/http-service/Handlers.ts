@@ -35,7 +35,7 @@ export const layerGames = HttpApiBuilder.group(Api, "games", (handlers) =>
     const rondel = yield* RondelHost.RondelHost
     const accounting = yield* AccountingHost.AccountingHost
     const app = yield* Application.Application
-    const accountingHost = app.host(AccountingHost.definition)
+    const accountingHost = app.frontDoor(AccountingHost.definition)
     const ids = yield* MessageIds.MessageIds
 
     const knownGame = (gameId: GameId.GameId) =>

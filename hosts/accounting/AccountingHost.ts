@@ -61,7 +61,7 @@ export class AccountingHost extends Context.Tag("imperial/AccountingHost")<
 export const layer: Layer.Layer<AccountingHost, never, Application.Application> = Layer.effect(
   AccountingHost,
   Effect.map(Application.Application, (app) => {
-    const host = app.host(definition)
+    const host = app.frontDoor(definition)
     return AccountingHost.of({
       execute: Effect.fn("AccountingHost.execute")((command: AccountingCommand, origin?: Host.Origin) =>
         host.execute(command, origin)

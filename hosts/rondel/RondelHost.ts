@@ -56,7 +56,7 @@ export class RondelHost extends Context.Tag("imperial/RondelHost")<
 export const layer: Layer.Layer<RondelHost, never, Application.Application> = Layer.effect(
   RondelHost,
   Effect.map(Application.Application, (app) => {
-    const host = app.host(definition)
+    const host = app.frontDoor(definition)
     return RondelHost.of({
       execute: Effect.fn("RondelHost.execute")((command: RondelCommand, origin?: Host.Origin) =>
         host.execute(command, origin)

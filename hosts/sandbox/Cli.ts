@@ -2,6 +2,7 @@ import { Command, HelpDoc, Options } from "@effect/cli"
 import { type Duration, Effect, Either, Option } from "effect"
 import * as CommandLine from "./CommandLine.js"
 import * as Commands from "./Commands.js"
+import * as ImperialApp from "./ImperialApp.js"
 
 /** What the command line asked for. */
 export interface CliOptions {
@@ -11,6 +12,8 @@ export interface CliOptions {
   readonly store: "memory" | "postgres"
   /** `--database-url` values: URLs placing every host, or HOST=URL placing one (see `Placement`). */
   readonly databaseUrls: ReadonlyArray<string>
+  /** Postgres mode: the hosts whose actors run here (undefined: all; empty: a front door only). */
+  readonly hosts: ReadonlyArray<ImperialApp.HostName> | undefined
   readonly balance: number | undefined
   readonly idPrefix: string | undefined
   /** JSON mode: settle after each command before printing (reproducible output). */
@@ -21,7 +24,7 @@ export interface CliOptions {
 
 /** The short usage printed under a bad option. */
 export const usage = `Usage: npm start -- [--json | --script FILE] [--no-wait] [--step-timeout D] [--store memory|postgres]
-                    [--database-url [HOST=]URL ...] [--balance N] [--id-prefix P] [--no-color] [--help] [--version]`
+                    [--database-url [HOST=]URL ...] [--hosts LIST|none] [--balance N] [--id-prefix P] [--no-color] [--help] [--version]`
 
 /** How the sandbox's exit status reads (also in the README). */
 export const exitStatus =
@@ -56,6 +59,7 @@ export const command = Command.make("npm start --", {
     Options.withDescription("Where state lives (default memory).")
   ),
   databaseUrls: CommandLine.databaseUrls,
+  hosts: CommandLine.localHosts(ImperialApp.hostNames),
   balance: CommandLine.checked("balance", "N", (text) =>
     /^\d+$/.test(text)
       ? Either.right(Number(text))
@@ -111,6 +115,7 @@ export const parse = (argv: ReadonlyArray<string>): Effect.Effect<Option.Option<
         script: Option.getOrUndefined(flags.script),
         store: flags.store,
         databaseUrls: flags.databaseUrls,
+        hosts: Option.getOrUndefined(flags.hosts),
         balance: Option.getOrUndefined(flags.balance),
         idPrefix: Option.getOrUndefined(flags.idPrefix),
         wait: !flags.noWait,

@@ -194,3 +194,29 @@ export const placementOf = (
           )
     }
   )
+
+/**
+ * `--hosts LIST`: the hosts whose actors run in this process, a comma list of host names, or `none` for a front door
+ * that only stores messages for host processes elsewhere. Unset: all of them.
+ */
+export const localHosts = <const Name extends string>(hosts: ReadonlyArray<Name>) =>
+  checked("hosts", "LIST", (text): Either.Either<ReadonlyArray<Name>, string> => {
+    if (text.trim() === "none") return Either.right([])
+    const names = text
+      .split(",")
+      .map((name) => name.trim().toLowerCase())
+      .filter((name) => name !== "")
+    const unknown = names.filter((name) => !hosts.includes(name as Name))
+    return unknown.length > 0 || names.length === 0
+      ? Either.left(
+          `--hosts takes a comma list of ${hosts.join(", ")}, or none; got ${JSON.stringify(text)}${
+            unknown.length > 0 ? Names.didYouMean([...hosts, "none"], unknown[0]!) : ""
+          }`
+        )
+      : Either.right([...new Set(names)] as unknown as ReadonlyArray<Name>)
+  }).pipe(
+    Options.optional,
+    Options.withDescription(
+      `Postgres mode: the hosts whose actors run in this process (default: all), a comma list of ${hosts.join(", ")}, or none: a front door that only stores commands, for host processes (npm run host) to handle.`
+    )
+  )

@@ -61,7 +61,10 @@ export interface PostgresOptions {
 export const layerPostgresApplication = (
   options: PostgresOptions & { readonly local: ReadonlyArray<HostName> }
 ) =>
-  Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
+  Application.layer(
+    definitions.filter((definition) => options.local.includes(definition.name)),
+    { remote: definitions.filter((definition) => !options.local.includes(definition.name)) }
+  ).pipe(
     Layer.provideMerge(
       Layer.unwrapEffect(
         Effect.map(PgBoundary.connectRetryConfig(PgBoundary.waitUntilAnswered), (configured) =>
@@ -80,8 +83,11 @@ export const layerPostgresApplication = (
     Layer.provideMerge(layerRuntime(options.system))
   )
 
-/** The whole application (both hosts in this process) on the durable PostgreSQL boundary. */
-export const layerPostgres = (options: PostgresOptions) =>
+/**
+ * The application on the durable PostgreSQL boundary with both front doors: both hosts run in this process, or only
+ * those in `local` (none: a front door that only stores, for host processes elsewhere to handle).
+ */
+export const layerPostgres = (options: PostgresOptions & { readonly local?: ReadonlyArray<HostName> }) =>
   layerHosts.pipe(
-    Layer.provideMerge(layerPostgresApplication({ ...options, local: ["rondel", "accounting"] }))
+    Layer.provideMerge(layerPostgresApplication({ ...options, local: options.local ?? hostNames }))
   )

@@ -44,7 +44,7 @@ export const reconcile = (olderThan: Duration.DurationInput, relay?: Pick<Relay.
     const app = yield* Application.Application
     const now = yield* Clock.currentTimeMillis
     const threshold = Duration.toMillis(olderThan)
-    const rondel = app.host(RondelHost.definition)
+    const rondel = app.frontDoor(RondelHost.definition)
     const pendingMovements: Array<StuckMovement> = []
     for (const gameId of yield* rondel.keys) {
       const state = yield* rondel.state(gameId)

@@ -101,7 +101,28 @@ export const result = (r: Result.Result, style: Style.Style): string => {
         ),
         r.boundary === "memory"
           ? Style.dim(style, "boundary: memory (direct commit): no relay, backlog always 0")
-          : `boundary: postgres; relay backlog ${r.relay.backlog}, lag ${r.relay.lagMillis ?? "?"} ms`
+          : `boundary: postgres; relay backlog ${r.relay.backlog}, lag ${r.relay.lagMillis ?? "?"} ms`,
+        ...(r.storages === undefined
+          ? []
+          : [
+              table(
+                ["storage", "outbox waiting (per destination)", "inbox waiting", "parked", "lag", "note"],
+                r.storages.map((row) => [
+                  row.host,
+                  Object.entries(row.outbox)
+                    .map(([destination, n]) => `${n} for ${destination}`)
+                    .join(", ") || "0",
+                  String(row.inbox),
+                  String(row.parked),
+                  row.inbox === 0 ? "" : age(row.lagMillis),
+                  [
+                    ...(row.unreachable === undefined ? [] : [`unreachable: ${row.unreachable}`]),
+                    ...(row.waitingFor.length === 0 ? [] : [`waiting for ${row.waitingFor.join(", ")}`])
+                  ].join("; ")
+                ]),
+                style
+              )
+            ])
       ].join("\n")
     case "outbox":
       return [

@@ -77,6 +77,20 @@ export interface HostStatsRow {
 }
 
 /** What a successful command reports (the JSON result line is `{ "ok": true, ...result }`). */
+/** One host's storage as the relay sees it (Postgres mode). */
+export interface StorageRow {
+  readonly host: string
+  /** Committed messages not yet in their destination's inbox, per destination. */
+  readonly outbox: Readonly<Record<string, number>>
+  readonly inbox: number
+  readonly parked: number
+  readonly lagMillis: number
+  /** Destinations this host's outbox waits for because their storage cannot be reached. */
+  readonly waitingFor: ReadonlyArray<string>
+  /** Set when this host's own storage cannot be read: where, and why. */
+  readonly unreachable?: string
+}
+
 export type Result =
   | {
       readonly command: "new-game"
@@ -139,6 +153,8 @@ export type Result =
       readonly boundary: "memory" | "postgres"
       readonly hosts: ReadonlyArray<HostStatsRow>
       readonly relay: { readonly backlog: number; readonly lagMillis: number | null }
+      /** Postgres mode: per host, what waits in its outbox (per destination) and inbox, and what is unreachable. */
+      readonly storages?: ReadonlyArray<StorageRow>
     }
   | {
       readonly command: "outbox"

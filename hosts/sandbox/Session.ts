@@ -2,7 +2,7 @@ import { Clock, Duration, Effect, Option, Ref } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Faults from "../../src/commit/Faults.js"
-import type * as Host from "../../src/commit/Host.js"
+import type * as FrontDoor from "../../src/commit/FrontDoor.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import * as Accounting from "../accounting/Accounting.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
@@ -54,8 +54,8 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     const accounting = yield* AccountingHost.AccountingHost
     const inspector = yield* Effect.serviceOption(DeliveryInspector.DeliveryInspector)
     const delivery = yield* Delivery.make
-    const rondelHost = app.host(RondelHost.definition)
-    const accountingHost = app.host(AccountingHost.definition)
+    const rondelHost = app.frontDoor(RondelHost.definition)
+    const accountingHost = app.frontDoor(AccountingHost.definition)
     const hosts = [...app.hosts.keys()]
     const current = yield* Ref.make<GameId.GameId | undefined>(undefined)
     const messageCounter = yield* Ref.make(0)
@@ -126,7 +126,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
       }
     })
 
-    const execute = <In>(host: Host.Host<any, In, any>, message: In) =>
+    const execute = <In>(host: FrontDoor.FrontDoor<any, In, any>, message: In) =>
       withMessageId((messageId) =>
         Effect.map(host.execute(message, { messageId }), (envelope: Envelope) => envelope.messageId as string)
       )
@@ -293,8 +293,12 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         Stats: () =>
           Effect.gen(function* () {
             const stats = yield* app.stats
-            const backlog = yield* boundary.backlog
             const boxes = Option.isSome(inspector) ? yield* inspector.value.boxes : undefined
+            // Counted from the boxes when there are any: a storage that cannot be reached is shown, not a failure.
+            const backlog =
+              boxes === undefined
+                ? yield* boundary.backlog
+                : boxes.reduce((sum, b) => sum + b.outboxPending + b.inboxPending, 0)
             const lagMillis = boxes === undefined ? null : Math.max(0, ...boxes.map((b) => b.lagMillis))
             return {
               command: "stats",
@@ -310,7 +314,22 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
                 parked: s.parked,
                 stoppedKeys: s.stoppedKeys
               })),
-              relay: { backlog, lagMillis }
+              relay: { backlog, lagMillis },
+              ...(boxes === undefined
+                ? {}
+                : {
+                    storages: boxes.map(
+                      (b): Result.StorageRow => ({
+                        host: b.host,
+                        outbox: b.outboxByDestination,
+                        inbox: b.inboxPending,
+                        parked: b.parked,
+                        lagMillis: b.lagMillis,
+                        waitingFor: b.waitingFor,
+                        ...(b.unreachable === undefined ? {} : { unreachable: b.unreachable })
+                      })
+                    )
+                  })
             } satisfies Result.Result
           }),
         Outbox: ({ limit }) => delivery.outbox(limit),

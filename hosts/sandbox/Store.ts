@@ -15,7 +15,12 @@ import * as SandboxError from "./SandboxError.js"
 /** Where the application keeps its state: in memory (direct commit) or in Postgres (outbox, relay, inbox). */
 export type StoreChoice =
   | { readonly _tag: "memory" }
-  | { readonly _tag: "postgres"; readonly placement: Placement.Placement }
+  | {
+      readonly _tag: "postgres"
+      readonly placement: Placement.Placement
+      /** The hosts whose actors run here (default both; none: a front door only). */
+      readonly local?: ReadonlyArray<ImperialApp.HostName>
+    }
 
 /** The services the sandbox drives; every store layer provides all of them (a durable one adds a DeliveryInspector). */
 export type Services =
@@ -53,6 +58,7 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
         Layer.provideMerge(
           ImperialApp.layerPostgres({
             placement: choice.placement,
+            ...(choice.local === undefined ? {} : { local: choice.local }),
             relay: { maxAttempts: Commands.relayMaxAttempts },
             // Straight to stderr: the interactive mode logs only errors, and waiting for the database is not one.
             connectRetry: { onWait: (wait) => Console.error(`mailroom sandbox: ${wait.message}`) }

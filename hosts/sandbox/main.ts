@@ -59,6 +59,12 @@ const program = Effect.gen(function* () {
     ImperialApp.hostNames
   )
   if (Either.isLeft(placement)) return yield* CommandLine.badUsage(Cli.program, placement.left)
+  if (options.hosts !== undefined && options.store === "memory") {
+    return yield* CommandLine.badUsage(
+      Cli.program,
+      "--hosts is for --store postgres: in memory both hosts run in this process"
+    )
+  }
   const balance =
     options.balance ?? (yield* Config.integer("MAILROOM_SANDBOX_BALANCE").pipe(Config.withDefault(20)))
   const choice: Store.StoreChoice =
@@ -66,7 +72,8 @@ const program = Effect.gen(function* () {
       ? { _tag: "memory" }
       : {
           _tag: "postgres",
-          placement: placement.right
+          placement: placement.right,
+          ...(options.hosts === undefined ? {} : { local: options.hosts })
         }
   // A durable store remembers earlier runs' message ids (its inboxes drop repeats), so each run there mints
   // ids under a fresh prefix; in memory every run starts empty and m-1, m-2, ... keep output reproducible.

@@ -4,6 +4,7 @@ import * as ActorSystem from "../runtime/ActorSystem.js"
 import type * as Bus from "./Bus.js"
 import { CommitBoundary, type PersistenceError } from "./CommitBoundary.js"
 import type * as Faults from "./Faults.js"
+import * as FrontDoor from "./FrontDoor.js"
 import * as Host from "./Host.js"
 import type { AnyHostDefinition, DecodeFailure, HostDefinition } from "./HostDefinition.js"
 import type * as MessageIds from "./MessageIds.js"
@@ -28,10 +29,17 @@ export class Application extends Context.Tag("mailroom/commit/Application")<
     readonly boundary: "memory" | "postgres"
     /** All running hosts by name. */
     readonly hosts: ReadonlyMap<string, Host.Host<any, any, any>>
-    /** The running host of a definition, typed by it. */
+    /** The running host of a definition, typed by it (a host running in this process). */
     readonly host: <S, In, Ev, Cmd, E extends DecodeFailure>(
       definition: HostDefinition<S, In, Ev, Cmd, E>
     ) => Host.Host<S, In, E>
+    /**
+     * The front door of a host, typed by its definition: of a host running here, or of one running in other
+     * processes (`remote`), whose messages the boundary stores for them.
+     */
+    readonly frontDoor: <S, In, Ev, Cmd, E extends DecodeFailure>(
+      definition: HostDefinition<S, In, Ev, Cmd, E>
+    ) => FrontDoor.FrontDoor<S, In, E>
     /** Waits until every mailbox is empty, nothing is in flight and nothing committed awaits delivery. */
     readonly settle: (options?: {
       readonly timeout?: Duration.DurationInput
@@ -41,10 +49,16 @@ export class Application extends Context.Tag("mailroom/commit/Application")<
   }
 >() {}
 
-/** Starts the given hosts for the lifetime of the layer. */
+/**
+ * Starts the given hosts for the lifetime of the layer; `remote` hosts run in other processes and get a front door
+ * here only.
+ */
 export const layer = (
   definitions: ReadonlyArray<AnyHostDefinition>,
-  options: { readonly host?: (name: string) => Host.HostOptions } = {}
+  options: {
+    readonly host?: (name: string) => Host.HostOptions
+    readonly remote?: ReadonlyArray<AnyHostDefinition>
+  } = {}
 ): Layer.Layer<
   Application,
   never,
@@ -58,6 +72,10 @@ export const layer = (
       const hosts = new Map<string, Host.Host<any, any, any>>()
       for (const definition of definitions) {
         hosts.set(definition.name, yield* Host.start(definition, options.host?.(definition.name) ?? {}))
+      }
+      const frontDoors = new Map<string, FrontDoor.FrontDoor<any, any, any>>(hosts)
+      for (const definition of options.remote ?? []) {
+        if (!hosts.has(definition.name)) frontDoors.set(definition.name, yield* FrontDoor.make(definition))
       }
 
       // Quiescence of the actors and an empty backlog must hold at the same moment: delivering the backlog
@@ -77,8 +95,16 @@ export const layer = (
         hosts,
         host: (definition) => {
           const host = hosts.get(definition.name)
-          if (host === undefined) throw new Error(`host ${definition.name} is not part of this application`)
+          if (host === undefined)
+            throw new Error(
+              `host ${definition.name} does not run in this process${frontDoors.has(definition.name) ? " (use its front door)" : ""}`
+            )
           return host
+        },
+        frontDoor: (definition) => {
+          const door = frontDoors.get(definition.name)
+          if (door === undefined) throw new Error(`host ${definition.name} is not part of this application`)
+          return door
         },
         settle: (settleOptions) => {
           const timeout = Duration.decode(settleOptions?.timeout ?? Duration.seconds(30))

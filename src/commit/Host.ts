@@ -2,34 +2,17 @@ import { Clock, Duration, Effect, Either, Metric, MetricLabel, Schema } from "ef
 import type { Scope } from "effect"
 import type * as Actor from "../runtime/Actor.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
-import type { Envelope, MessageId } from "../runtime/Envelope.js"
+import type { Envelope } from "../runtime/Envelope.js"
 import * as Bus from "./Bus.js"
-import type {
-  AuditEntry,
-  Behind,
-  CommitReport,
-  MessageIdReused,
-  PersistenceError,
-  SubmitRejected,
-  VersionConflict
-} from "./CommitBoundary.js"
+import type { Behind, CommitReport, PersistenceError, VersionConflict } from "./CommitBoundary.js"
 import { CommitBoundary } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
-import type { DecodeFailure, HostDefinition, WireMessage } from "./HostDefinition.js"
+import * as FrontDoor from "./FrontDoor.js"
+import { MessageRejected } from "./FrontDoor.js"
+import type { DecodeFailure, HostDefinition } from "./HostDefinition.js"
 import * as MessageIds from "./MessageIds.js"
 import * as StorableText from "./StorableText.js"
 import * as Tracing from "./Tracing.js"
-
-/**
- * A message was refused by a host before anything was stored or any state touched: it could not be decoded, or it
- * holds text no store accepts (a NUL character, a lone surrogate). The reason names the field and the problem.
- */
-export class MessageRejected extends Schema.TaggedError<MessageRejected>()("MessageRejected", {
-  host: Schema.String,
-  messageId: Schema.String,
-  type: Schema.String,
-  reason: Schema.String
-}) {}
 
 /** Version conflicts kept recurring: another writer keeps moving the same key. */
 export class ConflictRetriesExhausted extends Schema.TaggedError<ConflictRetriesExhausted>()(
@@ -49,11 +32,7 @@ export class OutputRejected extends Schema.TaggedError<OutputRejected>()("Output
   reason: Schema.String
 }) {}
 
-/**
- * Why a front door (`execute`, `submit`) refused a message: invalid (`MessageRejected`), its id given to another
- * message before (`MessageIdReused`), not accepted (`SubmitRejected`), or the store failed (`PersistenceError`).
- */
-export type ExecuteError = MessageRejected | MessageIdReused | SubmitRejected | PersistenceError
+export { type ExecuteError, MessageRejected, type Origin } from "./FrontDoor.js"
 
 /** Why handling one message failed with a typed error (a reply, not a crash). */
 export type HandleError =
@@ -62,14 +41,6 @@ export type HandleError =
   | PersistenceError
   | ConflictRetriesExhausted
   | Behind
-
-/** Where a message comes from when it enters through a host's front door. */
-export interface Origin {
-  /** Use this id instead of a fresh one (replaying a duplicate on purpose). */
-  readonly messageId?: string
-  readonly causationId?: string
-  readonly correlationId?: string
-}
 
 /** Runtime options of one host. */
 export interface HostOptions {
@@ -81,24 +52,8 @@ export interface HostOptions {
   readonly maxConflictRetries?: number
 }
 
-/** A running host: its front door, its queries and its supervision controls. */
-export interface Host<S, In, E extends DecodeFailure = DecodeFailure> {
-  readonly name: string
-  readonly definition: HostDefinition<S, In, any, any, E>
-  /**
-   * Accepts a typed message for this host; returns its envelope once acknowledged (see boundary semantics). Refused
-   * with `MessageRejected` when it holds text no store accepts, and with `MessageIdReused` when its id was given
-   * to a different message before (the same message again is acknowledged and changes nothing).
-   */
-  readonly execute: (message: In, origin?: Origin) => Effect.Effect<Envelope, ExecuteError>
-  /** Accepts an untrusted wire message: decoded and validated first, then submitted like `execute`. */
-  readonly submit: (message: WireMessage, origin?: Origin) => Effect.Effect<Envelope, ExecuteError>
-  /** Reads the current state of one key, without going through the mailbox. */
-  readonly state: (key: string) => Effect.Effect<S | undefined, PersistenceError>
-  /** Keys that have state. */
-  readonly keys: Effect.Effect<ReadonlyArray<string>, PersistenceError>
-  /** This host's audit log (optionally one key). */
-  readonly audit: (key?: string) => Effect.Effect<ReadonlyArray<AuditEntry>, PersistenceError>
+/** A host running in this process: its front door, its queries and its supervised actor. */
+export interface Host<S, In, E extends DecodeFailure = DecodeFailure> extends FrontDoor.FrontDoor<S, In, E> {
   /** The supervised actor behind the host (stats, parked messages, redrive). */
   readonly actor: Actor.ActorRef<Envelope, CommitReport, HandleError>
 }
@@ -117,7 +72,6 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
     const boundary = yield* CommitBoundary
     const bus = yield* Bus.Bus
     const faults = yield* Faults.Faults
-    const ids = yield* MessageIds.MessageIds
     const name = definition.name
     const maxConflictRetries = options.maxConflictRetries ?? 5
 
@@ -302,78 +256,8 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         )
     })
 
-    const envelopeFor = (wire: WireMessage, key: string, origin: Origin | undefined) =>
-      Effect.gen(function* () {
-        const messageId = (origin?.messageId as MessageId | undefined) ?? (yield* ids.next)
-        const now = yield* Clock.currentTimeMillis
-        const traceparent = yield* Tracing.currentTraceparent
-        const envelope: Envelope = {
-          messageId,
-          causationId: (origin?.causationId as MessageId | undefined) ?? messageId,
-          correlationId: (origin?.correlationId as MessageId | undefined) ?? messageId,
-          key,
-          type: wire.type,
-          version: wire.version,
-          payload: wire.payload,
-          occurredAt: now,
-          ...(traceparent === undefined ? {} : { traceparent })
-        }
-        return envelope
-      })
-
-    // Where messages enter, whichever boundary is below: text no store accepts is refused before anything is stored,
-    // so both boundaries answer alike (PostgreSQL would refuse the row; memory would take it and diverge).
-    const submitEnvelope = (envelope: Envelope): Effect.Effect<Envelope, ExecuteError> => {
-      const problem = inputProblem(envelope)
-      return problem === undefined
-        ? Effect.as(boundary.submit(name, envelope), envelope)
-        : Effect.fail(
-            new MessageRejected({
-              host: name,
-              messageId:
-                StorableText.problemOf(envelope.messageId) === undefined ? envelope.messageId : "(invalid)",
-              type: envelope.type,
-              reason: `Invalid ${envelope.type} message: ${problem}`
-            })
-          )
-    }
-
-    const host: Host<S, In, E> = {
-      name,
-      definition,
-      actor,
-      execute: (message, origin) => {
-        const wire = definition.encode(message)
-        return Effect.flatMap(envelopeFor(wire, definition.keyOf(message), origin), submitEnvelope)
-      },
-      submit: (wire, origin) => {
-        const decoded = definition.decode(wire)
-        if (Either.isLeft(decoded)) {
-          return Effect.fail(
-            new MessageRejected({
-              host: name,
-              messageId: origin?.messageId ?? "(new)",
-              type: wire.type,
-              reason: decoded.left.message
-            })
-          )
-        }
-        if (!definition.consumes.includes(wire.type)) {
-          return Effect.fail(
-            new MessageRejected({
-              host: name,
-              messageId: origin?.messageId ?? "(new)",
-              type: wire.type,
-              reason: `${name} does not consume ${wire.type} (it consumes ${definition.consumes.join(", ")})`
-            })
-          )
-        }
-        return Effect.flatMap(envelopeFor(wire, definition.keyOf(decoded.right), origin), submitEnvelope)
-      },
-      state: (key) => Effect.map(boundary.read(definition, key), (loaded) => loaded?.state as S | undefined),
-      keys: boundary.keys(definition),
-      audit: (key) => boundary.audit(name, key)
-    }
+    const frontDoor = yield* FrontDoor.make(definition)
+    const host: Host<S, In, E> = { ...frontDoor, actor }
     return host
   })
 
@@ -394,17 +278,6 @@ export const parentOf = Tracing.parentOf
 // The call site of these spans is always this file, so a captured stack adds nothing to a trace; capturing it
 // costs about 5 µs per span, a measurable share of handling a message (see BENCHMARKS.md).
 const spanOptions = { captureStackTrace: false } as const
-
-/** Text in an incoming envelope that no store accepts: its ids, key, type or payload (field names included). */
-const inputProblem = (envelope: Envelope): string | undefined =>
-  StorableText.problemIn(envelope.payload) ??
-  StorableText.problemIn({
-    messageId: envelope.messageId,
-    causationId: envelope.causationId,
-    correlationId: envelope.correlationId,
-    key: envelope.key,
-    type: envelope.type
-  })
 
 /** Text in what a handling produced (its new state, its messages) that no store accepts, naming where it is. */
 const outputProblem = (
