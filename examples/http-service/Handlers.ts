@@ -136,7 +136,7 @@ export const layerMessages = HttpApiBuilder.group(Api, "messages", (handlers) =>
         const first = deliveries[0]
         if (first === undefined) return yield* new MessageNotFound({ messageId })
         const produced = yield* Effect.forEach(deliveries, (delivery) => {
-          const host = app.hosts.get(delivery.host)
+          const host = app.frontDoors.get(delivery.host)
           if (delivery.status !== "processed" || host === undefined) return Effect.succeed([])
           return Effect.map(available(host.audit(delivery.key)), (entries) =>
             entries

@@ -24,8 +24,12 @@ export interface ServerOptions {
   /** TCP port; 0 picks a free one (read it back with `address`). */
   readonly port: number
   readonly host?: string
-  /** PostgreSQL URL of the application's database. */
-  readonly url: string
+  /** PostgreSQL URL of the application's database (or give `placement`). */
+  readonly url?: string
+  /** Where each host's tables live: a database per host; takes precedence over `url`. */
+  readonly placement?: ImperialApp.PostgresOptions["placement"]
+  /** The hosts whose actors run in this process (default both; none: the service only stores commands). */
+  readonly local?: ReadonlyArray<ImperialApp.HostName>
   /** Largest accepted request body in bytes (default 16 KiB); larger ones answer 413. */
   readonly maxBodyBytes?: number
   readonly relay?: ImperialApp.PostgresOptions["relay"]
@@ -94,7 +98,9 @@ export const layer = (options: ServerOptions) =>
     ),
     Layer.provideMerge(
       ImperialApp.layerPostgres({
-        url: options.url,
+        ...(options.url === undefined ? {} : { url: options.url }),
+        ...(options.placement === undefined ? {} : { placement: options.placement }),
+        ...(options.local === undefined ? {} : { local: options.local }),
         ...(options.relay === undefined ? {} : { relay: options.relay }),
         ...(options.connectRetry === undefined ? {} : { connectRetry: options.connectRetry })
       })

@@ -56,7 +56,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     const delivery = yield* Delivery.make
     const rondelHost = app.frontDoor(RondelHost.definition)
     const accountingHost = app.frontDoor(AccountingHost.definition)
-    const hosts = [...app.hosts.keys()]
+    const hosts = [...app.frontDoors.keys()]
     const current = yield* Ref.make<GameId.GameId | undefined>(undefined)
     const messageCounter = yield* Ref.make(0)
     const gameCounter = yield* Ref.make(0)
@@ -242,7 +242,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
           }),
         Send: ({ host: name, type, payload, messageId }) =>
           Effect.gen(function* () {
-            const host = app.hosts.get(name)!
+            const host = app.frontDoors.get(name)!
             const gameId = yield* Ref.get(current)
             const filled =
               gameId !== undefined && isObject(payload) && !("gameId" in payload)
@@ -376,7 +376,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
 
     return {
       hosts,
-      consumes: (host) => app.hosts.get(host)?.definition.consumes ?? [],
+      consumes: (host) => app.frontDoors.get(host)?.definition.consumes ?? [],
       parse: (line) => Parser.parse(line, { hosts }),
       execute: run,
       currentGame: Ref.get(current),

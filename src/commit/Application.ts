@@ -29,6 +29,8 @@ export class Application extends Context.Tag("mailroom/commit/Application")<
     readonly boundary: "memory" | "postgres"
     /** All running hosts by name. */
     readonly hosts: ReadonlyMap<string, Host.Host<any, any, any>>
+    /** Every host's front door by name: the running ones and those running in other processes. */
+    readonly frontDoors: ReadonlyMap<string, FrontDoor.FrontDoor<any, any, any>>
     /** The running host of a definition, typed by it (a host running in this process). */
     readonly host: <S, In, Ev, Cmd, E extends DecodeFailure>(
       definition: HostDefinition<S, In, Ev, Cmd, E>
@@ -93,6 +95,7 @@ export const layer = (
       return Application.of({
         boundary: boundary.kind,
         hosts,
+        frontDoors,
         host: (definition) => {
           const host = hosts.get(definition.name)
           if (host === undefined)
