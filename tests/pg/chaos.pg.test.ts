@@ -20,6 +20,7 @@ import {
   move,
   type Nations,
   open,
+  safetyProblems,
   sqlClient,
   start,
   startGame
@@ -27,15 +28,23 @@ import {
 import { freshDatabase } from "./support.js"
 
 // Rondel (two processes) and Accounting (one process) run as OS processes of their own, as in production,
-// and are killed with SIGKILL at random moments and restarted while a stream of moves arrives. Afterwards
-// every move is completed or rejected with a reason, money is conserved, no billing id is charged twice net,
-// nothing is parked. Set MAILROOM_CHAOS_SEED to replay a run's workload and kill schedule.
+// and are killed with SIGKILL at random moments and restarted while a stream of moves arrives. Right after the
+// workload, before waiting for anything: no command is lost, no message applied twice, no billing id charged twice,
+// money is conserved. Then, judged by progress (the run fails when nothing moves for two minutes, not after a
+// fixed time: a loaded machine is slower, not broken): everything is processed, every move is completed or
+// rejected with a reason, nothing is parked. Set MAILROOM_CHAOS_SEED to replay a run's workload and kill schedule
+// (the seed is printed with every failure).
 
-const seed = Number(process.env.MAILROOM_CHAOS_SEED ?? Date.now() % 2 ** 32)
+const seed = process.env.MAILROOM_CHAOS_SEED
+  ? Number(process.env.MAILROOM_CHAOS_SEED)
+  : Math.floor(Math.random() * 2 ** 32)
+const replay = `seed ${seed}: rerun with MAILROOM_CHAOS_SEED=${seed} npx vitest run --project postgres tests/pg/chaos.pg.test.ts`
 const hostScript = fileURLToPath(new URL("../../hosts/sandbox/host.ts", import.meta.url))
 const slots = ["rondel", "rondel", "accounting"] as const
 const nations: Nations = ["Germany", "France", "Italy"]
 const startingBalance = 4
+/** Processes killed while up (hosts started) before the kill schedule ends. */
+const minKills = 5
 const depositAmount = 3
 
 describe("Chaos: host processes killed with SIGKILL and restarted", () => {
@@ -43,7 +52,9 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
     `every move completes or is rejected, money is conserved, nothing is parked (seed ${seed})`,
     () =>
       Effect.gen(function* () {
-        console.log(`[chaos] seed ${seed} (replay with MAILROOM_CHAOS_SEED=${seed})`)
+        yield* Effect.addFinalizer((exit) =>
+          Exit.isFailure(exit) ? Effect.sync(() => console.log(`[chaos] failed with ${replay}`)) : Effect.void
+        )
         const startedAt = Date.now()
         const random = mulberry32(seed)
         const { url } = yield* freshDatabase()
@@ -67,17 +78,27 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
         )
         for (let i = 0; i < slots.length; i++) children.spawn(i)
 
-        // The kill schedule: a random process every 0.6-1.6 s, back after 0-300 ms.
+        // The kill schedule: a random process, 0.6-1.6 s after it is up (its hosts started: a process still booting on
+        // a loaded machine is not what this kills), back after 0-300 ms.
         const stop = yield* Deferred.make<void>()
+        const enough = yield* Deferred.make<void>()
         let kills = 0
         const chaos = yield* Effect.fork(
           Effect.gen(function* () {
-            while (!(yield* Deferred.isDone(stop))) {
-              yield* Effect.sleep(`${600 + Math.floor(random() * 1000)} millis`)
+            while (true) {
               const slot = Math.floor(random() * slots.length)
+              const delay = 600 + Math.floor(random() * 1000)
+              const back = Math.floor(random() * 300)
+              const up = yield* Effect.raceFirst(
+                Effect.as(children.ready(slot), true),
+                Effect.as(Deferred.await(stop), false)
+              )
+              if (!up) return
+              yield* Effect.sleep(`${delay} millis`)
+              if (yield* Deferred.isDone(stop)) return
               yield* children.kill(slot)
-              kills++
-              yield* Effect.sleep(`${Math.floor(random() * 300)} millis`)
+              if (++kills === minKills) yield* Deferred.succeed(enough, undefined)
+              yield* Effect.sleep(`${back} millis`)
               children.spawn(slot)
             }
           })
@@ -129,22 +150,43 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
           })
           yield* Effect.sleep("250 millis")
         }
-        yield* Effect.sleep("1 second")
+        // The kills go on after the workload (while the hosts work through it) until enough processes were killed
+        // while up, however long their restarts take.
+        yield* Deferred.await(enough)
         yield* Deferred.succeed(stop, undefined)
         yield* Fiber.join(chaos)
         for (let i = 0; i < slots.length; i++) children.spawn(i)
 
         const submittedAt = Date.now()
+
+        // Safety first, while the hosts still work through the backlog: a lost command or a double charge is
+        // reported as such, not as a run that did not finish.
+        const rondelStored = yield* inbox(sql, "rondel")
+        const accountingStored = yield* inbox(sql, "accounting")
+        const fromOutside = [...rondelStored, ...accountingStored].filter(
+          (r) => r.envelope.causationId === r.message_id
+        )
+        assert.deepStrictEqual(
+          Array.from({ length: sequence }, (_, i) => `chaos-${seed}-${i + 1}`).filter(
+            (id) => fromOutside.filter((r) => r.message_id === id).length !== 1
+          ),
+          [],
+          `submitted commands not stored exactly once (${replay})`
+        )
+        assert.deepStrictEqual(yield* safetyProblems(sql), [], `while converging (${replay})`)
+
+        // Liveness: every committed message processed, however long it takes while the hosts make progress.
         yield* eventually(
+          sql,
           "everything committed was processed",
           Effect.map(boundary.backlog, (n) => n === 0),
-          30
+          { stall: "2 minutes" }
         )
         const settledAt = Date.now()
         const parked = yield* watcher.run(Effect.flatMap(Relay.Relay, (relay) => relay.parked))
         yield* Scope.close(childrenScope, Exit.void)
         assert.deepStrictEqual(children.alive(), [], "host processes left running")
-        assert.deepStrictEqual(parked, [], `parked (seed ${seed})`)
+        assert.deepStrictEqual(parked, [], `parked (${replay})`)
 
         // Every stored command was processed.
         const rondelInbox = yield* inbox(sql, "rondel")
@@ -153,12 +195,8 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
         assert.deepStrictEqual(
           unprocessed.map((r) => r.message_id),
           [],
-          `unprocessed (seed ${seed})`
+          `unprocessed (${replay})`
         )
-        const fromOutside = [...rondelInbox, ...accountingInbox].filter(
-          (r) => r.envelope.causationId === r.message_id
-        )
-        assert.strictEqual(fromOutside.length, sequence, "every submitted command is stored once")
 
         // Every move has exactly one fate: completed (free or paid) or rejected with a reason.
         const log = yield* audit(sql, "rondel")
@@ -167,7 +205,7 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
         const note = (fate: string) => fates.set(fate, (fates.get(fate) ?? 0) + 1)
         for (const m of moves) {
           const handled = log.filter((e) => e.message_id === m.id)
-          assert.strictEqual(handled.length, 1, `move ${m.id} handled ${handled.length} times (seed ${seed})`)
+          assert.strictEqual(handled.length, 1, `move ${m.id} handled ${handled.length} times (${replay})`)
           const own = handled[0]!.events
           const awaiting = own.find((e) => e.type === "MovementAwaitingPayment")
           if (awaiting === undefined) {
@@ -178,7 +216,7 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
                   e.type === "MoveToActionSpaceRejected" &&
                   (e.payload as { reason: string }).reason !== "Superseded"
               )
-              assert.isDefined(rejection, `move ${m.id} has no outcome (seed ${seed})`)
+              assert.isDefined(rejection, `move ${m.id} has no outcome (${replay})`)
               note(`rejected ${(rejection!.payload as { reason: string }).reason}`)
             }
             continue
@@ -208,7 +246,7 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
           assert.strictEqual(
             outcomes.length,
             1,
-            `paid move ${m.id}: ${outcomes.join(", ") || "no outcome"} (seed ${seed})`
+            `paid move ${m.id}: ${outcomes.join(", ") || "no outcome"} (${replay})`
           )
           note(outcomes[0]!)
         }
@@ -218,7 +256,7 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
           assert.deepStrictEqual(
             log.filter((e) => e.key === gameId && e.type === "Move").map((e) => e.message_id),
             moves.filter((m) => m.gameId === gameId).map((m) => m.id),
-            `${gameId}: moves out of order (seed ${seed})`
+            `${gameId}: moves out of order (${replay})`
           )
           const state = (yield* accountingState(sql, gameId))!
           const held = Accounting.balances(state)
@@ -228,20 +266,21 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
           assert.strictEqual(
             held,
             nations.length * startingBalance + (deposits.get(gameId) ?? 0) - paid,
-            `${gameId}: money (seed ${seed})`
+            `${gameId}: money (${replay})`
           )
         }
-        assert.deepStrictEqual(yield* convergenceProblems(sql), [], `seed ${seed}`)
+        assert.deepStrictEqual(yield* convergenceProblems(sql), [], replay)
         console.log(
           `[chaos] seed ${seed}: ${kills} kills, ${children.spawned()} host starts; ${moves.length} moves (${charged} charged): ${[
             ...fates
           ]
             .sort()
             .map(([fate, n]) => `${n} ${fate}`)
-            .join(", ")}; workload ${submittedAt - startedAt} ms, convergence ${settledAt - submittedAt} ms`
+            .join(", ")}; workload and kills ${submittedAt - startedAt} ms, convergence ${settledAt - submittedAt} ms`
         )
       }),
-    90_000
+    // A backstop against a hang; the run is judged by progress above.
+    600_000
   )
 })
 
@@ -253,6 +292,8 @@ const processes = (url: string) =>
     Effect.sync(() => {
       const running = new Map<number, ChildProcess>()
       const everyPid: Array<number> = []
+      const up = new Map<number, boolean>()
+      const waiters = new Map<number, Array<() => void>>()
       const output = new Map<number, string>()
       let starts = 0
       const spawnSlot = (slot: number) => {
@@ -276,8 +317,18 @@ const processes = (url: string) =>
         )
         starts++
         if (child.pid !== undefined) everyPid.push(child.pid)
-        const keep = (chunk: Buffer) =>
+        up.set(slot, false)
+        let text = ""
+        const keep = (chunk: Buffer) => {
           output.set(slot, ((output.get(slot) ?? "") + chunk.toString()).slice(-4000))
+          // The process logs "<hosts> running on <url>" once its hosts have started, even with --quiet.
+          if (running.get(slot) !== child || up.get(slot)) return
+          text = (text + chunk.toString()).slice(-4000)
+          if (text.includes(" running on ")) {
+            up.set(slot, true)
+            for (const wake of waiters.get(slot)?.splice(0) ?? []) wake()
+          }
+        }
         child.stdout?.on("data", keep)
         child.stderr?.on("data", keep)
         running.set(slot, child)
@@ -289,6 +340,21 @@ const processes = (url: string) =>
         })
       return {
         spawn: spawnSlot,
+        /** Waits until the slot's current process is up (its hosts started). */
+        ready: (slot: number) =>
+          Effect.async<void>((resume) => {
+            if (up.get(slot)) return resume(Effect.void)
+            const wake = () => resume(Effect.void)
+            const list = waiters.get(slot) ?? []
+            waiters.set(slot, list)
+            list.push(wake)
+            return Effect.sync(() => {
+              waiters.set(
+                slot,
+                (waiters.get(slot) ?? []).filter((other) => other !== wake)
+              )
+            })
+          }),
         kill: (slot: number) =>
           Effect.suspend(() => {
             const child = running.get(slot)

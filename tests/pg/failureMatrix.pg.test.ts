@@ -305,10 +305,12 @@ describe.concurrent("§4 target host crashes while processing (Postgres)", () =>
       yield* accounting1.run(submitVia("accounting", open(gameId, nations, 10)))
       yield* rondel.run(submitVia("rondel", move(gameId, "Germany", "Investor")))
       yield* eventually(
+        sql,
         "Germany on Investor",
         Effect.map(positionsOf(sql, gameId), (p) => p.Germany?.current === "Investor")
       )
       yield* eventually(
+        sql,
         "accounts open",
         Effect.map(balancesOf(sql, gameId), (b) => b.Germany === 10)
       )
@@ -324,6 +326,7 @@ describe.concurrent("§4 target host crashes while processing (Postgres)", () =>
         rows.find((r) => r.type === "ChargeMovement")
       )
       yield* eventually(
+        sql,
         "a failed delivery of the charge",
         Effect.map(chargeRow, (r) => (r?.attempts ?? 0) >= 1)
       )
