@@ -276,7 +276,9 @@ describe("Chaos: host processes killed with SIGKILL and restarted", () => {
           ]
             .sort()
             .map(([fate, n]) => `${n} ${fate}`)
-            .join(", ")}; workload and kills ${submittedAt - startedAt} ms, convergence ${settledAt - submittedAt} ms`
+            .join(
+              ", "
+            )}; workload and kills ${submittedAt - startedAt} ms, convergence ${settledAt - submittedAt} ms`
         )
       }),
     // A backstop against a hang; the run is judged by progress above.

@@ -1,11 +1,11 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Schedule } from "effect"
+import { Effect, Layer } from "effect"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
-import * as Application from "../../src/commit/Application.js"
+import { eventually, settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 const app = (relay: NonNullable<ImperialApp.PostgresOptions["relay"]>, inlineRelay: boolean) =>
@@ -34,13 +34,12 @@ describe("inline relay (commit_batch_relayed)", () => {
     Effect.gen(function* () {
       const rondel = yield* RondelHost.RondelHost
       const accounting = yield* AccountingHost.AccountingHost
-      const application = yield* Application.Application
       const sql = yield* SqlClient.SqlClient
       const gameId = "inline-1" as GameId.GameId
       yield* setUp(gameId)
-      yield* application.settle({ timeout: "20 seconds" })
+      yield* settle
       yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "ProductionTwo" })
-      yield* application.settle({ timeout: "20 seconds" })
+      yield* settle
       assert.strictEqual((yield* rondel.positions(gameId))?.[0]?.current, "ProductionTwo")
       assert.strictEqual((yield* accounting.balances(gameId))?.[0]?.amount, 4) // six steps cost 6M
       const pending = yield* sql<{
@@ -58,21 +57,20 @@ describe("inline relay (commit_batch_relayed)", () => {
   it.live("a row is not handed over while an older row of the same destination and game still waits", () =>
     Effect.gen(function* () {
       const rondel = yield* RondelHost.RondelHost
-      const application = yield* Application.Application
       const sql = yield* SqlClient.SqlClient
       const gameId = "inline-2" as GameId.GameId
       yield* setUp(gameId)
-      yield* application.settle({ timeout: "20 seconds" })
+      yield* settle
       // An older message for Accounting about this game, committed but not yet moved (the mover is off).
       yield* sql`INSERT INTO rondel.outbox (destination, key, message_id, type, envelope)
                  VALUES ('accounting', ${gameId}, 'older-1', 'VoidCharge', '{}'::jsonb)`
       yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "ProductionTwo" })
       // Rondel handled the Move (its pending movement is stored) ...
-      yield* Effect.repeat(rondel.positions(gameId), {
-        until: (positions) => (positions?.[0]?.pending ?? null) !== null,
-        times: 250,
-        schedule: Schedule.spaced("20 millis")
-      })
+      yield* eventually(
+        sql,
+        "Rondel stored the pending movement",
+        Effect.map(rondel.positions(gameId), (positions) => (positions?.[0]?.pending ?? null) !== null)
+      )
       // ... but its ChargeMovement waits behind the older row instead of overtaking it.
       const rows = yield* sql<{ message_id: string; delivered: boolean }>`
         SELECT message_id, delivered_at IS NOT NULL AS delivered FROM rondel.outbox
@@ -97,14 +95,13 @@ describe("inline relay (commit_batch_relayed)", () => {
       Effect.gen(function* () {
         const rondel = yield* RondelHost.RondelHost
         const accounting = yield* AccountingHost.AccountingHost
-        const application = yield* Application.Application
         const sql = yield* SqlClient.SqlClient
         const gameId = "inline-4" as GameId.GameId
         yield* setUp(gameId)
-        yield* application.settle({ timeout: "20 seconds" })
+        yield* settle
         yield* sql`DROP FUNCTION accounting.accept(jsonb, text)`
         yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "ProductionTwo" })
-        yield* application.settle({ timeout: "20 seconds" })
+        yield* settle
         assert.strictEqual((yield* accounting.balances(gameId))?.[0]?.amount, 4)
         const rows = yield* sql<{ type: string; delivered: boolean }>`
         SELECT type, delivered_at IS NOT NULL AS delivered FROM rondel.outbox WHERE key = ${gameId}`
@@ -119,11 +116,11 @@ describe("inline relay (commit_batch_relayed)", () => {
       const rondel = yield* RondelHost.RondelHost
       yield* setUp(gameId)
       yield* rondel.execute({ _tag: "Move", gameId, nation: "Austria-Hungary", space: "ProductionTwo" })
-      yield* Effect.repeat(rondel.positions(gameId), {
-        until: (positions) => (positions?.[0]?.pending ?? null) !== null,
-        times: 250,
-        schedule: Schedule.spaced("20 millis")
-      })
+      yield* eventually(
+        sql,
+        "Rondel stored the pending movement",
+        Effect.map(rondel.positions(gameId), (positions) => (positions?.[0]?.pending ?? null) !== null)
+      )
       const pending = yield* sql<{
         n: number
       }>`SELECT count(*)::int AS n FROM rondel.outbox WHERE delivered_at IS NULL`

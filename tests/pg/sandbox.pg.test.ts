@@ -8,8 +8,10 @@ import * as Store from "../../hosts/sandbox/Store.js"
 import * as Style from "../../hosts/sandbox/Style.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
+import * as Progress from "../../src/testing/internal/progress.js"
 import { comparable, wholeGame } from "../sandbox/script.js"
 import { events, type Line, names, paidTrip, results, run, step } from "../sandbox/support.js"
+import { settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // The sandbox over the Postgres store (a database of its own per test): the JSON mode gives the same lines as in
@@ -79,7 +81,6 @@ describe("sandbox on Postgres", () => {
   it.live("outbox, inbox and reconcile list what waits, with attempts, last error and age", () =>
     Effect.gen(function* () {
       const session = yield* Session.make({ balance: 10, idPrefix: "t" })
-      const app = yield* Application.Application
       const faults = yield* Faults.Faults
       const exec = (line: string) =>
         Effect.flatMap(
@@ -89,7 +90,6 @@ describe("sandbox on Postgres", () => {
           }),
           session.execute
         )
-      const settle = app.settle({ timeout: "20 seconds" })
       const rowsOf = (result: Result.Result) =>
         result.command === "outbox" || result.command === "inbox" ? result.rows : []
 
@@ -104,11 +104,12 @@ describe("sandbox on Postgres", () => {
 
       // Every commit of rondel fails: the stored Move waits in rondel's inbox and the relay retries it.
       yield* faults.arm("save", 1000, "rondel")
+      const sentAt = Date.now()
       yield* exec("move Germany Factory")
       const inbox = yield* until(
         exec("inbox"),
-        (r) => rowsOf(r).some((row) => row.attempts >= 1),
-        "a retried Move"
+        (r) => rowsOf(r).some((row) => row.attempts >= 2),
+        "a Move retried after its backoff"
       )
       const [waiting] = rowsOf(inbox)
       assert.deepInclude(waiting, {
@@ -120,7 +121,10 @@ describe("sandbox on Postgres", () => {
         peer: "external"
       })
       assert.include(waiting!.lastError, "injected save failure")
-      assert.isAtLeast(waiting!.ageMillis, 0)
+      // The second attempt comes at least half the relay's first backoff (100 ms) after the first: the row is at
+      // least that old, and no older than the command that stored it.
+      assert.isAtLeast(waiting!.ageMillis, 50)
+      assert.isAtMost(waiting!.ageMillis, Date.now() - sentAt)
       assert.deepInclude(inbox.command === "inbox" ? inbox.hosts[0] : undefined, {
         host: "rondel",
         pending: 1
@@ -185,13 +189,25 @@ describe("sandbox on Postgres", () => {
 
 // internal
 
-/** Runs `effect` every 20 ms until `done` holds for its result (dies after 20 seconds). */
+/**
+ * Runs `effect` until `done` holds for its result. It fails when the hosts did nothing for a minute (no message
+ * handled or failed, no crash), not after a fixed time: on a loaded machine work is slower, not stuck.
+ */
 const until = <A, E, R>(effect: Effect.Effect<A, E, R>, done: (a: A) => boolean, what: string) =>
   Effect.gen(function* () {
-    for (let i = 0; i < 1000; i++) {
-      const value = yield* effect
-      if (done(value)) return value
-      yield* Effect.sleep("20 millis")
-    }
-    return yield* Effect.dieMessage(`not within 20s: ${what}`)
+    const app = yield* Application.Application
+    let value: A | undefined
+    const look = Effect.gen(function* () {
+      value = yield* effect
+      const stats = yield* app.stats
+      const attempts = stats.reduce((sum, s) => sum + s.processed + s.defects + s.restarts + s.parked, 0)
+      return { done: done(value), progress: attempts }
+    })
+    yield* Progress.until(what, look).pipe(
+      Effect.catchIf(
+        (error): error is Progress.Stalled => error instanceof Progress.Stalled,
+        (stalled) => Effect.dieMessage(stalled.message)
+      )
+    )
+    return value as A
   })
