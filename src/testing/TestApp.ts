@@ -127,7 +127,7 @@ export const settle = (
       )
       // Quiescent: the in-memory boundary has no backlog, but app.settle also checks it for other boundaries.
       if (quiet) return yield* app.settle(options)
-      const done = yield* progressOf(app)
+      const done = yield* Progress.attempts
       if (done !== progress) {
         progress = done
         stalled = 0
@@ -284,9 +284,3 @@ const letRun = (yields: number): Effect.Effect<void> =>
   Effect.gen(function* () {
     for (let i = 0; i < yields; i++) yield* Effect.yieldNow()
   })
-
-/** A number that grows whenever any host finishes an attempt (a reply, a defect, a parking). */
-const progressOf = (app: Context.Tag.Service<Application.Application>): Effect.Effect<number> =>
-  Effect.map(app.stats, (stats) =>
-    stats.reduce((sum, s) => sum + s.processed + s.defects + s.restarts + s.parked, 0)
-  )

@@ -6,7 +6,6 @@ import type * as Result from "../../hosts/sandbox/Result.js"
 import * as Session from "../../hosts/sandbox/Session.js"
 import * as Store from "../../hosts/sandbox/Store.js"
 import * as Style from "../../hosts/sandbox/Style.js"
-import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as Progress from "../../src/testing/internal/progress.js"
 import { comparable, wholeGame } from "../sandbox/script.js"
@@ -195,13 +194,10 @@ describe("sandbox on Postgres", () => {
  */
 const until = <A, E, R>(effect: Effect.Effect<A, E, R>, done: (a: A) => boolean, what: string) =>
   Effect.gen(function* () {
-    const app = yield* Application.Application
     let value: A | undefined
     const look = Effect.gen(function* () {
       value = yield* effect
-      const stats = yield* app.stats
-      const attempts = stats.reduce((sum, s) => sum + s.processed + s.defects + s.restarts + s.parked, 0)
-      return { done: done(value), progress: attempts }
+      return { done: done(value), progress: yield* Progress.attempts }
     })
     yield* Progress.until(what, look).pipe(
       Effect.catchIf(

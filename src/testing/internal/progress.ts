@@ -58,6 +58,15 @@ export const until = <E, R>(
     }
   })
 
+/** A count that grows whenever one of the application's hosts finishes an attempt (a reply, a defect, a parking). */
+export const attempts: Effect.Effect<number, never, Application.Application> = Effect.flatMap(
+  Application.Application,
+  (app) =>
+    Effect.map(app.stats, (stats) =>
+      stats.reduce((sum, s) => sum + s.processed + s.defects + s.restarts + s.parked, 0)
+    )
+)
+
 /**
  * Waits on the live clock until the application has converged (`Application.settle`), failing with
  * `SettleTimeout` only when nothing moved for `stall`: no host finished a message successfully and the work left
