@@ -1,7 +1,10 @@
 import { defineConfig } from "vitest/config"
+import { onConsoleLog } from "./tests/support/expectedLogs.js"
 
 export default defineConfig({
   test: {
+    // Log lines about faults the tests inject on purpose are not printed (MAILROOM_TEST_LOGS=all shows them).
+    onConsoleLog,
     projects: [
       {
         test: {
