@@ -71,7 +71,7 @@ Effect.runPromise(
 `
 
 describe("the packed package", () => {
-  it("installs into a separate project, type-checks and runs a tiny host", { timeout: 240_000 }, () => {
+  it("installs into a separate project, type-checks and runs a tiny host", { timeout: 600_000 }, () => {
     run("npm", ["pack", "--pack-destination", work, "--silent"], root)
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"))
     assert.isDefined(tarball)
