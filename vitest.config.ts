@@ -22,7 +22,10 @@ export default defineConfig({
           include: ["tests/pg/**/*.test.ts"],
           globalSetup: ["tests/pg/globalSetup.ts"],
           testTimeout: 300_000,
-          hookTimeout: 300_000
+          hookTimeout: 300_000,
+          // At most two tests of a describe.concurrent block at once: each runs an application holding ~10
+          // connections, and the server found on 127.0.0.1:5432 may be shared (max_connections is often 100).
+          maxConcurrency: 2
         }
       }
     ]
