@@ -23,7 +23,13 @@ const runOnPostgres = (lines: ReadonlyArray<string>, prefix: string) =>
   Effect.scoped(
     Effect.flatMap(freshDatabase(), ({ url }) =>
       Effect.map(
-        JsonMode.runLines(lines, { session: { balance: 20, idPrefix: prefix } }, postgres(url)),
+        // A step that does not settle within stepTimeout prints a warning (asserted absent below): the default
+        // 10 s is a hang guard a loaded machine can reach; slower is not stuck.
+        JsonMode.runLines(
+          lines,
+          { session: { balance: 20, idPrefix: prefix }, stepTimeout: "2 minutes" },
+          postgres(url)
+        ),
         (out) => out.map((line) => JSON.parse(line) as Line)
       )
     )
