@@ -9,7 +9,9 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
+import { Command, Options } from "@effect/cli"
+import { Effect, Either, Option } from "effect"
+import * as CommandLine from "../hosts/sandbox/CommandLine.js"
 import * as PostgresServer from "../src/pg/PostgresServer.js"
 import { runCounterBench } from "./counter.js"
 import { runDurableBench } from "./durable.js"
@@ -22,12 +24,35 @@ import { runScaleBench } from "./scale.js"
 const sections = ["runtime", "cluster", "durable", "relay", "flows", "scale"] as const
 type Section = (typeof sections)[number]
 
-const args = process.argv.slice(2)
-const quick = args.includes("--quick")
-const only = args
-  .find((a) => a.startsWith("--only="))
-  ?.slice("--only=".length)
-  .split(",") as ReadonlyArray<Section> | undefined
+const usage = `Usage: npm run bench -- [--quick] [--only SECTION,...]   (sections: ${sections.join(", ")})`
+
+const flags = await CommandLine.parse(
+  Command.make("npm run bench --", {
+    quick: Options.boolean("quick").pipe(
+      Options.withDescription("A smoke run in under a minute; results go to the temp directory.")
+    ),
+    only: CommandLine.checked("only", "SECTION,...", (text) => {
+      const names = text.split(",").map((name) => name.trim().toLowerCase())
+      return names.every((name) => (sections as ReadonlyArray<string>).includes(name))
+        ? Either.right(names as ReadonlyArray<Section>)
+        : Either.left(`--only takes sections among ${sections.join(", ")}; got ${JSON.stringify(text)}`)
+    }).pipe(
+      Options.optional,
+      Options.withDescription(
+        `Run only these sections (comma-separated: ${sections.join(", ")}); results go to the temp directory.`
+      )
+    )
+  }).pipe(
+    Command.withDescription(
+      "Runs every benchmark next to its baseline from the same run, prints one JSON line per figure and a table, and writes bench/results.json (a full run also refreshes the table in BENCHMARKS.md). Exit status: 0 when done, 1 when a benchmark failed, 2 for bad flags."
+    )
+  ),
+  { name: "mailroom bench", usage },
+  process.argv
+)
+if (flags === undefined) process.exit(process.exitCode ?? 0)
+const quick = flags.quick
+const only = Option.getOrUndefined(flags.only)
 const selected = sections.filter((s) => only === undefined || only.includes(s))
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 

@@ -1,79 +1,72 @@
 // Runs the Imperial simulation over many seeds: npm run simulate -- --seeds 10000 [--from N]
 // [--broken inbox|outbox|order] [--trace]. Prints progress and a summary; on a failing seed prints the seed and
-// its minimal trace and exits 1. The same seed always gives the same run.
-import { Effect } from "effect"
-import { parseArgs } from "node:util"
+// its minimal trace and exits 1. Bad flags print the usage and exit 2. The same seed always gives the same run.
+import { Command, Options } from "@effect/cli"
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect, Option } from "effect"
+import * as CommandLine from "../hosts/sandbox/CommandLine.js"
 import type * as SimulatedDurableStore from "../src/testing/SimulatedDurableStore.js"
 import * as Simulation from "../src/testing/Simulation.js"
 import * as Imperial from "../tests/testing/imperialSimulation.js"
 
-const usage = "usage: npm run simulate -- --seeds N [--from N] [--broken inbox|outbox|order] [--trace]"
+const usage = "Usage: npm run simulate -- [--seeds N] [--from N] [--broken inbox|outbox|order] [--trace]"
 
-const { values } = parseArgs({
-  options: {
-    seeds: { type: "string", default: "1000" },
-    from: { type: "string", default: "1" },
-    broken: { type: "string" },
-    trace: { type: "boolean", default: false },
-    help: { type: "boolean", default: false }
-  }
-})
-
-const whole = (name: string, text: string, min: number): number => {
-  const n = Number(text)
-  if (!Number.isSafeInteger(n) || n < min) {
-    console.error(
-      `--${name} must be a whole number of at least ${min}; got ${JSON.stringify(text)}\n${usage}`
-    )
-    process.exit(2)
-  }
-  return n
-}
-
-if (values.help) {
-  console.log(usage)
-  process.exit(0)
-}
-const seeds = whole("seeds", values.seeds, 1)
-const from = whole("from", values.from, 0)
 const brokenVariants: ReadonlyArray<SimulatedDurableStore.Broken> = ["inbox", "outbox", "order"]
-const broken = values.broken as SimulatedDurableStore.Broken | undefined
-if (broken !== undefined && !brokenVariants.includes(broken)) {
-  console.error(
-    `--broken must be one of ${brokenVariants.join(", ")}; got ${JSON.stringify(values.broken)}\n${usage}`
-  )
-  process.exit(2)
+
+const flags = {
+  seeds: CommandLine.wholeNumber("seeds", 1).pipe(
+    Options.withDefault(1000),
+    Options.withDescription("How many seeds to run (default 1000).")
+  ),
+  from: CommandLine.wholeNumber("from", 0).pipe(
+    Options.withDefault(1),
+    Options.withDescription("The first seed (default 1): --from 7 --seeds 1 runs seed 7 alone.")
+  ),
+  broken: CommandLine.oneOf("broken", brokenVariants).pipe(
+    Options.optional,
+    Options.withDescription(
+      "Run on a deliberately broken store (inbox forgets processed ids, outbox is written after the state, order lets the relay skip ahead), to see the simulator catch it."
+    )
+  ),
+  trace: Options.boolean("trace").pipe(Options.withDescription("Print every run step by step."))
 }
 
-const options = Imperial.options(broken)
-const started = performance.now()
-let printed = started
-const rate = (done: number) => Math.round(done / ((performance.now() - started) / 1000))
+const simulate = (flags: {
+  readonly seeds: number
+  readonly from: number
+  readonly broken: Option.Option<SimulatedDurableStore.Broken>
+  readonly trace: boolean
+}) =>
+  Effect.gen(function* () {
+    const { seeds, from, trace } = flags
+    const broken = Option.getOrUndefined(flags.broken)
+    const options = Imperial.options(broken)
+    const started = performance.now()
+    let printed = started
+    const rate = (done: number) => Math.round(done / ((performance.now() - started) / 1000))
 
-console.log(
-  `Simulating Imperial (rondel + accounting) over seeds ${from}..${from + seeds - 1}${broken === undefined ? "" : ` with a broken ${broken}`}`
-)
-
-const program = Simulation.check(options, {
-  seeds,
-  from,
-  onProgress: (done, run) =>
-    Effect.sync(() => {
-      if (values.trace) for (const line of run.trace) console.log(`  ${line}`)
-      const now = performance.now()
-      if (now - printed >= 1000 || done === seeds) {
-        printed = now
-        console.log(`  ${done}/${seeds} seeds passed (${rate(done)} seeds/s)`)
-      }
-    })
-})
-
-Effect.runPromise(Effect.either(program)).then(
-  (result) => {
+    console.log(
+      `Simulating Imperial (rondel + accounting) over seeds ${from}..${from + seeds - 1}${broken === undefined ? "" : ` with a broken ${broken}`}`
+    )
+    const result = yield* Effect.either(
+      Simulation.check(options, {
+        seeds,
+        from,
+        onProgress: (done, run) =>
+          Effect.sync(() => {
+            if (trace) for (const line of run.trace) console.log(`  ${line}`)
+            const now = performance.now()
+            if (now - printed >= 1000 || done === seeds) {
+              printed = now
+              console.log(`  ${done}/${seeds} seeds passed (${rate(done)} seeds/s)`)
+            }
+          })
+      })
+    )
     const seconds = ((performance.now() - started) / 1000).toFixed(1)
     if (result._tag === "Left") {
       const failed = result.left
-      if (values.trace) {
+      if (trace) {
         console.error(`\nThe seeded run of seed ${failed.seed}, as it happened:`)
         for (const line of failed.run.trace) console.error(`  ${line}`)
       }
@@ -95,9 +88,16 @@ Effect.runPromise(Effect.either(program)).then(
         `  faults: ${faults}`
       ].join("\n")
     )
-  },
-  (error) => {
-    console.error(error)
-    process.exitCode = 2
-  }
+  })
+
+const command = Command.make("npm run simulate --", flags).pipe(
+  Command.withDescription(
+    "Seeded simulation of Imperial (rondel + accounting) on a simulated durable store: interleavings, crashes at every crash point, duplicates and delays, with the boundary's invariants checked after every step. Exit status: 0 when every seed holds, 1 on a failing seed (its minimal trace and how to reproduce it are printed), 2 for bad flags."
+  )
+)
+
+NodeRuntime.runMain(
+  Effect.flatMap(CommandLine.flags(command, { name: "mailroom simulate", usage }, process.argv), (parsed) =>
+    Option.isSome(parsed) ? simulate(parsed.value) : Effect.void
+  )
 )

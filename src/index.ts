@@ -29,6 +29,8 @@ export * as DirectCommit from "./commit/DirectCommit.js"
 export * as Bus from "./commit/Bus.js"
 /** Fault injection. */
 export * as Faults from "./commit/Faults.js"
+/** Text every boundary can store: what a message or state must not hold (NUL, lone surrogates). */
+export * as StorableText from "./commit/StorableText.js"
 /** Message ids. */
 export * as MessageIds from "./commit/MessageIds.js"
 /** A set of running hosts: settle, stats. */

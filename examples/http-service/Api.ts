@@ -3,7 +3,9 @@
  * document and docs page are derived from it, and `HttpApiClient.make(Api)` gives a typed client.
  *
  * Commands are accepted, not executed: a `202` means the command is stored durably; its outcome arrives as
- * events, visible through `GET /messages/:messageId` and the game's positions and balances.
+ * events, visible through `GET /messages/:messageId` and the game's positions and balances. Every POST takes an
+ * `Idempotency-Key` header: the command's message ids derive from it, so a retry (after a 503 or a lost answer) is
+ * applied once, and the same key with another request answers 409.
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
@@ -13,28 +15,49 @@ import * as Nation from "../../hosts/contracts/Nation.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as Rondel from "../../hosts/rondel/Rondel.js"
 import * as Ledger from "../../hosts/accounting/Ledger.js"
+import * as StorableText from "../../src/commit/StorableText.js"
 
 // Requests
 
-/** Body of `POST /games`: the nations and each one's starting money; `gameId` is generated when omitted. */
+// Bodies refuse fields they do not know (400 naming the field), so nothing unexpected is taken silently.
+const strict = { parseOptions: { onExcessProperty: "error" } } as const
+
+/**
+ * Body of `POST /games`: the nations and each one's starting money. `gameId` is derived from the `Idempotency-Key`
+ * when omitted (else generated): give one of them, so a retry after a 503 completes the same game.
+ */
 export const CreateGame = Schema.Struct({
   gameId: Schema.optionalWith(GameId.GameId, { exact: true }),
   nations: Nation.NationList,
   startingBalance: Amount.Amount
-}).annotations({ identifier: "CreateGame" })
+}).annotations({ identifier: "CreateGame", ...strict })
 
 /** Body of `POST /games/:gameId/moves`. */
 export const MoveRequest = Schema.Struct({ nation: Nation.Nation, space: Space.Space }).annotations({
-  identifier: "MoveRequest"
+  identifier: "MoveRequest",
+  ...strict
 })
 
 /** Body of `POST /games/:gameId/deposits`. */
 export const DepositRequest = Schema.Struct({
   nation: Nation.Nation,
   amount: Amount.PositiveAmount
-}).annotations({ identifier: "DepositRequest" })
+}).annotations({ identifier: "DepositRequest", ...strict })
 
 const GamePath = Schema.Struct({ gameId: GameId.GameId })
+
+/** A client's name for one request: 1–100 visible ASCII characters. The same key again is the same request. */
+export const IdempotencyKey = Schema.String.pipe(
+  Schema.pattern(/^[\x21-\x7e]{1,100}$/, {
+    message: () => "must be 1–100 visible ASCII characters (no spaces)"
+  }),
+  Schema.annotations({ identifier: "IdempotencyKey" })
+)
+
+/** Headers every POST takes. */
+export const CommandHeaders = Schema.Struct({
+  "idempotency-key": Schema.optionalWith(IdempotencyKey, { exact: true })
+})
 
 // Responses
 
@@ -119,27 +142,55 @@ export class Unavailable extends Schema.TaggedError<Unavailable>()(
   HttpApiSchema.annotations({ status: 503 })
 ) {}
 
+/** The game exists with other nations or another starting balance: creating it again would change nothing. */
+export class GameExists extends Schema.TaggedError<GameExists>()(
+  "GameExists",
+  { gameId: Schema.String, reason: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}
+
+/** The `Idempotency-Key` was used before for another request: a key names one request. */
+export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()(
+  "IdempotencyKeyReused",
+  { key: Schema.String, reason: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}
+
+/** The server failed on its own (stored data it cannot answer with): not the request's fault; retrying will not help. */
+export class InternalError extends Schema.TaggedError<InternalError>()(
+  "InternalError",
+  { reason: Schema.String },
+  HttpApiSchema.annotations({ status: 500 })
+) {}
+
 // Endpoints
 
 export class GamesGroup extends HttpApiGroup.make("games")
   .add(
     HttpApiEndpoint.post("createGame", "/games")
       .setPayload(CreateGame)
+      .setHeaders(CommandHeaders)
       .addSuccess(GameAccepted, { status: 202 })
+      .addError(GameExists)
+      .addError(IdempotencyKeyReused)
   )
   .add(
     HttpApiEndpoint.post("move", "/games/:gameId/moves")
       .setPath(GamePath)
       .setPayload(MoveRequest)
+      .setHeaders(CommandHeaders)
       .addSuccess(Accepted, { status: 202 })
       .addError(GameNotFound)
+      .addError(IdempotencyKeyReused)
   )
   .add(
     HttpApiEndpoint.post("deposit", "/games/:gameId/deposits")
       .setPath(GamePath)
       .setPayload(DepositRequest)
+      .setHeaders(CommandHeaders)
       .addSuccess(Accepted, { status: 202 })
       .addError(GameNotFound)
+      .addError(IdempotencyKeyReused)
   )
   .add(
     HttpApiEndpoint.get("positions", "/games/:gameId/positions")
@@ -156,20 +207,26 @@ export class GamesGroup extends HttpApiGroup.make("games")
 
 export class MessagesGroup extends HttpApiGroup.make("messages").add(
   HttpApiEndpoint.get("status", "/messages/:messageId")
-    .setPath(Schema.Struct({ messageId: Schema.String }))
+    .setPath(Schema.Struct({ messageId: StorableText.StorableString }))
     .addSuccess(MessageView)
     .addError(MessageNotFound)
 ) {}
 
-/** The whole API; malformed or invalid requests answer `400 HttpApiDecodeError` naming the field. */
+/**
+ * The whole API; malformed or invalid requests answer `400 HttpApiDecodeError` naming the field, the server's own
+ * failures 5xx (503 when storage is unavailable: retry; 500 when it cannot answer with what it stored).
+ */
 export class Api extends HttpApi.make("imperial")
   .add(GamesGroup)
   .add(MessagesGroup)
   .addError(PayloadTooLarge)
   .addError(LengthRequired)
   .addError(Unavailable)
+  .addError(InternalError)
   .annotate(OpenApi.Title, "Imperial rondel on Mailroom")
   .annotate(
     OpenApi.Description,
-    "Commands answer 202 once stored durably; follow GET /messages/{messageId} for their outcome."
+    "Commands answer 202 once stored durably; follow GET /messages/{messageId} for their outcome. Send an " +
+      "Idempotency-Key header with every POST and retry with the same key after a 503 or a lost answer: the " +
+      "command is applied once; the same key with another request answers 409."
   ) {}

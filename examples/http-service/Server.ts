@@ -15,6 +15,7 @@ import {
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import * as StorableText from "../../src/commit/StorableText.js"
 import { Api, LengthRequired, PayloadTooLarge } from "./Api.js"
 import * as Handlers from "./Handlers.js"
 
@@ -28,11 +29,14 @@ export interface ServerOptions {
   /** Largest accepted request body in bytes (default 16 KiB); larger ones answer 413. */
   readonly maxBodyBytes?: number
   readonly relay?: ImperialApp.PostgresOptions["relay"]
+  /** How to wait for PostgreSQL at start (default: until it answers, each wait logged). */
+  readonly connectRetry?: ImperialApp.PostgresOptions["connectRetry"]
 }
 
 /**
- * Rejects oversized bodies (413), bodies of undeclared length (411) and bodies that are not JSON (400) before
- * an endpoint decodes them: the endpoints' own decoding would turn unparsable JSON into a defect (500).
+ * Rejects oversized bodies (413), bodies of undeclared length (411), bodies that are not JSON and bodies holding text
+ * no store accepts (a NUL character, a lone surrogate: 400 naming the field) before an endpoint decodes them: the
+ * endpoints' own decoding would turn unparsable JSON into a defect (500).
  */
 export const layerBodyGuard = (maxBytes: number) =>
   HttpApiBuilder.middleware(Api, (app) =>
@@ -57,8 +61,8 @@ export const layerBodyGuard = (maxBytes: number) =>
         const problem = jsonProblem(text)
         if (problem !== undefined) {
           return yield* new HttpApiError.HttpApiDecodeError({
-            issues: [{ _tag: "Type", path: [], message: `body is not valid JSON: ${problem}` }],
-            message: `body is not valid JSON: ${problem}`
+            issues: [{ _tag: "Type", path: problem.path, message: problem.message }],
+            message: problem.message
           })
         }
       }
@@ -76,21 +80,23 @@ export const layerApi = (maxBodyBytes: number) =>
   )
 
 /**
- * The whole service: listening once the layer is built, stopped (HTTP first, then the hosts) when released.
+ * The whole service: the application first (waiting for PostgreSQL if it does not answer yet), then listening, so
+ * every request that gets through finds the service ready; stopped (HTTP first, then the hosts) when released.
  * Its output includes the `HttpServer` (bound address) and the application (`Application.settle` in tests).
  */
 export const layer = (options: ServerOptions) =>
   layerApi(options.maxBodyBytes ?? 16 * 1024).pipe(
     Layer.provideMerge(
-      ImperialApp.layerPostgres({
-        url: options.url,
-        ...(options.relay === undefined ? {} : { relay: options.relay })
-      })
-    ),
-    Layer.provideMerge(
       NodeHttpServer.layer(createServer, {
         port: options.port,
         ...(options.host === undefined ? {} : { host: options.host })
+      })
+    ),
+    Layer.provideMerge(
+      ImperialApp.layerPostgres({
+        url: options.url,
+        ...(options.relay === undefined ? {} : { relay: options.relay }),
+        ...(options.connectRetry === undefined ? {} : { connectRetry: options.connectRetry })
       })
     )
   )
@@ -110,11 +116,18 @@ export const serve = (options: ServerOptions) =>
 
 // internal
 
-const jsonProblem = (text: string): string | undefined => {
+const jsonProblem = (
+  text: string
+): { readonly path: ReadonlyArray<string>; readonly message: string } | undefined => {
+  let parsed: unknown
   try {
-    JSON.parse(text)
-    return undefined
+    parsed = JSON.parse(text)
   } catch (error) {
-    return (error as Error).message
+    return { path: [], message: `body is not valid JSON: ${(error as Error).message}` }
   }
+  const problem = StorableText.problemIn(parsed)
+  if (problem === undefined) return undefined
+  // "note: contains a NUL ..." → the field's path and the whole line.
+  const field = problem.slice(0, problem.indexOf(": "))
+  return { path: field === "(value)" ? [] : field.split("."), message: problem }
 }

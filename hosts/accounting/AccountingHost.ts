@@ -1,6 +1,6 @@
 import { Context, Effect, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
-import type { PersistenceError, SubmitRejected } from "../../src/commit/CommitBoundary.js"
+import type { PersistenceError } from "../../src/commit/CommitBoundary.js"
 import type * as Host from "../../src/commit/Host.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
@@ -34,8 +34,9 @@ export class AccountingHost extends Context.Tag("imperial/AccountingHost")<
   {
     /** Accepts a command (optionally with its causation/correlation); returns its envelope once acknowledged. */
     readonly execute: (
-      command: AccountingCommand
-    ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+      command: AccountingCommand,
+      origin?: Host.Origin
+    ) => Effect.Effect<Envelope, Host.ExecuteError>
     /** Balances per account (nations, then the bank), derived from the ledger; undefined for an unknown game. */
     readonly balances: (
       gameId: GameId.GameId

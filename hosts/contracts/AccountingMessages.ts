@@ -82,12 +82,22 @@ export const FundsDeposited = Schema.TaggedStruct("FundsDeposited", {
 /** Money was paid from the bank into a nation's account. */
 export type FundsDeposited = typeof FundsDeposited.Type
 
-/** A deposit was not applied because the nation has no account in that game. */
+/** Why a deposit was not applied. */
+export const DepositRejectionReason = Schema.Literal("NoAccount", "BalanceLimit").annotations({
+  identifier: "DepositRejectionReason"
+})
+/** Why a deposit was not applied. */
+export type DepositRejectionReason = typeof DepositRejectionReason.Type
+
+/**
+ * A deposit was not applied: the nation has no account in that game, or the deposit would take the nation's money
+ * (its balance plus its paid charges that a void could still refund) past `Amount.limit`.
+ */
 export const DepositRejected = Schema.TaggedStruct("DepositRejected", {
   gameId: GameId.GameId,
   nation: Nation.Nation,
   amount: Amount.PositiveAmount,
-  reason: Schema.Literal("NoAccount")
+  reason: DepositRejectionReason
 }).annotations({ identifier: "DepositRejected" })
-/** A deposit was not applied because the nation has no account in that game. */
+/** A deposit was not applied: no account, or it would take the nation's money past `Amount.limit`. */
 export type DepositRejected = typeof DepositRejected.Type

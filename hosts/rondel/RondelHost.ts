@@ -1,6 +1,6 @@
 import { Context, Effect, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
-import type { PersistenceError, SubmitRejected } from "../../src/commit/CommitBoundary.js"
+import type { PersistenceError } from "../../src/commit/CommitBoundary.js"
 import type * as Host from "../../src/commit/Host.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
@@ -40,7 +40,7 @@ export class RondelHost extends Context.Tag("imperial/RondelHost")<
     readonly execute: (
       command: RondelCommand,
       origin?: Host.Origin
-    ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+    ) => Effect.Effect<Envelope, Host.ExecuteError>
     /** Every nation's confirmed space and pending move; undefined for an unknown game. */
     readonly positions: (
       gameId: GameId.GameId

@@ -1,4 +1,6 @@
-import { type Duration, Either } from "effect"
+import { Command, HelpDoc, Options } from "@effect/cli"
+import { type Duration, Effect, Either, Option } from "effect"
+import * as CommandLine from "./CommandLine.js"
 import * as Commands from "./Commands.js"
 
 /** What the command line asked for. */
@@ -14,106 +16,110 @@ export interface CliOptions {
   readonly wait: boolean
   readonly stepTimeout: Duration.Duration | undefined
   readonly noColor: boolean
-  readonly help: boolean
 }
 
-/** The `--help` text. */
-export const usage = `Usage: npm start -- [options]
+/** The short usage printed under a bad option. */
+export const usage = `Usage: npm start -- [--json | --script FILE] [--no-wait] [--step-timeout D] [--store memory|postgres]
+                    [--database-url URL] [--balance N] [--id-prefix P] [--no-color] [--help] [--version]`
 
-The Mailroom sandbox: Imperial's rondel as two hosts (rondel, accounting) talking only by messages.
+/** How the sandbox's exit status reads (also in the README). */
+export const exitStatus =
+  "0 after quit, Ctrl-D, Ctrl-C on an empty line or the end of the input, once everything has drained; 3 when it stops before everything drained (the drain gave up, or Ctrl-C during the drain): in memory what was still pending is lost, in Postgres mode it stays stored and is delivered on the next start; 1 when the store cannot start; 2 for bad options."
 
-Options:
-  --json                 read commands from stdin, one per line; write one JSON object per line
-  --script FILE          like --json, reading the commands from FILE
-  --no-wait              JSON mode: print results at once and events as they happen
-                         (default: each command waits for the application to settle, then prints its
-                         result and the events it caused in causal order, so output is reproducible)
-  --step-timeout D       JSON mode: how long one command may take to settle (default 10s)
-  --store memory|postgres  where state lives (default memory)
-  --database-url URL     Postgres connection (default: DATABASE_URL)
-  --balance N            starting balance of new games, in millions
-                         (default: MAILROOM_SANDBOX_BALANCE, else 20)
-  --id-prefix P          message ids the sandbox mints are P-1, P-2, ... (default m in memory,
-                         a fresh random prefix per run with --store postgres)
-  --no-color             no colours (also NO_COLOR=1, or when stdout is not a terminal)
-  --help                 this text
+/** The sandbox's flags and help, for @effect/cli. */
+export const command = Command.make("npm start --", {
+  json: Options.boolean("json").pipe(
+    Options.withDescription(
+      "Read commands from stdin, one per line; write one JSON object per line on stdout. Nothing else goes to stdout: log lines go to stderr."
+    )
+  ),
+  script: CommandLine.checked("script", "FILE", (file) =>
+    file === "" ? Either.left("--script needs a file") : Either.right(file)
+  ).pipe(Options.optional, Options.withDescription("Like --json, reading the commands from FILE.")),
+  noWait: Options.boolean("no-wait").pipe(
+    Options.withDescription(
+      "JSON mode: print each result at once and each event as it happens (default: each command waits for the application to settle, then prints its result and the events it caused in causal order, so output is reproducible)."
+    )
+  ),
+  stepTimeout: CommandLine.checked("step-timeout", "D", (text) => {
+    const duration = Commands.parseDuration(text)
+    return duration === undefined
+      ? Either.left(`--step-timeout needs a duration like 10s or 500ms; got ${JSON.stringify(text)}`)
+      : Either.right(duration)
+  }).pipe(
+    Options.optional,
+    Options.withDescription("JSON mode: how long one command may take to settle (default 10s).")
+  ),
+  store: CommandLine.oneOf("store", ["memory", "postgres"]).pipe(
+    Options.withDefault("memory" as const),
+    Options.withDescription("Where state lives (default memory).")
+  ),
+  databaseUrl: CommandLine.checked("database-url", "URL", (url) =>
+    url === "" ? Either.left("--database-url needs a URL") : Either.right(url)
+  ).pipe(Options.optional, Options.withDescription("The Postgres connection (default: DATABASE_URL).")),
+  balance: CommandLine.checked("balance", "N", (text) =>
+    /^\d+$/.test(text)
+      ? Either.right(Number(text))
+      : Either.left(`--balance needs a whole number of millions, 0 or more; got ${JSON.stringify(text)}`)
+  ).pipe(
+    Options.optional,
+    Options.withDescription(
+      "Starting balance of new games, in millions (default: MAILROOM_SANDBOX_BALANCE, else 20)."
+    )
+  ),
+  idPrefix: CommandLine.checked("id-prefix", "P", (prefix) =>
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,40}$/.test(prefix)
+      ? Either.right(prefix)
+      : Either.left(
+          `--id-prefix needs letters, digits or _.:-, starting with a letter or digit; got ${JSON.stringify(prefix)}`
+        )
+  ).pipe(
+    Options.optional,
+    Options.withDescription(
+      "The sandbox numbers its message ids P-1, P-2, ... (default m in memory, a fresh random prefix per run with --store postgres)."
+    )
+  ),
+  noColor: Options.boolean("no-color").pipe(
+    Options.withDescription("No colours (also NO_COLOR=1, or when stdout is not a terminal).")
+  )
+}).pipe(
+  Command.withDescription(
+    HelpDoc.blocks([
+      HelpDoc.p(
+        'The Mailroom sandbox: Imperial\'s rondel as two hosts (rondel, accounting) talking only by messages. Without options it is the interactive sandbox, in memory. Type help at the prompt (or send "help" in JSON mode) for the commands.'
+      ),
+      HelpDoc.h1("JSON MODE"),
+      HelpDoc.p(
+        "--json or --script FILE: one command per input line. stdout carries only JSON, one object per line: a result line per command, then the event lines it caused. Log lines (the runtime's warnings and errors, e.g. a message parked after crashing its handler) go to stderr as plain text."
+      ),
+      HelpDoc.h1("EXIT STATUS"),
+      HelpDoc.p(exitStatus)
+    ])
+  )
+)
 
-Type help at the prompt (or send "help" in JSON mode) for the commands.`
+/**
+ * Parses the command line (`process.argv`): the options, or None once `--help`/`--version` was answered or a
+ * bad option reported (with the usage; exit status 2).
+ */
+export const parse = (argv: ReadonlyArray<string>): Effect.Effect<Option.Option<CliOptions>> =>
+  Effect.map(CommandLine.flags(command, program, argv), (parsed) =>
+    Option.map(
+      parsed,
+      (flags): CliOptions => ({
+        // A script is read in JSON mode.
+        mode: flags.json || Option.isSome(flags.script) ? "json" : "interactive",
+        script: Option.getOrUndefined(flags.script),
+        store: flags.store,
+        databaseUrl: Option.getOrUndefined(flags.databaseUrl),
+        balance: Option.getOrUndefined(flags.balance),
+        idPrefix: Option.getOrUndefined(flags.idPrefix),
+        wait: !flags.noWait,
+        stepTimeout: Option.getOrUndefined(flags.stepTimeout),
+        noColor: flags.noColor
+      })
+    )
+  )
 
-/** Parses the command line (without `node` and the script name); Left holds the problem. */
-export const parse = (argv: ReadonlyArray<string>): Either.Either<CliOptions, string> => {
-  let options: CliOptions = {
-    mode: "interactive",
-    script: undefined,
-    store: "memory",
-    databaseUrl: undefined,
-    balance: undefined,
-    idPrefix: undefined,
-    wait: true,
-    stepTimeout: undefined,
-    noColor: false,
-    help: false
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!
-    const eq = raw.indexOf("=")
-    const flag = raw.startsWith("--") && eq > 0 ? raw.slice(0, eq) : raw
-    const value = (): string | undefined => (raw.startsWith("--") && eq > 0 ? raw.slice(eq + 1) : argv[++i])
-    switch (flag) {
-      case "--json":
-        options = { ...options, mode: "json" }
-        break
-      case "--script": {
-        const file = value()
-        if (file === undefined || file === "") return Either.left("--script needs a file")
-        options = { ...options, mode: "json", script: file }
-        break
-      }
-      case "--no-wait":
-        options = { ...options, wait: false }
-        break
-      case "--step-timeout": {
-        const d = Commands.parseDuration(value() ?? "")
-        if (d === undefined) return Either.left("--step-timeout needs a duration like 10s or 500ms")
-        options = { ...options, stepTimeout: d }
-        break
-      }
-      case "--store": {
-        const store = value()
-        if (store !== "memory" && store !== "postgres") return Either.left("--store is memory or postgres")
-        options = { ...options, store }
-        break
-      }
-      case "--database-url": {
-        const url = value()
-        if (url === undefined || url === "") return Either.left("--database-url needs a URL")
-        options = { ...options, databaseUrl: url }
-        break
-      }
-      case "--balance": {
-        const text = value() ?? ""
-        if (!/^\d+$/.test(text)) return Either.left("--balance needs a whole number of millions, 0 or more")
-        options = { ...options, balance: Number(text) }
-        break
-      }
-      case "--id-prefix": {
-        const prefix = value() ?? ""
-        if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,40}$/.test(prefix)) {
-          return Either.left("--id-prefix needs letters, digits or _.:-, starting with a letter or digit")
-        }
-        options = { ...options, idPrefix: prefix }
-        break
-      }
-      case "--no-color":
-        options = { ...options, noColor: true }
-        break
-      case "--help":
-      case "-h":
-        options = { ...options, help: true }
-        break
-      default:
-        return Either.left(`unknown option ${raw}`)
-    }
-  }
-  return Either.right(options)
-}
+/** How the sandbox introduces itself to the command line. */
+export const program: CommandLine.Program = { name: "mailroom sandbox", usage }

@@ -61,6 +61,12 @@ export interface Spec {
 /** How many rows `outbox` and `inbox` list per host unless `--limit` says otherwise. */
 export const defaultRowLimit = 20
 
+/**
+ * Postgres mode: failed deliveries of one message after which the relay parks it. The sandbox sets it rather
+ * than leave it to the relay's default, so its help and feed can say when that happens.
+ */
+export const relayMaxAttempts = 10
+
 /** How old a flow must be before `reconcile` lists it, unless `--older-than` says otherwise. */
 export const defaultOlderThan = Duration.minutes(1)
 
@@ -141,15 +147,21 @@ export const specs: ReadonlyArray<Spec> = [
   }),
   spec("fault", "fault [kind] [count]", "inject failures (save, publish, dispatch, relay, crash-<host>)", {
     detail: [
-      "Without a kind: lists what is armed. count defaults to 1.",
-      "save: the next count commits fail before anything is written or sent;",
-      "publish / dispatch: the next count event / command deliveries fail after the state was saved;",
-      "crash-rondel / crash-accounting: the host's handler dies on its next count messages (supervision",
-      "restarts it; a message that dies 3 times is parked). clear disarms everything.",
-      "Postgres mode: the relay retries a failed save (the message is stored); publish and dispatch do not",
-      "exist (events and commands are outbox rows written with the state); relay: the relay's next count",
-      "rounds of moving outbox rows fail (about 4 a second per host), so messages wait in the outbox.",
-      "relay exists only in Postgres mode."
+      "Without a kind: lists what is armed. count (default 1) is a number of failures; clear disarms all.",
+      "save: the next count commits fail before anything is written or sent.",
+      "crash-rondel / crash-accounting: the host's handler dies on its next count attempts; each time the",
+      "supervisor restarts it (a line in the feed) and retries the message, 3 attempts per message.",
+      "What happens next depends on the mode:",
+      "In memory: a message that dies 3 times is parked (parked lists it, redrive <id> retries it) and the",
+      "  host goes on with the next one; a failed save loses its message (the feed reports it).",
+      "  publish / dispatch: the next count event / command deliveries fail after the state was saved.",
+      "In Postgres mode nothing is lost and the relay owns every message: one that dies 3 times goes back",
+      "  to the relay (HandedBackToRelay in the feed), which delivers it again after a backoff (100 ms,",
+      `  doubling) and parks it only after ${relayMaxAttempts} failed deliveries; so fault crash-accounting 3 delays`,
+      "  the message, then it is handled. A failed save is retried the same way (inbox shows the attempts).",
+      "  relay: the relay's next count rounds of moving outbox rows fail (about 4 a second per host), so",
+      "  messages wait in the outbox. publish and dispatch do not exist there (events and commands are",
+      "  rows written in the state's transaction), and relay does not exist in memory."
     ],
     args: ["fault", "free"]
   }),

@@ -37,7 +37,26 @@ export type FeedItem =
       readonly error: string
     }
   | { readonly _tag: "Notice"; readonly level: string; readonly message: string }
-  | { readonly _tag: "HostRestarted"; readonly host: string; readonly restarts: number }
+  | {
+      readonly _tag: "HostRestarted"
+      readonly host: string
+      /** The message whose handling died. */
+      readonly envelope: Envelope
+      /** How many times handling it has died so far. */
+      readonly attempts: number
+      /** Restarts of the host so far, this one included. */
+      readonly restarts: number
+      readonly cause: string
+    }
+  | {
+      /** Postgres mode: the supervisor gave up on a message and the relay, which owns it, delivers it again later. */
+      readonly _tag: "HandedBack"
+      readonly host: string
+      readonly envelope: Envelope
+      readonly attempts: number
+      /** Failed deliveries after which the relay parks it. */
+      readonly relayMaxAttempts: number
+    }
   | {
       readonly _tag: "MessageParked"
       readonly id: string
@@ -215,7 +234,26 @@ export const toJson = (item: FeedItem): Record<string, unknown> => {
     case "Notice":
       return { event: "Notice", level: item.level, message: item.message }
     case "HostRestarted":
-      return { event: "HostRestarted", host: item.host, restarts: item.restarts }
+      return {
+        event: "HostRestarted",
+        gameId: item.envelope.key,
+        host: item.host,
+        type: item.envelope.type,
+        messageId: item.envelope.messageId,
+        attempts: item.attempts,
+        restarts: item.restarts,
+        cause: item.cause
+      }
+    case "HandedBack":
+      return {
+        event: "HandedBackToRelay",
+        gameId: item.envelope.key,
+        host: item.host,
+        type: item.envelope.type,
+        messageId: item.envelope.messageId,
+        attempts: item.attempts,
+        relayMaxAttempts: item.relayMaxAttempts
+      }
     case "MessageParked":
       return {
         event: "MessageParked",
@@ -289,7 +327,15 @@ export const toText = (item: FeedItem, style: Style.Style): string => {
     case "Notice":
       return (item.level === "info" ? Style.dim : Style.yellow)(style, `notice: ${item.message}`)
     case "HostRestarted":
-      return Style.yellow(style, `supervisor: ${item.host} restarted (restarts in total: ${item.restarts})`)
+      return Style.yellow(
+        style,
+        `${game(item.envelope.key)} supervisor: ${item.host} restarted after ${item.envelope.type} ${item.envelope.messageId} crashed it (attempt ${item.attempts}; restarts in total: ${item.restarts})`
+      )
+    case "HandedBack":
+      return Style.yellow(
+        style,
+        `${game(item.envelope.key)} ${item.host} gave up on ${item.envelope.type} ${item.envelope.messageId} after ${item.attempts} attempts; the relay keeps it and delivers it again after a backoff (it parks it after ${item.relayMaxAttempts} failed deliveries)`
+      )
     case "MessageParked":
       return Style.red(
         style,
@@ -311,6 +357,8 @@ const anchor = (item: FeedItem): string | undefined => {
     case "Emitted":
     case "HandlingFailed":
     case "DeliveryFailed":
+    case "HostRestarted":
+    case "HandedBack":
     case "MessageParked":
       return item.envelope.messageId
     default:
@@ -322,11 +370,13 @@ const rank = (item: FeedItem): number =>
   ({
     Emitted: 0,
     DeliveryFailed: 1,
-    Handled: 2,
-    HandlingFailed: 3,
-    MessageParked: 4,
-    KeyStopped: 5,
-    HostRestarted: 6,
+    // A message's restarts come before its handling (the attempt that finally worked) and its parking.
+    HostRestarted: 2,
+    Handled: 3,
+    HandlingFailed: 4,
+    HandedBack: 5,
+    MessageParked: 5,
+    KeyStopped: 6,
     Notice: 7
   })[item._tag]
 

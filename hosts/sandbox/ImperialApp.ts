@@ -1,4 +1,4 @@
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
@@ -40,6 +40,11 @@ export interface PostgresOptions {
   readonly inlineRelay?: boolean
   /** Actor system defaults (supervision, mailboxes, passivation). */
   readonly system?: ActorSystem.ActorSystemOptions
+  /**
+   * How to wait for PostgreSQL at start, over the programs' default (until it answers; `MAILROOM_PG_CONNECT_MAX_DELAY`
+   * and `MAILROOM_PG_CONNECT_GIVE_UP` change it); `false`: one attempt.
+   */
+  readonly connectRetry?: PgBoundary.ConnectRetry | false
 }
 
 /**
@@ -56,12 +61,18 @@ export const layerPostgresApplication = (
     ...(options.schemaPrefix === undefined ? {} : { schemaPrefix: options.schemaPrefix }),
     ...(options.inlineRelay === undefined ? {} : { inlineRelay: options.inlineRelay })
   }
+  const client = Layer.unwrapEffect(
+    Effect.map(PgBoundary.connectRetryConfig(PgBoundary.waitUntilAnswered), (configured) =>
+      PgBoundary.layerClient(options.url, {
+        maxConnections: PgBoundary.defaultPoolSize(boundary),
+        connectRetry: options.connectRetry === false ? false : { ...configured, ...options.connectRetry }
+      })
+    )
+  )
   return Application.layer(definitions.filter((definition) => options.local.includes(definition.name))).pipe(
     Layer.provideMerge(PgBoundary.layer(boundary)),
     Layer.provideMerge(layerRuntime(options.system)),
-    Layer.provideMerge(
-      PgBoundary.layerClient(options.url, { maxConnections: PgBoundary.defaultPoolSize(boundary) })
-    )
+    Layer.provideMerge(client)
   )
 }
 

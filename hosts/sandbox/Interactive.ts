@@ -1,9 +1,10 @@
-import { Duration, Effect, Either, Queue } from "effect"
+import { Deferred, Duration, Effect, Either, Exit, Queue } from "effect"
 import type { Scope } from "effect"
 import * as readline from "node:readline"
 import * as Application from "../../src/commit/Application.js"
 import * as Commands from "./Commands.js"
 import * as Completion from "./Completion.js"
+import * as Drain from "./Drain.js"
 import * as Feed from "./Feed.js"
 import * as Render from "./Render.js"
 import * as SandboxError from "./SandboxError.js"
@@ -22,6 +23,8 @@ export interface InteractiveOptions {
   readonly terminal: boolean
   /** Called with a function that prints above the prompt, so log lines do not garble the line being typed. */
   readonly onPrinter?: (print: (text: string) => void) => void
+  /** How long the drain at the end may take before giving up (default 30 seconds). */
+  readonly drainTimeout?: Duration.DurationInput
 }
 
 /**
@@ -29,7 +32,9 @@ export interface InteractiveOptions {
  * platform Terminal reads lines but has no completion or history), tab completion of commands, nations,
  * spaces, hosts, message types, games and parked ids, and the live feed printed above the prompt.
  */
-export const run = (options: InteractiveOptions): Effect.Effect<void, never, Store.Services | Scope.Scope> =>
+export const run = (
+  options: InteractiveOptions
+): Effect.Effect<Drain.Outcome, never, Store.Services | Scope.Scope> =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const session = yield* Session.make(options.session)
@@ -71,9 +76,13 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
     const lines = yield* Queue.unbounded<string | undefined>()
     rl.on("line", (line) => Queue.unsafeOffer(lines, line))
     rl.on("close", () => Queue.unsafeOffer(lines, undefined))
-    // Ctrl-C clears a half-typed line; on an empty line it quits like `quit`.
+    // Ctrl-C clears a half-typed line; on an empty line it quits like `quit`; while draining it leaves at once.
+    const leave = yield* Deferred.make<void>()
+    let draining = false
     rl.on("SIGINT", () => {
-      if (rl.line === "") {
+      if (draining) {
+        Deferred.unsafeDone(leave, Exit.void)
+      } else if (rl.line === "") {
         output.write("\n")
         Queue.unsafeOffer(lines, "quit")
       } else {
@@ -148,14 +157,41 @@ export const run = (options: InteractiveOptions): Effect.Effect<void, never, Sto
     }
 
     // quit, Ctrl-D or Ctrl-C on an empty line: drain, show what it caused, then let the scope stop the hosts.
-    yield* print(Style.dim(style, "draining mailboxes..."))
-    const drained = yield* Effect.either(app.settle({ timeout: Duration.seconds(30) }))
+    const timeout = Duration.decode(options.drainTimeout ?? Duration.seconds(30))
+    const kept =
+      app.boundary === "postgres"
+        ? "it stays stored, and the next start delivers it"
+        : "in memory, it is lost when the sandbox stops"
+    draining = true
+    yield* print(Style.dim(style, "draining mailboxes... (Ctrl-C leaves at once)"))
+    const outcome = yield* Drain.drain({
+      timeout,
+      firstAfter: Duration.seconds(1),
+      every: Duration.seconds(3),
+      leave,
+      progress: (pending, waited) =>
+        print(
+          Style.yellow(
+            style,
+            `still draining after ${Math.round(Duration.toSeconds(waited))}s: ${pending} (Ctrl-C leaves at once)`
+          )
+        )
+    })
     yield* flush
-    yield* print(
-      Either.isRight(drained)
-        ? "bye"
-        : Render.failure({ tag: "NotSettled", message: "gave up draining after 30s; stopping anyway" }, style)
-    )
+    if (outcome === "drained") {
+      yield* print("bye")
+    } else {
+      const left = yield* Drain.pending
+      const why =
+        outcome === "left" ? "left without draining" : `gave up draining after ${Duration.format(timeout)}`
+      yield* print(
+        Render.failure(
+          { tag: "NotDrained", message: `${why}${left === "" ? "" : `: ${left}`}; ${kept}` },
+          style
+        )
+      )
+    }
+    return outcome
   })
 
 // internal

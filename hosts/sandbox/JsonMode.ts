@@ -2,6 +2,7 @@ import { Duration, Effect, Either, Fiber, Stream } from "effect"
 import type { Scope } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as Commands from "./Commands.js"
+import * as Drain from "./Drain.js"
 import * as Feed from "./Feed.js"
 import * as SandboxError from "./SandboxError.js"
 import * as Session from "./Session.js"
@@ -31,13 +32,14 @@ export const defaults: JsonModeOptions = {
 /**
  * Runs commands, one per input line, writing one JSON object per line: a result line per command and an
  * event line per feed item. Blank lines and `#` comments are skipped. Ends at `quit` or the end of the input,
- * after draining every mailbox.
+ * after draining every mailbox (at most `stepTimeout`: then a Notice line says what was left, and the outcome is
+ * "gave up").
  */
 export const run = <E>(
   input: Stream.Stream<string, E>,
   write: (line: string) => Effect.Effect<void>,
   options: JsonModeOptions = defaults
-): Effect.Effect<void, E, Store.Services | Scope.Scope> =>
+): Effect.Effect<Drain.Outcome, E, Store.Services | Scope.Scope> =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const session = yield* Session.make(options.session)
@@ -47,16 +49,24 @@ export const run = <E>(
       Effect.forEach(items, (item) => writeJson(Feed.toJson(item)), { discard: true })
     const live = options.wait ? undefined : yield* Effect.forkScoped(watch.live(writeItems))
 
+    const pending = Effect.provide(Drain.pending, yield* Effect.context<Store.Services>())
     const settle = app.settle({ timeout: options.stepTimeout }).pipe(
       Effect.as([] as ReadonlyArray<Feed.FeedItem>),
       Effect.catchAll((error) =>
-        Effect.succeed<ReadonlyArray<Feed.FeedItem>>([
-          {
-            _tag: "Notice",
-            level: "warning",
-            message: `not settled: ${SandboxError.describe(error).message}`
-          }
-        ])
+        Effect.map(
+          pending,
+          (left): ReadonlyArray<Feed.FeedItem> => [
+            {
+              _tag: "Notice",
+              level: "warning",
+              message: `${
+                error._tag === "SettleTimeout"
+                  ? `not settled after ${Duration.format(Duration.millis(error.timeoutMillis))}`
+                  : `not settled: ${SandboxError.describe(error).message}`
+              }${left === "" ? "" : `; still pending: ${left}`}`
+            }
+          ]
+        )
       )
     )
 
@@ -93,6 +103,7 @@ export const run = <E>(
     const warnings = yield* settle
     if (live !== undefined) yield* Fiber.interrupt(live)
     yield* writeItems([...Feed.order(yield* watch.drain, yield* session.takeSent), ...warnings])
+    return warnings.length === 0 ? "drained" : "gave up"
   })
 
 /**

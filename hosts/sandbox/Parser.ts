@@ -2,7 +2,8 @@ import { Either, ParseResult, Schema } from "effect"
 import * as Amount from "../contracts/Amount.js"
 import * as Contracts from "../contracts/Contracts.js"
 import * as GameId from "../contracts/GameId.js"
-import type * as Nation from "../contracts/Nation.js"
+import * as Nation from "../contracts/Nation.js"
+import * as Space from "../contracts/Space.js"
 import * as Commands from "./Commands.js"
 import * as Names from "./Names.js"
 import * as SandboxError from "./SandboxError.js"
@@ -30,7 +31,7 @@ export const parse = (line: string, context: ParseContext): Parsed | undefined =
       name,
       command: Either.left(
         new SandboxError.UnknownCommand({
-          message: `unknown command "${first.token.text}"; known: ${Commands.specs.map((s) => s.name).join(", ")}`
+          message: `unknown command "${first.token.text}"${Names.didYouMean(commandNames, first.token.text)}; known: ${commandNames.join(", ")}`
         })
       )
     }
@@ -55,6 +56,14 @@ export const parse = (line: string, context: ParseContext): Parsed | undefined =
 type Bad = SandboxError.BadInput
 type Options = ReadonlyMap<string, string>
 
+const commandNames = Commands.specs.map((s) => s.name)
+
+/** The most failures `fault` arms at once: it counts failures, so more would never run out in a session. */
+export const maxFaultCount = 1_000_000
+
+/** The most rows `outbox` and `inbox` list per host. */
+export const maxRowLimit = 10_000
+
 const wrong = (spec: Commands.Spec, problem: string): Bad =>
   new SandboxError.WrongArguments({ message: `${problem}; usage: ${spec.usage}` })
 
@@ -78,7 +87,7 @@ const splitOptions = (
           message:
             spec.options.length === 0
               ? `${spec.name} takes no option ${option}`
-              : `${spec.name} has no option ${option}; it takes ${spec.options.join(", ")}`
+              : `${spec.name} has no option ${option}${Names.didYouMean(spec.options, option)}; it takes ${spec.options.join(", ")}`
         })
       )
     }
@@ -144,7 +153,7 @@ const parseArgs = (
       return Either.map(
         raw === undefined
           ? Either.right(Commands.defaultRowLimit)
-          : amountArg(raw, "--limit", Amount.PositiveAmount),
+          : countArg(raw, "--limit", maxRowLimit, "rows"),
         (limit) =>
           spec.name === "outbox" ? Commands.Command.Outbox({ limit }) : Commands.Command.Inbox({ limit })
       )
@@ -170,7 +179,11 @@ const parseArgs = (
     case "help":
       if (args.length > 1) return Either.left(wrong(spec, "help takes at most one command name"))
       if (args[0] !== undefined && Commands.specOf(args[0]) === undefined) {
-        return Either.left(new SandboxError.UnknownCommand({ message: `no command "${args[0]}" to explain` }))
+        return Either.left(
+          new SandboxError.UnknownCommand({
+            message: `no command "${args[0]}" to explain${Names.didYouMean(commandNames, args[0])}; commands: ${commandNames.join(", ")}`
+          })
+        )
       }
       return Either.right(Commands.Command.Help({ topic: args[0]?.toLowerCase() }))
     case "quit":
@@ -195,14 +208,16 @@ const nationAt = (
 
 const unknownNation = (input: string): Bad =>
   new SandboxError.UnknownNation({
-    message: `unknown nation "${input}"; nations: ${Object.entries(Names.abbreviations)
+    message: `unknown nation "${input}"${Names.didYouMean(Nation.Nations, input)}; nations: ${Object.entries(
+      Names.abbreviations
+    )
       .map(([nation, short]) => `${nation} (${short})`)
       .join(", ")}`
   })
 
 const unknownSpace = (input: string): Bad =>
   new SandboxError.UnknownSpace({
-    message: `unknown space "${input}"; spaces clockwise: Investor, Import, ProductionOne, ManeuverOne, Taxation, Factory, ProductionTwo, ManeuverTwo`
+    message: `unknown space "${input}"${Names.didYouMean(Space.Spaces, input)}; spaces clockwise: ${Space.Spaces.join(", ")}`
   })
 
 const nationList = (args: ReadonlyArray<string>): Either.Either<ReadonlyArray<Nation.Nation>, Bad> => {
@@ -221,11 +236,12 @@ const parseMove = (
   args: ReadonlyArray<string>
 ): Either.Either<Commands.Command, Bad> => {
   if (args.length < 2) return Either.left(wrong(spec, "move needs a nation and a space"))
-  let nationFound = false
+  // The longest run of words naming a nation; what follows it is the space.
+  let nationWords = 0
   for (let k = 1; k <= Math.min(3, args.length - 1); k++) {
     const nation = Names.nation(args.slice(0, k).join(" "))
     if (nation === undefined) continue
-    nationFound = true
+    nationWords = k
     for (let m = 1; m <= Math.min(2, args.length - k); m++) {
       const space = Names.space(args.slice(k, k + m).join(" "))
       if (space === undefined) continue
@@ -237,7 +253,7 @@ const parseMove = (
     }
   }
   return Either.left(
-    nationFound ? unknownSpace(args.slice(args.length - 1).join(" ")) : unknownNation(args[0]!)
+    nationWords > 0 ? unknownSpace(args.slice(nationWords).join(" ")) : unknownNation(args[0]!)
   )
 }
 
@@ -268,11 +284,13 @@ const parseFault = (
   const fault = kinds.find((kind) => kind === args[0]!.toLowerCase())
   if (fault === undefined) {
     return Either.left(
-      new SandboxError.InvalidArgument({ message: `unknown fault "${args[0]}"; faults: ${kinds.join(", ")}` })
+      new SandboxError.InvalidArgument({
+        message: `unknown fault "${args[0]}"${Names.didYouMean(kinds, args[0]!)}; faults: ${kinds.join(", ")}`
+      })
     )
   }
   if (args[1] === undefined) return Either.right(Commands.Command.Fault({ fault, count: 1 }))
-  return Either.map(amountArg(args[1], "count", Amount.PositiveAmount), (count) =>
+  return Either.map(countArg(args[1], "count", maxFaultCount, "failures"), (count) =>
     Commands.Command.Fault({ fault, count })
   )
 }
@@ -316,14 +334,16 @@ const parseSend = (
   const host = context.hosts.find((h) => h === words[0]!.toLowerCase())
   if (host === undefined) {
     return Either.left(
-      new SandboxError.UnknownHost({ message: `no host "${words[0]}"; hosts: ${context.hosts.join(", ")}` })
+      new SandboxError.UnknownHost({
+        message: `no host "${words[0]}"${Names.didYouMean(context.hosts, words[0]!)}; hosts: ${context.hosts.join(", ")}`
+      })
     )
   }
   const type = Names.match(Contracts.registry.types, words[1]!)
   if (type === undefined) {
     return Either.left(
       new SandboxError.UnknownMessageType({
-        message: `unknown message type "${words[1]}"; types: ${Contracts.registry.types.join(", ")}`
+        message: `unknown message type "${words[1]}"${Names.didYouMean(Contracts.registry.types, words[1]!)}; types: ${Contracts.registry.types.join(", ")}`
       })
     )
   }
@@ -362,6 +382,18 @@ const amountArg = <I>(
   /^-?\d+(\.\d+)?$/.test(input)
     ? decodeArg(schema, Number(input), what)
     : Either.left(new SandboxError.InvalidArgument({ message: `${what}: not a number: "${input}"` }))
+
+/** A count of things (failures to inject, rows to list): a whole number from 1 to `max`. */
+const countArg = (input: string, what: string, max: number, unit: string): Either.Either<number, Bad> => {
+  const most = max.toLocaleString("en")
+  const problem = (text: string) =>
+    Either.left(new SandboxError.InvalidArgument({ message: `${what}: ${text}; got "${input}"` }))
+  if (!/^[+-]?\d+$/.test(input)) return problem(`must be a whole number of ${unit} from 1 to ${most}`)
+  const n = Number(input)
+  if (n < 1) return problem(`must be at least 1 (a number of ${unit})`)
+  if (n > max) return problem(`must be at most ${most} (a number of ${unit})`)
+  return Either.right(n)
+}
 
 const optionalAmount = <I>(
   input: string | undefined,

@@ -142,18 +142,18 @@ export const result = (r: Result.Result, style: Style.Style): string => {
     case "reconcile":
       return reconcileText(r, style)
     case "fault": {
-      const armed =
-        r.armed.length === 0
-          ? "nothing armed"
-          : `armed: ${r.armed
-              .map(
-                (a) =>
-                  `${a.point === "crash" ? `crash-${a.host}` : a.point}${a.host !== undefined && a.point !== "crash" ? ` (${a.host})` : ""} x${a.remaining}`
-              )
-              .join(", ")}`
-      return r.armedNow === null
-        ? armed
-        : `${Style.yellow(style, `armed ${r.armedNow.fault} x${r.armedNow.count}`)}; ${armed}`
+      // Faults of one kind armed twice count down together: show their sum.
+      const totals = new Map<string, number>()
+      for (const a of r.armed) {
+        const name =
+          a.point === "crash" ? `crash-${a.host}` : a.host === undefined ? a.point : `${a.point} (${a.host})`
+        totals.set(name, (totals.get(name) ?? 0) + a.remaining)
+      }
+      const list = [...totals].map(([name, remaining]) => `${name} x${remaining}`).join(", ")
+      if (r.armedNow === null) return totals.size === 0 ? "nothing armed" : `armed: ${list}`
+      const now = Style.yellow(style, `armed ${r.armedNow.fault} x${r.armedNow.count}`)
+      const onlyThis = totals.size === 1 && totals.get(r.armedNow.fault) === r.armedNow.count
+      return onlyThis ? now : `${now} (armed in all: ${list})`
     }
     case "help":
       if ("commands" in r) {

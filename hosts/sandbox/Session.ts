@@ -13,6 +13,7 @@ import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as Delivery from "./Delivery.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
+import * as Names from "./Names.js"
 import * as Parser from "./Parser.js"
 import * as SandboxError from "./SandboxError.js"
 import type * as Result from "./Result.js"
@@ -65,18 +66,40 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     // a duplicate the host drops).
     const chosen = new Set<string>()
     const recordSent = (id: string) => Ref.update(sent, (ids) => [...ids, id])
-    const nextMessageId: Effect.Effect<string> = Effect.flatMap(
-      Ref.updateAndGet(messageCounter, (n) => n + 1),
-      (n) => {
-        const id = `${options.idPrefix}-${n}`
-        return chosen.has(id) ? nextMessageId : Effect.as(recordSent(id), id)
-      }
-    )
 
-    const games = Effect.map(Effect.all([rondel.games, accountingHost.keys]), ([a, b]) => [
+    /**
+     * Runs `use` with the next message id, which is used up only when the message was accepted: a message
+     * refused before it was stored (it does not decode, the boundary refused it) leaves the numbering alone.
+     * Any other failure (a lost connection) may come after the store, so that id is never minted again.
+     */
+    const withMessageId = <A, E>(use: (id: string) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.flatMap(Ref.get(messageCounter), (last) => {
+        let n = last + 1
+        while (chosen.has(`${options.idPrefix}-${n}`)) n++
+        const id = `${options.idPrefix}-${n}`
+        return use(id).pipe(
+          Effect.tap(() => Effect.zipRight(Ref.set(messageCounter, n), recordSent(id))),
+          Effect.tapError((error) => (refusedBeforeStored(error) ? Effect.void : Ref.set(messageCounter, n)))
+        )
+      })
+
+    // Every game id either host has state for: a new game never reuses one.
+    const stored = Effect.map(Effect.all([rondel.games, accountingHost.keys]), ([a, b]) => [
       ...a,
       ...b.filter((key) => !a.includes(key))
     ])
+    // The games that exist: rondel placed its nations, or accounting opened its accounts. Accounting also keeps
+    // books for a game it never opened (a deposit it refused, a void ahead of its charge): that is no game.
+    const games = Effect.gen(function* () {
+      const placed = yield* rondel.games
+      const opened: Array<string> = []
+      for (const key of yield* accountingHost.keys) {
+        if (placed.includes(key)) continue
+        const books = yield* accountingHost.state(key)
+        if (books?.accounts != null) opened.push(key)
+      }
+      return [...placed, ...opened]
+    })
 
     const requireGame = Effect.flatMap(Ref.get(current), (gameId) =>
       gameId === undefined
@@ -88,11 +111,14 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         : Effect.succeed(gameId)
     )
 
-    const unknownGame = (gameId: string, who: string) =>
-      new SandboxError.UnknownGame({ message: `${who} knows no game ${gameId} (yet: try settle)` })
+    // A game the session made may not be handled yet: its messages can still be queued or in flight.
+    const notYet = (host: string, gameId: string) =>
+      new SandboxError.UnknownGame({
+        message: `${host} knows no game ${gameId} yet (its messages may still be on their way: try settle)`
+      })
 
     const freshGameId = Effect.gen(function* () {
-      const known = yield* games
+      const known = yield* stored
       while (true) {
         const n = yield* Ref.updateAndGet(gameCounter, (i) => i + 1)
         const id = `game-${n}`
@@ -101,7 +127,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     })
 
     const execute = <In>(host: Host.Host<any, In, any>, message: In) =>
-      Effect.flatMap(nextMessageId, (messageId) =>
+      withMessageId((messageId) =>
         Effect.map(host.execute(message, { messageId }), (envelope: Envelope) => envelope.messageId as string)
       )
 
@@ -156,7 +182,15 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
           }),
         Use: ({ gameId }) =>
           Effect.gen(function* () {
-            if (!(yield* games).includes(gameId)) return yield* unknownGame(gameId, "no host")
+            const known = yield* games
+            if (!known.includes(gameId)) {
+              return yield* new SandboxError.UnknownGame({
+                message:
+                  known.length === 0
+                    ? `no game ${gameId}: there are no games yet (start one with new-game)`
+                    : `no game ${gameId}${Names.didYouMean(known, gameId, { maxEdits: 1 })}; games: ${known.join(", ")}`
+              })
+            }
             yield* Ref.set(current, gameId)
             return { command: "use", gameId } satisfies Result.Result
           }),
@@ -170,14 +204,15 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
           Effect.gen(function* () {
             const gameId = yield* requireGame
             const positions = yield* rondel.positions(gameId)
-            if (positions === undefined) return yield* unknownGame(gameId, "rondel")
+            if (positions === undefined) return yield* notYet("rondel", gameId)
             return { command: "positions", gameId, positions } satisfies Result.Result
           }),
         Balances: () =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
-            const balances = yield* accounting.balances(gameId)
-            if (balances === undefined) return yield* unknownGame(gameId, "accounting")
+            const books = yield* accountingHost.state(gameId)
+            if (books?.accounts == null) return yield* notYet("accounting", gameId)
+            const balances = Accounting.balances(books)
             return { command: "balances", gameId, balances } satisfies Result.Result
           }),
         Ledger: () =>
@@ -213,15 +248,25 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
               gameId !== undefined && isObject(payload) && !("gameId" in payload)
                 ? { ...payload, gameId }
                 : payload
-            if (messageId !== undefined) {
-              chosen.add(messageId)
-              yield* recordSent(messageId)
-            }
-            const id = messageId ?? (yield* nextMessageId)
-            const envelope = yield* host.submit(
-              { type, version: Contracts.registry.versionOf(type as never), payload: filled },
-              { messageId: id }
-            )
+            const submit = (id: string) =>
+              host.submit(
+                { type, version: Contracts.registry.versionOf(type as never), payload: filled },
+                { messageId: id }
+              )
+            const envelope =
+              messageId === undefined
+                ? yield* withMessageId(submit)
+                : yield* submit(messageId).pipe(
+                    Effect.tap(() => {
+                      chosen.add(messageId)
+                      return recordSent(messageId)
+                    }),
+                    Effect.tapError((error) =>
+                      Effect.sync(() => {
+                        if (!refusedBeforeStored(error)) chosen.add(messageId)
+                      })
+                    )
+                  )
             return {
               command: "send",
               host: name,
@@ -333,6 +378,12 @@ const misplacedFault = (fault: string | undefined, boundary: "memory" | "postgre
     : boundary === "memory" && fault === "relay"
       ? "fault relay exists only in Postgres mode (--store postgres): the memory boundary has no relay"
       : undefined
+
+/** The message was refused before anything was stored, so its id was not used. */
+const refusedBeforeStored = (error: unknown): boolean => {
+  const tag = (error as { readonly _tag?: unknown } | null)?._tag
+  return tag === "MessageRejected" || tag === "SubmitRejected"
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)

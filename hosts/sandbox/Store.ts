@@ -1,4 +1,4 @@
-import { Layer, Redacted, Schema } from "effect"
+import { Console, Layer, Redacted, Schema } from "effect"
 import type * as Application from "../../src/commit/Application.js"
 import type * as Bus from "../../src/commit/Bus.js"
 import type { CommitBoundary } from "../../src/commit/CommitBoundary.js"
@@ -6,6 +6,7 @@ import type * as Faults from "../../src/commit/Faults.js"
 import type * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type * as AccountingHost from "../accounting/AccountingHost.js"
 import type * as RondelHost from "../rondel/RondelHost.js"
+import * as Commands from "./Commands.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
 import * as ImperialApp from "./ImperialApp.js"
 import * as SandboxError from "./SandboxError.js"
@@ -47,7 +48,14 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
       }
       // The relay's view (outbox, inbox, relay-parked rows, lag) lights up the sandbox's delivery commands.
       return DeliveryInspector.layerRelay.pipe(
-        Layer.provideMerge(ImperialApp.layerPostgres({ url: Redacted.value(choice.databaseUrl) })),
+        Layer.provideMerge(
+          ImperialApp.layerPostgres({
+            url: Redacted.value(choice.databaseUrl),
+            relay: { maxAttempts: Commands.relayMaxAttempts },
+            // Straight to stderr: the interactive mode logs only errors, and waiting for the database is not one.
+            connectRetry: { onWait: (wait) => Console.error(`mailroom sandbox: ${wait.message}`) }
+          })
+        ),
         Layer.mapError(
           (error) => new StoreUnavailable({ store: "postgres", message: SandboxError.describeDeep(error) })
         )

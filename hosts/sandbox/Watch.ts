@@ -3,6 +3,9 @@ import type { Scope } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
+import type { Envelope } from "../../src/runtime/Envelope.js"
+import type * as Supervisor from "../../src/runtime/Supervisor.js"
+import * as Commands from "./Commands.js"
 import * as Feed from "./Feed.js"
 
 /** Watches the running application: the bus's observations, escalations, restarts and newly parked messages. */
@@ -24,18 +27,42 @@ export const make: Effect.Effect<
   const app = yield* Application.Application
   const observations = yield* bus.subscribe
   const escalations = yield* system.subscribeEscalations
-  const restarts = new Map<string, number>()
+  const restarts = yield* system.subscribeRestarts
   const parked = new Set<string>()
 
-  // Restarts and parking are not observations: they are found by comparing with what was seen last time.
+  // Each restart is an event of the actor system: one line per restart, however close together they come.
+  const restarted = (restart: Supervisor.Restart): ReadonlyArray<Feed.FeedItem> => {
+    // Every actor of the application is a host, and a host's messages are envelopes.
+    if (!app.hosts.has(restart.actor)) return []
+    const envelope = restart.message as Envelope
+    const item: Feed.FeedItem = {
+      _tag: "HostRestarted",
+      host: restart.actor,
+      envelope,
+      attempts: restart.attempts,
+      restarts: restart.restarts,
+      cause: Cause.pretty(restart.cause).split("\n")[0] ?? ""
+    }
+    // On Postgres the relay asked for the message and owns it: the supervisor's parked copy is dropped at once
+    // (Host.ts) and the relay delivers the message again after a backoff.
+    return restart.parkedId !== undefined && app.boundary === "postgres"
+      ? [
+          item,
+          {
+            _tag: "HandedBack",
+            host: restart.actor,
+            envelope,
+            attempts: restart.attempts,
+            relayMaxAttempts: Commands.relayMaxAttempts
+          }
+        ]
+      : [item]
+  }
+
+  // Parking is not an observation: it is found by comparing with what was seen last time.
   const supervision = Effect.gen(function* () {
     const items: Array<Feed.FeedItem> = []
     for (const host of app.hosts.values()) {
-      const stats = yield* host.actor.stats
-      if (stats.restarts > (restarts.get(host.name) ?? 0)) {
-        items.push({ _tag: "HostRestarted", host: host.name, restarts: stats.restarts })
-      }
-      restarts.set(host.name, stats.restarts)
       const now = yield* host.actor.parked
       for (const message of now) {
         if (parked.has(message.id)) continue
@@ -56,8 +83,10 @@ export const make: Effect.Effect<
   const drain = Effect.gen(function* () {
     const seen = Chunk.toReadonlyArray(yield* Queue.takeAll(observations))
     const stopped = Chunk.toReadonlyArray(yield* Queue.takeAll(escalations))
+    const restartedNow = Chunk.toReadonlyArray(yield* Queue.takeAll(restarts))
     return [
       ...seen.flatMap((observation) => Feed.fromObservation(observation, bus.consumersOf)),
+      ...restartedNow.flatMap(restarted),
       ...stopped.map(
         (escalation): Feed.FeedItem => ({
           _tag: "KeyStopped",
@@ -74,8 +103,8 @@ export const make: Effect.Effect<
 
   return {
     drain,
-    // One loop drains everything every 25 ms: restarts and parking have no event to wait on, and a single
-    // drainer keeps the feed in arrival order.
+    // One loop drains everything every 25 ms: parking has no event to wait on, and a single drainer keeps the
+    // feed in arrival order.
     live: (emit) =>
       Effect.flatMap(drain, (items) => (items.length === 0 ? Effect.void : emit(items))).pipe(
         Effect.repeat(Schedule.spaced(Duration.millis(25))),

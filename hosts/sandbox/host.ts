@@ -6,104 +6,146 @@
  * share the work (each game has a single writer at a time). Ctrl-C (SIGINT/SIGTERM) drains and exits.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Duration, Effect, Layer, Schedule } from "effect"
+import { Args, Command, HelpDoc, Options } from "@effect/cli"
+import { Console, Duration, Effect, Layer, Option, Schedule } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as PostgresServer from "../../src/pg/PostgresServer.js"
 import * as Relay from "../../src/pg/Relay.js"
+import * as CommandLine from "./CommandLine.js"
 import * as ImperialApp from "./ImperialApp.js"
 
-const usage = `usage: npm run host -- <rondel|accounting> [more hosts] [--database-url URL] [--poll-ms N] [--workers N] [--quiet]
-  --database-url  PostgreSQL URL (default: $DATABASE_URL)
-  --poll-ms       longest wait for work when no notification arrives (default 250)
-  --workers       delivery workers per host in this process (default 1)
-  --quiet         do not print a status line every 10 seconds
-  --exit-with-parent  stop (gracefully) when the process that started this one goes away`
+const usage = `Usage: npm run host -- <rondel|accounting> [more hosts] [--database-url URL] [--poll-ms N] [--workers N] [--quiet] [--exit-with-parent]`
 
-const parse = (argv: ReadonlyArray<string>) => {
-  const hosts: Array<ImperialApp.HostName> = []
-  let url = process.env.DATABASE_URL ?? ""
-  let pollMs = 250
-  let workers = 1
-  let quiet = false
-  let exitWithParent = false
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
-    const value = () => {
-      const next = argv[++i]
-      if (next === undefined) throw new Error(`${arg} needs a value`)
-      return next
-    }
-    if (arg === "--database-url") url = value()
-    else if (arg === "--poll-ms") pollMs = positive(arg, value())
-    else if (arg === "--workers") workers = positive(arg, value())
-    else if (arg === "--quiet") quiet = true
-    else if (arg === "--exit-with-parent") exitWithParent = true
-    else if (arg === "--help" || arg === "-h") throw new Error("")
-    else if (arg === "rondel" || arg === "accounting") hosts.push(arg)
-    else throw new Error(`unknown argument "${arg}"`)
-  }
-  if (hosts.length === 0) throw new Error("name at least one host")
-  if (url === "") throw new Error("no database: pass --database-url or set DATABASE_URL")
-  return { hosts, url, pollMs, workers, quiet, exitWithParent }
-}
-
-const positive = (flag: string, text: string) => {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`${flag} must be a positive whole number, got "${text}"`)
-  return n
-}
-
-let options: ReturnType<typeof parse>
-try {
-  options = parse(process.argv.slice(2))
-} catch (error) {
-  const message = (error as Error).message
-  process.stderr.write(message === "" ? `${usage}\n` : `${message}\n${usage}\n`)
-  process.exit(message === "" ? 0 : 2)
-}
-
-const main = Effect.gen(function* () {
-  const app = yield* Application.Application
-  const relay = yield* Relay.Relay
-  yield* Effect.log(
-    `${options.hosts.join(" + ")} running on ${PostgresServer.redactUrl(options.url)} (pid ${process.pid}); Ctrl-C to stop`
-  )
-  const status = Effect.gen(function* () {
-    const stats = yield* app.stats
-    const relayStats = yield* relay.stats
-    for (const host of stats) {
-      const r = relayStats.find((s) => s.host === host.host)
-      yield* Effect.log(
-        `${host.host}: processed ${host.processed}, failed ${host.failed}, restarts ${host.restarts}, parked ${host.parked}, inbox pending ${r?.inboxPending ?? 0}, lag ${r?.lagMillis ?? 0} ms`
-      )
-    }
-  }).pipe(Effect.catchAll((error) => Effect.logWarning("status unavailable", error)))
-  if (options.exitWithParent) {
-    // A supervisor (a test, a process manager) that dies without stopping us would leave us running: once we
-    // are re-parented, stop as on SIGTERM (the main fiber is interrupted, scopes close, mailboxes drain).
-    const parent = process.ppid
-    yield* Effect.forkDaemon(
-      Effect.repeat(
-        Effect.sync(() => {
-          if (process.ppid !== parent) process.kill(process.pid, "SIGTERM")
-        }),
-        Schedule.spaced("500 millis")
-      )
+const flags = {
+  hosts: Args.text({ name: "host" }).pipe(
+    Args.mapEffect((text) => {
+      const host = ImperialApp.definitions.find((definition) => definition.name === text.toLowerCase())
+      return host === undefined
+        ? Effect.fail(
+            HelpDoc.p(
+              `${text.startsWith("-") ? "unknown flag" : "no host"} ${JSON.stringify(text)}: hosts are ${ImperialApp.definitions.map((d) => d.name).join(", ")}`
+            )
+          )
+        : Effect.succeed<ImperialApp.HostName>(host.name)
+    }),
+    Args.atLeast(1),
+    Args.withDescription("The hosts whose actors run in this process: rondel, accounting, or both.")
+  ),
+  databaseUrl: Options.text("database-url").pipe(
+    Options.withPseudoName("URL"),
+    Options.optional,
+    Options.withDescription("The PostgreSQL database of the deployment (default: DATABASE_URL).")
+  ),
+  pollMs: CommandLine.wholeNumber("poll-ms", 1).pipe(
+    Options.withDefault(250),
+    Options.withDescription(
+      "Longest wait for work, in milliseconds, when no notification arrives (default 250)."
     )
+  ),
+  workers: CommandLine.wholeNumber("workers", 1).pipe(
+    Options.withDefault(1),
+    Options.withDescription("Delivery workers per host in this process (default 1).")
+  ),
+  quiet: Options.boolean("quiet").pipe(Options.withDescription("No status line every 10 seconds.")),
+  exitWithParent: Options.boolean("exit-with-parent").pipe(
+    Options.withDescription("Stop (gracefully) when the process that started this one goes away.")
+  )
+}
+
+const sendingWork = HelpDoc.blocks([
+  HelpDoc.p(
+    "Runs hosts of the reference application (Imperial's rondel and accounting) as their own OS process on PostgreSQL. Processes exchange messages only through the database's outbox and inbox tables; several processes of the same host share the work (each game has one writer at a time). Ctrl-C (SIGINT, SIGTERM) drains and exits. Exit status: 0 after a signal, 1 when the database cannot be used, 2 for bad flags."
+  ),
+  HelpDoc.h1("HOW TO SEND WORK TO THESE PROCESSES"),
+  HelpDoc.p(
+    "These processes have no front door of their own: they handle what is stored in their hosts' inboxes. Store commands there, on the same database:"
+  ),
+  HelpDoc.p(
+    '- From a program: ImperialApp.layerPostgresApplication({ url, local: ["rondel", "accounting"], relay: { deliver: false } }), then app.host(RondelHost.definition).execute(...) (or submit for untrusted input). A command is stored in the host\'s inbox before it is acknowledged, and one of these processes handles it; deliver: false keeps the program from handling anything itself.'
+  ),
+  HelpDoc.p(
+    "- By hand: npm start -- --store postgres --database-url URL. The sandbox stores its commands the same way, but it runs both hosts too, so it shares the work with these processes."
+  ),
+  HelpDoc.p("- Over HTTP: examples/http-service on the same database (it also runs both hosts)."),
+  HelpDoc.p(
+    "Watch them work in the status line every 10 seconds, or with the sandbox's inbox, outbox, stats and reconcile commands on the same database."
+  )
+])
+
+interface HostOptions {
+  readonly hosts: ReadonlyArray<ImperialApp.HostName>
+  readonly url: string
+  readonly pollMs: number
+  readonly workers: number
+  readonly quiet: boolean
+  readonly exitWithParent: boolean
+}
+
+const main = (options: HostOptions) =>
+  Effect.gen(function* () {
+    const app = yield* Application.Application
+    const relay = yield* Relay.Relay
+    yield* Effect.log(
+      `${options.hosts.join(" + ")} running on ${PostgresServer.redactUrl(options.url)} (pid ${process.pid}); Ctrl-C to stop`
+    )
+    const status = Effect.gen(function* () {
+      const stats = yield* app.stats
+      const relayStats = yield* relay.stats
+      for (const host of stats) {
+        const r = relayStats.find((s) => s.host === host.host)
+        yield* Effect.log(
+          `${host.host}: processed ${host.processed}, failed ${host.failed}, restarts ${host.restarts}, parked ${host.parked}, inbox pending ${r?.inboxPending ?? 0}, lag ${r?.lagMillis ?? 0} ms`
+        )
+      }
+    }).pipe(Effect.catchAll((error) => Effect.logWarning("status unavailable", error)))
+    if (options.exitWithParent) {
+      // A supervisor (a test, a process manager) that dies without stopping us would leave us running: once we
+      // are re-parented, stop as on SIGTERM (the main fiber is interrupted, scopes close, mailboxes drain).
+      const parent = process.ppid
+      yield* Effect.forkDaemon(
+        Effect.repeat(
+          Effect.sync(() => {
+            if (process.ppid !== parent) process.kill(process.pid, "SIGTERM")
+          }),
+          Schedule.spaced("500 millis")
+        )
+      )
+    }
+    if (!options.quiet)
+      yield* Effect.repeat(status, Schedule.spaced(Duration.seconds(10))).pipe(Effect.delay("10 seconds"))
+    return yield* Effect.never
+  })
+
+const program = { name: "mailroom host", usage }
+
+const command = Command.make("npm run host --", flags).pipe(Command.withDescription(sendingWork))
+
+const start = Effect.gen(function* () {
+  const parsed = yield* CommandLine.flags(command, program, process.argv)
+  if (Option.isNone(parsed)) return
+  const url = Option.getOrElse(parsed.value.databaseUrl, () => process.env.DATABASE_URL ?? "")
+  if (url === "") {
+    return yield* CommandLine.badUsage(program, "no database: pass --database-url URL or set DATABASE_URL")
   }
-  if (!options.quiet)
-    yield* Effect.repeat(status, Schedule.spaced(Duration.seconds(10))).pipe(Effect.delay("10 seconds"))
-  return yield* Effect.never
+  const options: HostOptions = {
+    hosts: [...new Set(parsed.value.hosts)],
+    url,
+    pollMs: parsed.value.pollMs,
+    workers: parsed.value.workers,
+    quiet: parsed.value.quiet,
+    exitWithParent: parsed.value.exitWithParent
+  }
+  return yield* main(options).pipe(
+    Effect.provide(
+      ImperialApp.layerPostgresApplication({
+        url: options.url,
+        local: options.hosts,
+        relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers },
+        // Until PostgreSQL answers (MAILROOM_PG_CONNECT_GIVE_UP to stop earlier), each wait said on stderr.
+        connectRetry: { onWait: (wait) => Console.error(`${options.hosts.join(" + ")}: ${wait.message}`) }
+      }).pipe(Layer.orDie)
+    )
+  )
 })
 
-main.pipe(
-  Effect.provide(
-    ImperialApp.layerPostgresApplication({
-      url: options.url,
-      local: options.hosts,
-      relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers }
-    }).pipe(Layer.orDie)
-  ),
-  NodeRuntime.runMain
-)
+NodeRuntime.runMain(start)

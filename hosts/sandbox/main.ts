@@ -1,25 +1,30 @@
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, Effect, Either, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import { Cause, Config, Effect, HashMap, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as readline from "node:readline"
 import * as Cli from "./Cli.js"
+import * as CommandLine from "./CommandLine.js"
+import * as Drain from "./Drain.js"
 import * as Interactive from "./Interactive.js"
 import * as JsonMode from "./JsonMode.js"
 import * as Store from "./Store.js"
 import * as Style from "./Style.js"
 
-// Entry point: `npm start -- [options]` (see Cli.usage). Picks the store layer, then runs the interactive or
-// the JSON mode over it. Exit codes: 0 after quit or end of input, 1 when the store cannot start, 2 for bad
-// options.
+// Entry point: `npm start -- [options]` (see Cli.command). Picks the store layer, then runs the interactive or
+// the JSON mode over it. Exit status (Cli.exitStatus): 0 after quit or end of input once everything drained, 3
+// when it stopped before everything drained, 1 when the store cannot start, 2 for bad options.
 
 // Log lines go to stderr (JSON mode keeps stdout for JSON); the interactive mode prints them above its prompt.
 const logSink: { write: (text: string) => void } = {
   write: (text: string) => void process.stderr.write(`${text}\n`)
 }
-const logger = Logger.make(({ logLevel, message }) => {
+// One line per log entry: level, message, annotations (actor, key, ...) and the first line of the cause.
+const logger = Logger.make(({ logLevel, message, annotations, cause }) => {
   const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-  logSink.write(`[${logLevel.label}] ${text}`)
+  const fields = HashMap.toEntries(annotations).map(([key, value]) => `${key}=${String(value)}`)
+  const because = Cause.isEmpty(cause) ? "" : `: ${Cause.pretty(cause).split("\n")[0]}`
+  logSink.write(`[${logLevel.label}] ${text}${fields.length === 0 ? "" : ` (${fields.join(" ")})`}${because}`)
 })
 
 const writeLine = (line: string) =>
@@ -39,21 +44,12 @@ const inputLines = (file: string | undefined) =>
   )
 
 const program = Effect.gen(function* () {
-  const parsed = Cli.parse(process.argv.slice(2))
-  if (Either.isLeft(parsed)) {
-    process.stderr.write(`mailroom sandbox: ${parsed.left}\n\n${Cli.usage}\n`)
-    process.exitCode = 2
-    return
-  }
-  const options = parsed.right
-  if (options.help) {
-    yield* writeLine(Cli.usage)
-    return
-  }
+  // Flags first, before anything reads stdin (the JSON mode reads its commands there).
+  const parsed = yield* Cli.parse(process.argv)
+  if (Option.isNone(parsed)) return
+  const options = parsed.value
   if (options.script !== undefined && !fs.existsSync(options.script)) {
-    process.stderr.write(`mailroom sandbox: no script file ${options.script}\n`)
-    process.exitCode = 2
-    return
+    return yield* CommandLine.badUsage(Cli.program, `no script file ${options.script}`)
   }
   const envUrl = Option.filter(
     yield* Config.option(Config.redacted("DATABASE_URL")),
@@ -96,6 +92,8 @@ const program = Effect.gen(function* () {
 
   const minimum = options.mode === "json" ? LogLevel.Warning : LogLevel.Error
   yield* run.pipe(
+    // A session that did not drain fails, so the hosts stop at once instead of draining again as they close.
+    Effect.flatMap((outcome) => (outcome === "drained" ? Effect.void : new Drain.NotDrained({ outcome }))),
     Effect.scoped,
     Effect.provide(Store.layer(choice)),
     Logger.withMinimumLogLevel(minimum),
@@ -106,8 +104,19 @@ const program = Effect.gen(function* () {
           process.stderr.write(`mailroom sandbox: cannot start the ${error.store} store: ${error.message}\n`)
           process.exitCode = 1
         })
+    ),
+    Effect.catchIf(
+      (error): error is Drain.NotDrained => error instanceof Drain.NotDrained,
+      () =>
+        Effect.sync(() => {
+          process.exitCode = Drain.notDrainedExitStatus
+        })
     )
   )
 })
 
-program.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), NodeRuntime.runMain)
+// Our logger only: runMain would add its pretty logger, which writes to stdout (breaking JSON mode's lines).
+program.pipe(
+  Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+  NodeRuntime.runMain({ disablePrettyLogger: true })
+)

@@ -73,11 +73,15 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
   {
     /** Which boundary this is; acknowledgment semantics differ (see README guarantees). */
     readonly kind: "memory" | "postgres"
-    /** Accepts a message for a host: memory enqueues it, Postgres stores it durably before returning. */
+    /**
+     * Accepts a message for a host: memory enqueues it, Postgres stores it durably before returning. A message id the
+     * host already received with the same type, version, key and payload is acknowledged again (and changes nothing);
+     * with anything else it is refused with `MessageIdReused`.
+     */
     readonly submit: (
       host: string,
       envelope: Envelope
-    ) => Effect.Effect<void, PersistenceError | SubmitRejected>
+    ) => Effect.Effect<void, PersistenceError | SubmitRejected | MessageIdReused>
     /**
      * Reads a host's state for one key before handling a message: may answer from a cache of this process's own
      * commits, since the commit's version check rejects a stale copy.
@@ -110,3 +114,52 @@ export class SubmitRejected extends Schema.TaggedError<SubmitRejected>()("Submit
   messageId: Schema.String,
   reason: Schema.String
 }) {}
+
+/**
+ * A message id was sent again with another message (type, version, key or payload differ from what the host received
+ * under that id): refused, since accepting it would drop it silently as a duplicate. Send a new message under a new id.
+ */
+export class MessageIdReused extends Schema.TaggedError<MessageIdReused>()("MessageIdReused", {
+  host: Schema.String,
+  messageId: Schema.String,
+  reason: Schema.String
+}) {}
+
+/**
+ * What two envelopes under one id must share to be the same message: type, version, key and payload (ids of cause
+ * and flow, time and trace may differ between a message and its retry). Undefined when they are the same message.
+ */
+export const differenceOf = (
+  stored: Pick<Envelope, "type" | "version" | "key" | "payload">,
+  sent: Pick<Envelope, "type" | "version" | "key" | "payload">
+): string | undefined => {
+  if (stored.type !== sent.type) return `it was ${stored.type}, now ${sent.type}`
+  if (stored.version !== sent.version) return `it was ${stored.type} v${stored.version}, now v${sent.version}`
+  if (stored.key !== sent.key)
+    return `its key was ${JSON.stringify(stored.key)}, now ${JSON.stringify(sent.key)}`
+  return canonicalJson(stored.payload) === canonicalJson(sent.payload)
+    ? undefined
+    : "the stored payload differs"
+}
+
+/** The refusal of a message id sent again with another message; `difference` as `differenceOf` words it. */
+export const messageIdReused = (host: string, messageId: string, difference: string): MessageIdReused =>
+  new MessageIdReused({
+    host,
+    messageId,
+    reason: `message id ${JSON.stringify(messageId)} was already used for another message to ${host} (${difference}); a message id names one message: send a different message under a new id`
+  })
+
+// internal
+
+/** JSON with object keys sorted, so payloads compare by content (as PostgreSQL's jsonb equality does). */
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, inner: unknown) =>
+    typeof inner === "object" && inner !== null && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.keys(inner)
+            .sort()
+            .map((key) => [key, (inner as Record<string, unknown>)[key]])
+        )
+      : inner
+  )

@@ -7,6 +7,7 @@ import * as Bus from "./Bus.js"
 import type {
   AuditEntry,
   CommitReport,
+  MessageIdReused,
   PersistenceError,
   SubmitRejected,
   VersionConflict
@@ -15,9 +16,13 @@ import { CommitBoundary } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
 import type { DecodeFailure, HostDefinition, WireMessage } from "./HostDefinition.js"
 import * as MessageIds from "./MessageIds.js"
+import * as StorableText from "./StorableText.js"
 import * as Tracing from "./Tracing.js"
 
-/** A message was refused by a host before any state was touched (it could not be decoded). */
+/**
+ * A message was refused by a host before anything was stored or any state touched: it could not be decoded, or it
+ * holds text no store accepts (a NUL character, a lone surrogate). The reason names the field and the problem.
+ */
 export class MessageRejected extends Schema.TaggedError<MessageRejected>()("MessageRejected", {
   host: Schema.String,
   messageId: Schema.String,
@@ -31,8 +36,26 @@ export class ConflictRetriesExhausted extends Schema.TaggedError<ConflictRetries
   { host: Schema.String, key: Schema.String, attempts: Schema.Number }
 ) {}
 
+/**
+ * Handling a message produced a message or a state that no store accepts (text with a NUL character or a lone
+ * surrogate): nothing of it was committed. The reason names the produced message or the state, the field and the
+ * problem. A bug in `decide`; only this handling fails.
+ */
+export class OutputRejected extends Schema.TaggedError<OutputRejected>()("OutputRejected", {
+  host: Schema.String,
+  messageId: Schema.String,
+  type: Schema.String,
+  reason: Schema.String
+}) {}
+
+/**
+ * Why a front door (`execute`, `submit`) refused a message: invalid (`MessageRejected`), its id given to another
+ * message before (`MessageIdReused`), not accepted (`SubmitRejected`), or the store failed (`PersistenceError`).
+ */
+export type ExecuteError = MessageRejected | MessageIdReused | SubmitRejected | PersistenceError
+
 /** Why handling one message failed with a typed error (a reply, not a crash). */
-export type HandleError = MessageRejected | PersistenceError | ConflictRetriesExhausted
+export type HandleError = MessageRejected | OutputRejected | PersistenceError | ConflictRetriesExhausted
 
 /** Where a message comes from when it enters through a host's front door. */
 export interface Origin {
@@ -56,16 +79,14 @@ export interface HostOptions {
 export interface Host<S, In, E extends DecodeFailure = DecodeFailure> {
   readonly name: string
   readonly definition: HostDefinition<S, In, any, any, E>
-  /** Accepts a typed message for this host; returns its envelope once acknowledged (see boundary semantics). */
-  readonly execute: (
-    message: In,
-    origin?: Origin
-  ) => Effect.Effect<Envelope, SubmitRejected | PersistenceError>
+  /**
+   * Accepts a typed message for this host; returns its envelope once acknowledged (see boundary semantics). Refused
+   * with `MessageRejected` when it holds text no store accepts, and with `MessageIdReused` when its id was given
+   * to a different message before (the same message again is acknowledged and changes nothing).
+   */
+  readonly execute: (message: In, origin?: Origin) => Effect.Effect<Envelope, ExecuteError>
   /** Accepts an untrusted wire message: decoded and validated first, then submitted like `execute`. */
-  readonly submit: (
-    message: WireMessage,
-    origin?: Origin
-  ) => Effect.Effect<Envelope, MessageRejected | SubmitRejected | PersistenceError>
+  readonly submit: (message: WireMessage, origin?: Origin) => Effect.Effect<Envelope, ExecuteError>
   /** Reads the current state of one key, without going through the mailbox. */
   readonly state: (key: string) => Effect.Effect<S | undefined, PersistenceError>
   /** Keys that have state. */
@@ -134,7 +155,10 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
                 Clock.currentTimeMillis,
                 traced ? Tracing.currentTraceparent : Effect.succeed(envelope.traceparent)
               ),
-              ([now, traceparent]) => {
+              ([now, traceparent]): Effect.Effect<
+                CommitReport,
+                PersistenceError | VersionConflict | OutputRejected
+              > => {
                 const events = effects.events.map((event, i) =>
                   outbound(envelope, key, event, i, now, traceparent)
                 )
@@ -142,6 +166,17 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
                 const commands = effects.commands.map((command, i) =>
                   outbound(envelope, key, command, offset + i, now, traceparent)
                 )
+                const problem = outputProblem(effects.state, events, commands)
+                if (problem !== undefined) {
+                  return Effect.fail(
+                    new OutputRejected({
+                      host: name,
+                      messageId: envelope.messageId,
+                      type: envelope.type,
+                      reason: `handling ${envelope.type} ${envelope.messageId} produced text no store accepts, in ${problem}; nothing was committed`
+                    })
+                  )
+                }
                 const commit = boundary.commit({
                   host: definition,
                   key,
@@ -277,7 +312,22 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         return envelope
       })
 
-    const submitEnvelope = (envelope: Envelope) => Effect.as(boundary.submit(name, envelope), envelope)
+    // Where messages enter, whichever boundary is below: text no store accepts is refused before anything is stored,
+    // so both boundaries answer alike (PostgreSQL would refuse the row; memory would take it and diverge).
+    const submitEnvelope = (envelope: Envelope): Effect.Effect<Envelope, ExecuteError> => {
+      const problem = inputProblem(envelope)
+      return problem === undefined
+        ? Effect.as(boundary.submit(name, envelope), envelope)
+        : Effect.fail(
+            new MessageRejected({
+              host: name,
+              messageId:
+                StorableText.problemOf(envelope.messageId) === undefined ? envelope.messageId : "(invalid)",
+              type: envelope.type,
+              reason: `Invalid ${envelope.type} message: ${problem}`
+            })
+          )
+    }
 
     const host: Host<S, In, E> = {
       name,
@@ -335,6 +385,40 @@ export const parentOf = Tracing.parentOf
 // The call site of these spans is always this file, so a captured stack adds nothing to a trace; capturing it
 // costs about 5 µs per span, a measurable share of handling a message (see BENCHMARKS.md).
 const spanOptions = { captureStackTrace: false } as const
+
+/** Text in an incoming envelope that no store accepts: its ids, key, type or payload (field names included). */
+const inputProblem = (envelope: Envelope): string | undefined =>
+  StorableText.problemIn(envelope.payload) ??
+  StorableText.problemIn({
+    messageId: envelope.messageId,
+    causationId: envelope.causationId,
+    correlationId: envelope.correlationId,
+    key: envelope.key,
+    type: envelope.type
+  })
+
+/** Text in what a handling produced (its new state, its messages) that no store accepts, naming where it is. */
+const outputProblem = (
+  state: unknown,
+  events: ReadonlyArray<Envelope>,
+  commands: ReadonlyArray<Envelope>
+): string | undefined => {
+  if (state !== undefined) {
+    const problem = StorableText.problemIn(state)
+    if (problem !== undefined) return `the new state at ${problem}`
+  }
+  for (const list of [events, commands]) {
+    for (const produced of list) {
+      const keyProblem = StorableText.problemOf(produced.key)
+      const problem =
+        keyProblem === undefined
+          ? StorableText.problemIn(produced.payload, ["payload"])
+          : `key: ${keyProblem}`
+      if (problem !== undefined) return `${produced.type} ${produced.messageId} at ${problem}`
+    }
+  }
+  return undefined
+}
 
 const describeError = (error: { readonly _tag: string }): string => {
   const fields = error as { readonly reason?: unknown; readonly message?: unknown }

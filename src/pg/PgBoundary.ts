@@ -1,10 +1,11 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Config, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import type * as Bus from "../commit/Bus.js"
 import type { CommitBoundary } from "../commit/CommitBoundary.js"
 import type * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
+import * as WaitForDatabase from "./internal/waitForDatabase.js"
 import * as Wakeups from "./internal/wakeups.js"
 import * as Migrations from "./Migrations.js"
 import * as PgCommit from "./PgCommit.js"
@@ -83,17 +84,109 @@ export const connectionsNeeded = (options: PgBoundaryOptions): number => {
 export const defaultPoolSize = (options: PgBoundaryOptions): number =>
   Math.max(16, connectionsNeeded(options))
 
-/** A PostgreSQL client for a connection URL (pool sized for group commit plus the relay). */
+/**
+ * How a client waits for PostgreSQL at start while it does not answer (refused, unreachable, starting up): attempts
+ * doubling their wait from `initialDelay` up to `maxDelay`, each wait logged (a warning naming host:port, the attempt,
+ * its error and the next one), until it answers or `giveUpAfter` has passed. A wrong password or a missing database
+ * fails at once. Interrupting (Ctrl-C) stops the wait at once.
+ */
+export interface ConnectRetry {
+  /** Wait after the first failed attempt, doubling after each (default 250 millis). */
+  readonly initialDelay?: Duration.DurationInput
+  /** Longest wait between attempts (default 5 seconds). */
+  readonly maxDelay?: Duration.DurationInput
+  /** Give up this long after the first attempt, or `"never"` (default 30 seconds in the library, never in programs). */
+  readonly giveUpAfter?: Duration.DurationInput | "never"
+  /** Told of each wait instead of the default warning in the log (a program writing to its own stderr). */
+  readonly onWait?: (wait: Waiting) => Effect.Effect<void>
+}
+
+/** One wait for the database at start (see `ConnectRetry`): address, attempt, error, next attempt, the whole line. */
+export type Waiting = WaitForDatabase.Waiting
+
+/** The library's default wait at start: doubling from 250 ms, at most 5 s apart, for 30 s. */
+export const defaultConnectRetry: ConnectRetry = {
+  initialDelay: Duration.millis(250),
+  maxDelay: Duration.seconds(5),
+  giveUpAfter: Duration.seconds(30)
+}
+
+/** The wait of long-running programs (hosts, services, the sandbox): the same, until the database answers. */
+export const waitUntilAnswered: ConnectRetry = { ...defaultConnectRetry, giveUpAfter: "never" }
+
+/** PostgreSQL did not answer at start within the configured wait (see `ConnectRetry`). */
+export class DatabaseUnreachable extends Schema.TaggedError<DatabaseUnreachable>()("DatabaseUnreachable", {
+  address: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * A PostgreSQL client for a connection URL (pool sized for group commit plus the relay). At start it waits for the
+ * server as `connectRetry` says (default `defaultConnectRetry`; `false`: one attempt).
+ */
 export const layerClient = (
   url: string | Redacted.Redacted,
-  options: { readonly maxConnections?: number; readonly applicationName?: string } = {}
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, unknown> =>
-  PgClient.layer({
-    url: typeof url === "string" ? Redacted.make(url) : url,
-    maxConnections: options.maxConnections ?? 16,
-    connectTimeout: Duration.seconds(10),
-    applicationName: options.applicationName ?? "mailroom"
-  })
+  options: {
+    readonly maxConnections?: number
+    readonly applicationName?: string
+    readonly connectRetry?: ConnectRetry | false
+  } = {}
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, unknown> => {
+  const redacted = typeof url === "string" ? Redacted.make(url) : url
+  const client = () =>
+    PgClient.layer({
+      url: redacted,
+      maxConnections: options.maxConnections ?? 16,
+      connectTimeout: Duration.seconds(10),
+      applicationName: options.applicationName ?? "mailroom"
+    })
+  if (options.connectRetry === false) return client()
+  const retry = resolveRetry(options.connectRetry ?? defaultConnectRetry)
+  return Layer.scopedContext(
+    WaitForDatabase.connect(Redacted.value(redacted), retry, (scope) =>
+      Layer.buildWithScope(client(), scope)
+    ).pipe(
+      Effect.catchIf(WaitForDatabase.passesLater, (error) => {
+        const address = WaitForDatabase.addressOf(Redacted.value(redacted)).address
+        return Effect.fail(
+          new DatabaseUnreachable({
+            address,
+            message: `PostgreSQL at ${address} did not answer within ${Duration.format(retry.giveUpAfter ?? Duration.zero)}: ${WaitForDatabase.describe(error)}`
+          })
+        )
+      })
+    )
+  )
+}
+
+/**
+ * The wait at start read from the environment: `MAILROOM_PG_CONNECT_MAX_DELAY` (longest wait between attempts) and
+ * `MAILROOM_PG_CONNECT_GIVE_UP` (a duration, or `never`); unset ones come from `defaults`.
+ */
+export const connectRetryConfig = (
+  defaults: ConnectRetry = defaultConnectRetry
+): Config.Config<ConnectRetry> =>
+  Config.all({
+    maxDelay: Config.duration("MAILROOM_PG_CONNECT_MAX_DELAY").pipe(Config.option),
+    giveUpAfter: Config.string("MAILROOM_PG_CONNECT_GIVE_UP").pipe(
+      Config.mapOrFail((text): Either.Either<Duration.Duration | "never", ConfigError.ConfigError> => {
+        if (text.trim() === "never") return Either.right("never" as const)
+        const duration = Duration.decodeUnknown(text.trim())
+        return Option.isSome(duration)
+          ? Either.right(duration.value)
+          : Either.left(
+              ConfigError.InvalidData([], `must be a duration like "2 minutes", or never; got "${text}"`)
+            )
+      }),
+      Config.option
+    )
+  }).pipe(
+    Config.map(({ maxDelay, giveUpAfter }) => ({
+      ...defaults,
+      ...(Option.isSome(maxDelay) ? { maxDelay: maxDelay.value } : {}),
+      ...(Option.isSome(giveUpAfter) ? { giveUpAfter: giveUpAfter.value } : {})
+    }))
+  )
 
 /** Settings of the durable boundary read from the environment (see README "Configuration"). */
 export const config = Config.all({
@@ -110,6 +203,7 @@ export const config = Config.all({
   writers: positiveInt("MAILROOM_COMMIT_WRITERS", 1),
   inlineRelay: Config.boolean("MAILROOM_INLINE_RELAY").pipe(Config.withDefault(true)),
   maxConnections: Config.option(optionalPositiveInt("MAILROOM_PG_MAX_CONNECTIONS")),
+  connectRetry: connectRetryConfig(),
   relay: Config.all({
     pollInterval: Config.duration("MAILROOM_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
     listen: Config.boolean("MAILROOM_LISTEN").pipe(Config.withDefault(true)),
@@ -155,12 +249,24 @@ export const layerConfig = (
         }
         // Unset, the pool is as large as these settings need (at least 16); set too small, the boundary refuses.
         const maxConnections = Option.getOrElse(settings.maxConnections, () => defaultPoolSize(options))
-        return layer(options).pipe(Layer.provideMerge(layerClient(settings.url, { maxConnections })))
+        return layer(options).pipe(
+          Layer.provideMerge(
+            layerClient(settings.url, { maxConnections, connectRetry: settings.connectRetry })
+          )
+        )
       }
     )
   )
 
 // internal
+
+const resolveRetry = (retry: ConnectRetry): WaitForDatabase.Retry => ({
+  initialDelay: Duration.decode(retry.initialDelay ?? Duration.millis(250)),
+  maxDelay: Duration.decode(retry.maxDelay ?? Duration.seconds(5)),
+  giveUpAfter:
+    retry.giveUpAfter === "never" ? undefined : Duration.decode(retry.giveUpAfter ?? Duration.seconds(30)),
+  onWait: retry.onWait ?? ((wait) => Effect.logWarning(wait.message))
+})
 
 /** Statements outside the kept connections (stats, retries, settle, queries) need a few pooled ones of their own. */
 const spareConnections = 3

@@ -6,7 +6,10 @@ import {
   CommitBoundary,
   type CommitReport,
   type CommitRequest,
+  differenceOf,
   type Loaded,
+  type MessageIdReused,
+  messageIdReused,
   PersistenceError,
   SubmitRejected,
   VersionConflict
@@ -172,34 +175,102 @@ export const make = (options: PgCommitOptions) =>
       committers.set(host.name, commitBatch)
     }
 
-    const submitters = new Map<string, (envelope: Envelope) => Effect.Effect<void, PersistenceError>>()
+    const submitters = new Map<
+      string,
+      (envelope: Envelope) => Effect.Effect<void, PersistenceError | MessageIdReused>
+    >()
     for (const host of topology.hosts) {
       const schema = topology.schemaOf(host.name)
       const wake = `inbox:${schema}`
       const connections = yield* Effect.forEach(Array.from({ length: submitWriters }), () =>
         Dedicated.make(sql)
       )
-      const submitText = `
-        WITH input AS (
-          SELECT e FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
-        ), inserted AS (
-          INSERT INTO ${ident(schema)}.inbox (message_id, key, type, envelope, source)
-          SELECT e->>'messageId', e->>'key', e->>'type', e, 'external' FROM input
-          ON CONFLICT (message_id) DO NOTHING
-          RETURNING 1
-        )
-        SELECT pg_notify('mailroom', $2) FROM (SELECT count(*) AS n FROM inserted) c WHERE c.n > 0`
-      const submitBatch = yield* Batcher.make<Envelope, void, PersistenceError>(
+      const submitText = submitStatement(schema)
+      const storedText = `SELECT message_id, type, key, envelope->'version' AS version, envelope->'payload' AS payload
+        FROM ${ident(schema)}.inbox WHERE message_id = ANY($1)`
+      const submitBatch = yield* Batcher.make<Envelope, void, PersistenceError | MessageIdReused>(
         (batch, worker) =>
-          Effect.suspend(() => {
+          Effect.gen(function* () {
+            const connection = connections[worker]!
             const sentAt = performance.now()
-            return connections[worker]!.execute(submitText, [JSON.stringify(batch), wake]).pipe(
-              Effect.mapError(persistence("submit")),
-              Effect.map((notified) => {
-                if (notified.length > 0) options.wakeups?.committed(wake, sentAt)
-                return batch.map(() => Exit.void)
+            let woken = false
+            // A submit is idempotent by message id: a statement lost with its connection (a reset, a server restart)
+            // is sent once more, on a fresh connection (the kept one retired itself), before anyone sees a failure.
+            const write = (envelopes: ReadonlyArray<Envelope>) =>
+              Effect.suspend(() => {
+                const params = [JSON.stringify(envelopes), wake]
+                return connection.execute<SubmitRow>(submitText, params).pipe(
+                  Effect.catchIf(
+                    (error) => !Dedicated.refused(error),
+                    () =>
+                      Effect.zipRight(
+                        Dedicated.afterPendingIo,
+                        connection.execute<SubmitRow>(submitText, params)
+                      )
+                  )
+                )
               })
-            )
+            // Rows of ids that were already received: compared with what is stored (read again when the statement's
+            // snapshot could not see it: another transaction stored it meanwhile).
+            const outcomesOf = (envelopes: ReadonlyArray<Envelope>, rows: ReadonlyArray<SubmitRow>) =>
+              Effect.gen(function* () {
+                const outcomes: Array<Exit.Exit<void, PersistenceError | MessageIdReused>> = envelopes.map(
+                  () => Exit.void
+                )
+                const unseen: Array<number> = []
+                for (const row of rows) {
+                  if (row.idx < 0) woken = true
+                  else if (row.message_id === null) unseen.push(row.idx)
+                  else outcomes[row.idx] = compared(host.name, envelopes[row.idx]!, row)
+                }
+                if (unseen.length > 0) {
+                  const stored = yield* sql
+                    .unsafe<SubmitRow>(storedText, [unseen.map((i) => envelopes[i]!.messageId)])
+                    .pipe(Effect.mapError(persistence("submit")))
+                  for (const i of unseen) {
+                    const row = stored.find((r) => r.message_id === envelopes[i]!.messageId)
+                    if (row !== undefined) outcomes[i] = compared(host.name, envelopes[i]!, row)
+                  }
+                }
+                return outcomes
+              })
+            // The same id twice in one batch: the first is written, a later one shares its outcome if it is the same
+            // message and is refused if it is not.
+            const firstOf = new Map<string, number>()
+            const unique: Array<Envelope> = []
+            const slot = batch.map((envelope) => {
+              const known = firstOf.get(envelope.messageId)
+              if (known !== undefined) return known
+              firstOf.set(envelope.messageId, unique.length)
+              unique.push(envelope)
+              return unique.length - 1
+            })
+            const grouped = yield* Effect.either(write(unique))
+            let outcomes: ReadonlyArray<Exit.Exit<void, PersistenceError | MessageIdReused>>
+            if (grouped._tag === "Right") outcomes = yield* outcomesOf(unique, grouped.right)
+            else if (unique.length > 1 && Dedicated.refused(grouped.left)) {
+              // The batch is one statement, so one message the database refuses (a value, a constraint, a trigger)
+              // fails all of it; then each is written alone, so only that one fails.
+              outcomes = yield* Effect.forEach(unique, (envelope) =>
+                Effect.either(write([envelope])).pipe(
+                  Effect.flatMap((alone) =>
+                    alone._tag === "Right"
+                      ? Effect.map(outcomesOf([envelope], alone.right), (exits) => exits[0]!)
+                      : Effect.succeed(Exit.fail(persistence("submit")(alone.left)))
+                  )
+                )
+              )
+            } else outcomes = unique.map(() => Exit.fail(persistence("submit")(grouped.left)))
+            if (woken) options.wakeups?.committed(wake, sentAt)
+            return batch.map((envelope, i) => {
+              const outcome = outcomes[slot[i]!]!
+              const first = unique[slot[i]!]!
+              if (first === envelope) return outcome
+              const difference = differenceOf(first, envelope)
+              return difference === undefined
+                ? outcome
+                : Exit.fail(messageIdReused(host.name, envelope.messageId, difference))
+            })
           }),
         { maxBatch: 256, workers: submitWriters }
       )
@@ -215,6 +286,7 @@ export const make = (options: PgCommitOptions) =>
       const decode = Schema.decodeUnknown(host.state)
       return sql<{ version: string; state: unknown }>`
         SELECT version, state FROM ${sql(topology.schemaOf(host.name))}.state WHERE key = ${key}`.pipe(
+        onceMoreIfLost,
         Effect.mapError(persistence("load")),
         Effect.flatMap((rows) => {
           const row = rows[0]
@@ -264,6 +336,7 @@ export const make = (options: PgCommitOptions) =>
       },
       keys: (host) =>
         sql<{ key: string }>`SELECT key FROM ${sql(topology.schemaOf(host.name))}.state ORDER BY key`.pipe(
+          onceMoreIfLost,
           Effect.map((rows) => rows.map((row) => row.key)),
           Effect.mapError(persistence("keys"))
         ),
@@ -275,6 +348,7 @@ export const make = (options: PgCommitOptions) =>
             key === undefined ? [] : [key]
           )
           .pipe(
+            onceMoreIfLost,
             Effect.map((rows) => rows.map((row) => toAuditEntry(host, row))),
             Effect.mapError(persistence("audit"))
           ),
@@ -328,6 +402,74 @@ const signalCommitted = (
     for (const destination of destinations)
       wakeups.committed(`inbox:${topology.schemaOf(destination)}`, sentAt)
 }
+
+/**
+ * The front door's statement: a batch of envelopes into the host's inbox, each id once (ON CONFLICT keeps what is
+ * there), one NOTIFY when anything was new. It answers a row `idx = -1` for that NOTIFY, and a row per envelope whose
+ * id was already taken by a message that is not the same (type, version, key, payload) or that this statement's
+ * snapshot cannot see (stored by a transaction that committed meanwhile: read again); usually no row at all.
+ */
+const submitStatement = (schema: string) => {
+  const inbox = `${ident(schema)}.inbox`
+  return `
+    WITH input AS (
+      SELECT e, n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n)
+    ), inserted AS (
+      INSERT INTO ${inbox} (message_id, key, type, envelope, source)
+      SELECT e->>'messageId', e->>'key', e->>'type', e, 'external' FROM input ORDER BY n
+      ON CONFLICT (message_id) DO NOTHING
+      RETURNING message_id
+    ), woken AS (
+      SELECT pg_notify('mailroom', $2) FROM (SELECT 1 FROM inserted LIMIT 1) one
+    )
+    SELECT -1 AS idx, NULL::text AS message_id, NULL::text AS type, NULL::text AS key, NULL::jsonb AS version,
+      NULL::jsonb AS payload FROM woken
+    UNION ALL
+    SELECT (i.n - 1)::integer, b.message_id, b.type, b.key, b.envelope->'version', b.envelope->'payload'
+    FROM input i LEFT JOIN ${inbox} b ON b.message_id = i.e->>'messageId'
+    WHERE NOT EXISTS (SELECT 1 FROM inserted x WHERE x.message_id = i.e->>'messageId')
+      AND (b.message_id IS NULL OR b.type IS DISTINCT FROM i.e->>'type' OR b.key IS DISTINCT FROM i.e->>'key'
+        OR b.envelope->'version' IS DISTINCT FROM i.e->'version'
+        OR b.envelope->'payload' IS DISTINCT FROM i.e->'payload')`
+}
+
+/** A row of the submit statement (or of the read of stored messages): see `submitStatement`. */
+interface SubmitRow {
+  readonly idx: number
+  readonly message_id: string | null
+  readonly type: string | null
+  readonly key: string | null
+  readonly version: number | null
+  readonly payload: unknown
+}
+
+/** A submitted envelope against the message stored under its id: the same message (accepted again), or a reuse. */
+const compared = (host: string, envelope: Envelope, stored: SubmitRow): Exit.Exit<void, MessageIdReused> => {
+  const difference = differenceOf(
+    {
+      type: stored.type ?? "",
+      version: Number(stored.version),
+      key: stored.key ?? "",
+      payload: stored.payload
+    },
+    envelope
+  )
+  return difference === undefined
+    ? Exit.void
+    : Exit.fail(messageIdReused(host, envelope.messageId, difference))
+}
+
+/**
+ * A read is sent once more when its connection was lost (a reset, a server restart), not when the database refused
+ * it. It goes after the I/O events already received, so the pool has noticed the other connections that ended too
+ * and the read gets one that works.
+ */
+const onceMoreIfLost = <A, R>(effect: Effect.Effect<A, SqlError, R>): Effect.Effect<A, SqlError, R> =>
+  Effect.catchIf(
+    effect,
+    (error) => !Dedicated.refused(error),
+    () => Effect.zipRight(Dedicated.afterPendingIo, effect)
+  )
 
 /** Submit (front door) transactions in flight at once per host, each on its own kept connection. */
 export const submitWriters = 2

@@ -47,6 +47,8 @@ export class ActorSystem extends Context.Tag("mailroom/runtime/ActorSystem")<
     readonly escalations: Effect.Effect<ReadonlyArray<Supervisor.Escalation>>
     /** A subscription to escalations from now on, for the lifetime of the scope. */
     readonly subscribeEscalations: Effect.Effect<Queue.Dequeue<Supervisor.Escalation>, never, Scope.Scope>
+    /** A subscription to every restart of every actor's children from now on, for the lifetime of the scope. */
+    readonly subscribeRestarts: Effect.Effect<Queue.Dequeue<Supervisor.Restart>, never, Scope.Scope>
     /** Completes when no actor has a message queued, in flight or waiting for a restart. */
     readonly awaitQuiescent: Effect.Effect<void>
     /** Messages queued + in flight + restarts pending, over all actors. */
@@ -66,6 +68,10 @@ export const makeWith = (
     const history: Array<Supervisor.Escalation> = []
     const hub = yield* PubSub.unbounded<Supervisor.Escalation>()
     yield* Effect.addFinalizer(() => PubSub.shutdown(hub))
+    // Unbounded like escalations, so a subscriber that drains late still sees every restart (each key's restart
+    // budget limits their rate).
+    const restarts = yield* PubSub.unbounded<Supervisor.Restart>()
+    yield* Effect.addFinalizer(() => PubSub.shutdown(restarts))
 
     const escalate = (escalation: Supervisor.Escalation): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -95,6 +101,7 @@ export const makeWith = (
       shutdownTimeout: options.shutdownTimeout ?? Duration.seconds(10),
       pending,
       escalate,
+      restarted: (restart) => PubSub.publish(restarts, restart),
       register: (actor) => {
         actors.add(actor)
       },
@@ -116,6 +123,7 @@ export const makeWith = (
       actors: Effect.sync(() => Array.from(actors, (actor) => actor.stats())),
       escalations: Effect.sync(() => history.slice()),
       subscribeEscalations: PubSub.subscribe(hub),
+      subscribeRestarts: PubSub.subscribe(restarts),
       awaitQuiescent: pending.awaitZero,
       pending: Effect.sync(() => pending.value)
     })

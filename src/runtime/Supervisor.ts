@@ -28,6 +28,26 @@ export interface Escalation {
   readonly at: number
 }
 
+/** A key's child died handling a message and is restarted: one per restart, in the order they happen. */
+export interface Restart {
+  readonly actor: string
+  readonly key: string
+  /** The defect that killed the child. */
+  readonly cause: Cause.Cause<unknown>
+  /** The message whose handling died. */
+  readonly message: unknown
+  /** How many times handling that message has died so far. */
+  readonly attempts: number
+  /** Set when the message was parked under this id instead of being retried (the child moves on without it). */
+  readonly parkedId: string | undefined
+  /** Restarts of this actor so far, this one included. */
+  readonly restarts: number
+  /** How long the child waits (backoff) before it runs again. */
+  readonly delayMillis: number
+  /** Clock time of the death, in epoch milliseconds. */
+  readonly at: number
+}
+
 /** Default backoff: exponential from 10 ms, jittered, each delay capped at 5 seconds. */
 export const defaultBackoff: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(
   Schedule.jittered,

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc, Schema } from "effect"
 import * as AccountingState from "../../hosts/accounting/AccountingState.js"
 import * as Ledger from "../../hosts/accounting/Ledger.js"
+import * as Amount from "../../hosts/contracts/Amount.js"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as Nation from "../../hosts/contracts/Nation.js"
 import { accountingDecider, charge, deposit, open, voidCharge } from "./accountingFixtures.js"
@@ -11,14 +12,21 @@ type Delivery = GivenWhenThen.Delivery<Contracts.AccountingInbound>
 
 const nation = fc.constantFrom(...Nation.Nations)
 const billingId = fc.constantFrom("b-1", "b-2", "b-3", "b-4", "b-5")
-const amount = fc.integer({ min: 1, max: 8 })
+// Mostly small amounts, so charges meet balances; sometimes huge ones, so sums near the limit must stay exact.
+const amount = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 8 }) },
+  { weight: 1, arbitrary: fc.integer({ min: Amount.limit - 8, max: Amount.limit }) }
+)
 
 /** Any Accounting message from small pools (so billing ids collide), or a redelivery of an earlier one. */
 const message: fc.Arbitrary<Contracts.AccountingInbound | { readonly redeliver: number }> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.integer({ min: 0, max: 12 }), fc.uniqueArray(nation, { minLength: 1, maxLength: 4 }))
+      .tuple(
+        fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constant(Amount.limit)),
+        fc.uniqueArray(nation, { minLength: 1, maxLength: 4 })
+      )
       .map(([balance, [first, ...rest]]) => open(balance, [first!, ...rest]))
   },
   { weight: 5, arbitrary: fc.tuple(nation, billingId, amount).map(([n, b, a]) => charge(n, b, a)) },
@@ -81,6 +89,7 @@ describe("Accounting properties", () => {
       )
       for (const n of Nation.Nations) {
         assert.isAtLeast(Ledger.balanceOf(ledger, n), 0, `${n} is never overdrawn`)
+        assert.isAtMost(Ledger.balanceOf(ledger, n), Amount.limit, `${n} never holds more than the limit`)
         assert.strictEqual(
           Ledger.balanceOf(ledger, n),
           expected.get(n) ?? 0,

@@ -3,6 +3,7 @@ import { Schema } from "effect"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
 import * as AccountingState from "../../hosts/accounting/AccountingState.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
+import * as Amount from "../../hosts/contracts/Amount.js"
 import {
   accounting,
   balancesOf,
@@ -282,6 +283,54 @@ describe("Accounting: deposits", () => {
       .given(withId("d-1", deposit("Russia", 5)))
       .when(withId("d-1", deposit("Russia", 5)))
       .thenNothing()
+  })
+})
+
+describe("Accounting: money stays exact", () => {
+  const rejected = (nation: "Italy" | "France", amount: number) =>
+    AccountingMessages.DepositRejected.make({ gameId, nation, amount, reason: "BalanceLimit" })
+
+  it("refuses a deposit that would take a balance past the limit, and the books still sum to zero", () => {
+    accounting
+      .given(open(0), withId("d-1", deposit("Italy", Amount.limit)))
+      .when(withId("d-2", deposit("Italy", Amount.limit)))
+      .thenEmits({ events: [rejected("Italy", Amount.limit)] })
+      .thenState((state) =>
+        assert.deepStrictEqual(balancesOf(state), { Italy: Amount.limit, France: 0, Bank: -Amount.limit })
+      )
+  })
+
+  it("counts paid charges a void could still refund, so a refund cannot pass the limit either", () => {
+    accounting
+      .given(open(10), charge("Italy", "b-1", 6))
+      .when(deposit("Italy", Amount.limit - 5))
+      .thenEmits({ events: [rejected("Italy", Amount.limit - 5)] })
+    accounting
+      .given(open(10), charge("Italy", "b-1", 6), voidCharge("Italy", "b-1"))
+      .when(deposit("Italy", Amount.limit - 10))
+      .thenEmits({
+        events: [
+          AccountingMessages.FundsDeposited.make({ gameId, nation: "Italy", amount: Amount.limit - 10 })
+        ]
+      })
+  })
+
+  it("keeps every nation at the limit exact, the bank's balance included", () => {
+    accounting
+      .given(
+        open(Amount.limit, ["Austria-Hungary", "Italy", "France", "Great Britain", "Germany", "Russia"]),
+        charge("Italy", "b-1", 6)
+      )
+      .when(voidCharge("Italy", "b-1"))
+      .thenEmits({ events: [refunded("Italy", "b-1", 6)] })
+      .thenState((state) => {
+        const amounts = Accounting.balances(state!).map((b) => b.amount)
+        assert.strictEqual(
+          amounts.reduce((a, b) => a + b, 0),
+          0
+        )
+        assert.strictEqual(Accounting.balanceOf(state!, "Bank"), -6 * Amount.limit)
+      })
   })
 })
 

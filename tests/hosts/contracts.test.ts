@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
+import * as Amount from "../../hosts/contracts/Amount.js"
 import * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as InvalidMessage from "../../hosts/contracts/InvalidMessage.js"
 import * as Nation from "../../hosts/contracts/Nation.js"
@@ -141,6 +142,37 @@ describe("Contracts: decoding untrusted payloads", () => {
         Contracts.decodeMessage("OpenAccounts", 1, { gameId: "g", nations: ["Italy"], startingBalance: 0 })
       )
     )
+  })
+
+  it("refuses amounts past the limit, saying the limit, so every sum of balances stays exact", () => {
+    assertInvalid(
+      invalid("Deposit", 1, { gameId: "game-1", nation: "Italy", amount: Number.MAX_SAFE_INTEGER }),
+      {
+        messageType: "Deposit",
+        field: "amount",
+        problem: `must be at most ${Amount.limit} (millions); got 9007199254740991`
+      }
+    )
+    assertInvalid(invalid("ChargeMovement", 1, { ...chargeMovement, amount: 1e20 }), {
+      messageType: "ChargeMovement",
+      field: "amount",
+      problem: `must be at most ${Amount.limit} (millions); got 100000000000000000000`
+    })
+    assertInvalid(
+      invalid("OpenAccounts", 1, { gameId: "game-1", nations: ["Italy"], startingBalance: Amount.limit + 1 }),
+      {
+        messageType: "OpenAccounts",
+        field: "startingBalance",
+        problem: `must be at most ${Amount.limit} (millions); got ${Amount.limit + 1}`
+      }
+    )
+    assert.isTrue(
+      Either.isRight(
+        Contracts.decodeMessage("Deposit", 1, { gameId: "g", nation: "Italy", amount: Amount.limit })
+      )
+    )
+    // Every nation at the limit, and the bank owing all of it, is still an exact integer.
+    assert.isTrue(Number.isSafeInteger(-Amount.limit * Nation.Nations.length))
   })
 
   it("names a missing field", () => {

@@ -1,5 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted } from "effect"
+import { Deferred, Effect, Either, Exit, Fiber, Layer, Redacted } from "effect"
+import { PassThrough } from "node:stream"
+import * as Commands from "../../hosts/sandbox/Commands.js"
+import * as Interactive from "../../hosts/sandbox/Interactive.js"
 import * as JsonMode from "../../hosts/sandbox/JsonMode.js"
 import * as Render from "../../hosts/sandbox/Render.js"
 import type * as Result from "../../hosts/sandbox/Result.js"
@@ -8,6 +11,7 @@ import * as Store from "../../hosts/sandbox/Store.js"
 import * as Style from "../../hosts/sandbox/Style.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as Progress from "../../src/testing/internal/progress.js"
+import { jsonLines, sandbox } from "../sandbox/child.js"
 import { comparable, wholeGame } from "../sandbox/script.js"
 import { events, type Line, names, paidTrip, results, run, step } from "../sandbox/support.js"
 import { settle } from "./imperialPg.js"
@@ -74,13 +78,209 @@ describe("sandbox on Postgres", () => {
       assert.deepInclude(events(step(onPostgres, "move", 7).events, "RondelChargeRefunded")[0], {
         billingId: `bill-${prefix}-10`
       })
-      assert.isAtLeast(events(onPostgres, "HostRestarted").length, 1)
+      // Each of the two crashes is its own restart line, as in memory (not a sampled total).
+      assert.deepStrictEqual(
+        events(onPostgres, "HostRestarted").map((line) => [
+          line.host,
+          line.type,
+          line.attempts,
+          line.restarts
+        ]),
+        [
+          ["accounting", "Deposit", 1, 1],
+          ["accounting", "Deposit", 2, 2]
+        ]
+      )
       assert.deepStrictEqual(
         step(onPostgres, "send", 2).events,
         [],
         "the repeated dup-1 is dropped by rondel's inbox"
       )
     })
+  )
+
+  it.live(
+    "npm start -- --json --store postgres: every stdout line is JSON through crashes and relay faults",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* freshDatabase()
+        const script = [
+          "new-game Germany",
+          "move Germany Investor",
+          "fault crash-accounting 3",
+          "move Germany Factory",
+          // The relay's next rounds fail and it logs a warning each time: the warnings go to stderr.
+          "fault relay 2",
+          "move Germany Import",
+          "redrive nothing-1",
+          "positions",
+          "stats",
+          ""
+        ].join("\n")
+        const ran = yield* Effect.promise(() =>
+          sandbox(["--json", "--store", "postgres", "--database-url", url, "--id-prefix", "pj"], script)
+        )
+        assert.strictEqual(ran.code, 0, ran.stderr)
+        const lines = jsonLines(ran.stdout)
+        assert.deepStrictEqual(
+          lines.filter((line) => "ok" in line).map((line) => [line.command, line.ok]),
+          [
+            ["new-game", true],
+            ["move", true],
+            ["fault", true],
+            ["move", true],
+            ["fault", true],
+            ["move", true],
+            ["redrive", false],
+            ["positions", true],
+            ["stats", true]
+          ]
+        )
+        assert.deepStrictEqual(
+          lines
+            .filter((line) => line.event === "HostRestarted")
+            .map((line) => [line.messageId, line.attempts]),
+          [
+            ["pj-4.1", 1],
+            ["pj-4.1", 2],
+            ["pj-4.1", 3]
+          ]
+        )
+        assert.deepInclude(
+          lines.find((line) => line.event === "HandedBackToRelay"),
+          {
+            host: "accounting",
+            messageId: "pj-4.1",
+            attempts: 3
+          }
+        )
+        assert.deepInclude(lines.find((line) => line.command === "positions")!.positions[0], {
+          nation: "Germany",
+          current: "Import",
+          pending: null
+        })
+        assert.match(ran.stderr, /\[WARN\] relay move:(rondel|accounting) round failed/)
+        assert.include(ran.stderr, "InjectedFault: injected relay failure")
+      }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "fault crash-accounting 3 as help fault says for Postgres: back to the relay, then handled; nothing parked",
+    () =>
+      Effect.gen(function* () {
+        const prefix = `s${Math.random().toString(16).slice(2, 10)}`
+        const out = yield* runOnPostgres(
+          [
+            "new-game Germany",
+            "move Germany Investor",
+            "fault crash-accounting 3",
+            "move Germany Factory",
+            "parked",
+            "positions"
+          ],
+          prefix
+        )
+        const paid = step(out, "move", 1).events
+        assert.deepStrictEqual(
+          names(paid).filter((name) => name === "HostRestarted" || name === "HandedBackToRelay"),
+          ["HostRestarted", "HostRestarted", "HostRestarted", "HandedBackToRelay"]
+        )
+        assert.deepInclude(events(paid, "HandedBackToRelay")[0], {
+          host: "accounting",
+          type: "ChargeMovement",
+          messageId: `${prefix}-4.1`,
+          attempts: 3,
+          relayMaxAttempts: Commands.relayMaxAttempts
+        })
+        assert.deepStrictEqual(events(paid, "MessageParked"), [])
+        assert.include(names(paid), "ActionDetermined")
+        assert.deepStrictEqual(step(out, "parked").result.parked, [])
+        assert.deepInclude(step(out, "positions").result.positions[0], { current: "Factory", pending: null })
+      })
+  )
+
+  it.live(
+    "quit while a relay fault holds a charge: the drain says what waits, and Ctrl-C leaves at once",
+    () =>
+      Effect.gen(function* () {
+        const input = new PassThrough()
+        const output = new PassThrough()
+        let text = ""
+        const drainingShown = yield* Deferred.make<void>()
+        output.on("data", (chunk) => {
+          text += String(chunk)
+          if (text.includes("still draining after")) Deferred.unsafeDone(drainingShown, Exit.void)
+        })
+        const session = yield* Effect.fork(
+          Interactive.run({
+            session: { balance: 10, idPrefix: "q" },
+            style: Style.plain,
+            input,
+            output,
+            terminal: true,
+            // Longer than the test may run: only Ctrl-C can end this drain.
+            drainTimeout: "1 hour"
+          })
+        )
+        input.write(
+          [
+            "new-game Germany",
+            "move Germany Investor",
+            "fault relay 1000000",
+            "move Germany Factory",
+            "quit",
+            ""
+          ].join("\r")
+        )
+        yield* Deferred.await(drainingShown)
+        input.write("\x03")
+        const outcome = yield* Fiber.join(session)
+
+        assert.strictEqual(outcome, "left")
+        assert.match(
+          text,
+          /still draining after \d+s: 1 committed message not yet delivered \(rondel outbox 1\)/
+        )
+        assert.include(text, "fault relay x")
+        assert.include(
+          text,
+          "NotDrained: left without draining: 1 committed message not yet delivered (rondel outbox 1)"
+        )
+        assert.include(text, "it stays stored, and the next start delivers it")
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          Layer.unwrapScoped(Effect.map(freshDatabase(), ({ url }) => Store.layer(postgres(url))))
+        )
+      )
+  )
+
+  it.live("npm start -- --json: a drain that gives up says what is left and exits 3", () =>
+    Effect.gen(function* () {
+      const { url } = yield* freshDatabase()
+      const script = [
+        "new-game Germany",
+        "move Germany Investor",
+        "fault relay 1000000",
+        "move Germany Factory",
+        ""
+      ]
+      const ran = yield* Effect.promise(() =>
+        sandbox(
+          ["--json", "--store", "postgres", "--database-url", url, "--step-timeout", "1s"],
+          script.join("\n")
+        )
+      )
+      assert.strictEqual(ran.code, 3, ran.stderr)
+      const notices = jsonLines(ran.stdout).filter((line) => line.event === "Notice")
+      // The paid move's own wait and the final drain both give up, naming what waits.
+      assert.isAtLeast(notices.length, 2)
+      assert.include(
+        notices[notices.length - 1]!.message,
+        "still pending: 1 committed message not yet delivered"
+      )
+      assert.include(notices[notices.length - 1]!.message, "rondel outbox 1")
+    }).pipe(Effect.scoped)
   )
 
   it.live("outbox, inbox and reconcile list what waits, with attempts, last error and age", () =>

@@ -1,5 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Fiber, LogLevel, Metric, Queue, Schedule, TestClock } from "effect"
+import {
+  Cause,
+  Chunk,
+  Clock,
+  Duration,
+  Effect,
+  Fiber,
+  LogLevel,
+  Metric,
+  Queue,
+  Schedule,
+  TestClock
+} from "effect"
 import * as ActorMetrics from "../../src/runtime/ActorMetrics.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import * as Supervisor from "../../src/runtime/Supervisor.js"
@@ -180,6 +192,49 @@ describe("Supervision", () => {
       assert.strictEqual(again._tag, "NotParked")
       const unknown = yield* Effect.flip(ref.redrive("redrive/999"))
       assert.include(unknown, { _tag: "NotParked", actor: "redrive", parkedId: "redrive/999" })
+    }).pipe(Effect.provide(ActorSystem.layer))
+  )
+
+  it.scoped("publishes every restart, in order, with the message, its attempts and where it went", () =>
+    Effect.gen(function* () {
+      const system = yield* ActorSystem.ActorSystem
+      const subscription = yield* system.subscribeRestarts
+      const ref = yield* system.spawn(
+        { name: "restarts", supervision: { ...fixedBackoff("10 millis"), maxAttempts: 3 } },
+        (_key, message: string) =>
+          message === "poison" ? Effect.die(new Error("always")) : Effect.succeed(message)
+      )
+      const { behaviour } = flaky(2)
+      const other = yield* system.spawn(
+        { name: "flaky", supervision: { ...fixedBackoff("10 millis"), maxAttempts: 3 } },
+        behaviour
+      )
+      yield* ref.tell("k", "poison")
+      yield* ref.tell("k", "fine")
+      yield* other.tell("j", "m")
+      yield* settle()
+
+      const restarts = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+      // Two deaths in a row cannot be seen as one: each restart is its own event, numbered per actor.
+      assert.deepStrictEqual(
+        restarts
+          .filter((r) => r.actor === "restarts")
+          .map((r) => [r.key, r.message, r.attempts, r.parkedId, r.restarts, r.delayMillis]),
+        [
+          ["k", "poison", 1, undefined, 1, 10],
+          ["k", "poison", 2, undefined, 2, 10],
+          ["k", "poison", 3, "restarts/1", 3, 10]
+        ]
+      )
+      assert.deepStrictEqual(
+        restarts.filter((r) => r.actor === "flaky").map((r) => [r.message, r.attempts, r.restarts]),
+        [
+          ["m", 1, 1],
+          ["m", 2, 2]
+        ]
+      )
+      assert.include(Cause.pretty(restarts[0]!.cause), "always")
+      assert.include(yield* ref.stats, { restarts: 3, parked: 1, processed: 1 })
     }).pipe(Effect.provide(ActorSystem.layer))
   )
 

@@ -40,6 +40,14 @@ const chunks = [
   committed("rondel", a10, [a100]),
   committed("accounting", b, [b0])
 ]
+const restart = (message: Envelope, attempts: number): Feed.FeedItem => ({
+  _tag: "HostRestarted",
+  host: "accounting",
+  envelope: message,
+  attempts,
+  restarts: attempts,
+  cause: "Error: boom"
+})
 const label = (item: Feed.FeedItem) =>
   item._tag === "Handled"
     ? `${item.host}<-${item.envelope.messageId}`
@@ -53,6 +61,8 @@ describe("sandbox feed", () => {
       "rondel<-a",
       "a.0",
       "a.1",
+      "HostRestarted",
+      "HostRestarted",
       "accounting<-a.1",
       "a.1.0",
       "rondel<-a.1.0",
@@ -67,11 +77,19 @@ describe("sandbox feed", () => {
       [0, 1, 3, 2]
     ]
     for (const arrival of arrivals) {
+      // Two restarts of accounting while it handled a.1 (they arrive last: restarts are drained after the bus).
       const items = [
-        { _tag: "HostRestarted", host: "rondel", restarts: 1 } as const,
-        ...arrival.flatMap((i) => chunks[i]!)
+        { _tag: "Notice", level: "warning", message: "not settled" } as const,
+        ...arrival.flatMap((i) => chunks[i]!),
+        restart(a1, 1),
+        restart(a1, 2)
       ]
-      assert.deepStrictEqual(Feed.order(items, ["a", "b"]).map(label), [...expected, "HostRestarted"])
+      const ordered = Feed.order(items, ["a", "b"])
+      assert.deepStrictEqual(ordered.map(label), [...expected, "Notice"])
+      assert.deepStrictEqual(
+        ordered.flatMap((item) => (item._tag === "HostRestarted" ? [item.attempts] : [])),
+        [1, 2]
+      )
     }
   })
 
@@ -109,5 +127,19 @@ describe("sandbox feed", () => {
       "[g] rondel => Awaiting nation=Germany  a.0 caused by Move a",
       "[g] rondel -> accounting Charge amount=4  a.1 caused by Move a"
     ])
+    assert.strictEqual(
+      Feed.toText(restart(a1, 2), Style.plain),
+      "[g] supervisor: accounting restarted after Charge a.1 crashed it (attempt 2; restarts in total: 2)"
+    )
+    assert.deepStrictEqual(Feed.toJson(restart(a1, 2)), {
+      event: "HostRestarted",
+      gameId: "g",
+      host: "accounting",
+      type: "Charge",
+      messageId: "a.1",
+      attempts: 2,
+      restarts: 2,
+      cause: "Error: boom"
+    })
   })
 })

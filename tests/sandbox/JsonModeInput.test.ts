@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as Commands from "../../hosts/sandbox/Commands.js"
 import {
   balance,
   events,
@@ -175,6 +176,63 @@ describe("sandbox JSON mode: bad input", () => {
   )
 })
 
+describe("sandbox JSON mode: what a refusal leaves behind", () => {
+  it.live("a deposit refused for an unknown game makes no game that games or use accept", () =>
+    Effect.gen(function* () {
+      const out = yield* run([
+        `send accounting Deposit {"gameId":"game-99","nation":"Germany","amount":1}`,
+        "games",
+        "use game-99",
+        "new-game Germany",
+        "games",
+        "use game-99",
+        "use game-98"
+      ])
+      assert.deepInclude(events(step(out, "send").events, "DepositRejected")[0], {
+        gameId: "game-99",
+        reason: "NoAccount"
+      })
+      assert.deepStrictEqual(step(out, "games", 0).result.games, [])
+      assert.deepInclude(step(out, "use", 0).result, { ok: false })
+      assert.deepStrictEqual(step(out, "use", 0).result.error, {
+        tag: "UnknownGame",
+        message: "no game game-99: there are no games yet (start one with new-game)"
+      })
+      assert.deepStrictEqual(step(out, "games", 1).result.games, [{ gameId: "game-1", current: true }])
+      assert.deepStrictEqual(step(out, "use", 1).result.error, {
+        tag: "UnknownGame",
+        message: "no game game-99; games: game-1"
+      })
+      assert.notInclude(step(out, "use", 2).result.error.message, "no host knows no game")
+    })
+  )
+
+  it.live("a refused send uses up no message id; an accepted one does", () =>
+    Effect.gen(function* () {
+      const out = yield* run([
+        "new-game Germany",
+        `send rondel Move {"nation":"Spain","space":"Import"}`,
+        `send rondel Mvoe {"nation":"Germany","space":"Import"}`,
+        `send accounting Deposit {"nation":"Germany","amount":1} --message-id m-4`,
+        `send rondel Move {"nation":"Germany","space":"Import"}`,
+        "move Germany Taxation"
+      ])
+      assert.deepStrictEqual(
+        results(out).map((r) => [r.command, r.ok, r.messageId ?? r.error?.tag]),
+        [
+          ["new-game", true, undefined],
+          ["send", false, "MessageRejected"],
+          ["send", false, "UnknownMessageType"],
+          ["send", true, "m-4"],
+          // m-3 was not used by the refused sends; m-4 was chosen by hand, so minting skips it.
+          ["send", true, "m-3"],
+          ["move", true, "m-5"]
+        ]
+      )
+    })
+  )
+})
+
 describe("sandbox JSON mode: operations", () => {
   it.live("names match ignoring case, spaces and hyphens; quotes and abbreviations work", () =>
     Effect.gen(function* () {
@@ -247,7 +305,26 @@ describe("sandbox JSON mode: operations", () => {
       })
       assert.include(events(lost.events, "HandlingFailed")[0]!.error, "PersistenceError")
       const crashed = step(out, "move", 1)
-      assert.deepStrictEqual(names(crashed.events), ["rondel<-Move", "ActionDetermined", "HostRestarted"])
+      // Each restart is its own line, before the attempt that worked (two restarts are never one sampled line).
+      assert.deepStrictEqual(names(crashed.events), [
+        "HostRestarted",
+        "HostRestarted",
+        "rondel<-Move",
+        "ActionDetermined"
+      ])
+      assert.deepStrictEqual(
+        events(crashed.events, "HostRestarted").map(({ host, messageId, attempts, restarts }) => ({
+          host,
+          messageId,
+          attempts,
+          restarts
+        })),
+        [
+          { host: "rondel", messageId: "m-4", attempts: 1, restarts: 1 },
+          { host: "rondel", messageId: "m-4", attempts: 2, restarts: 2 }
+        ]
+      )
+      assert.include(events(crashed.events, "HostRestarted")[0]!.cause, "injected crash of rondel")
       assert.deepStrictEqual(step(out, "positions").result.positions[0].current, "Import")
       const rondel = step(out, "stats").result.hosts.find((h: Line) => h.host === "rondel")
       assert.deepInclude(rondel, { restarts: 2, defects: 2, failed: 1, parked: 0 })
@@ -274,6 +351,21 @@ describe("sandbox JSON mode: operations", () => {
       assert.deepStrictEqual(results(out).at(-1), { ok: true, command: "quit" })
       assert.isUndefined(results(out).find((r) => r.command === "new-game"))
     })
+  )
+
+  it.live(
+    "help fault says what a crash leads to in each mode: parked in memory, back to the relay on Postgres",
+    () =>
+      Effect.gen(function* () {
+        const detail = step(yield* run(["help fault"]), "help")
+          .result.detail.join(" ")
+          .replace(/\s+/g, " ")
+        assert.include(detail, "In memory: a message that dies 3 times is parked")
+        assert.include(detail, "In Postgres mode nothing is lost and the relay owns every message")
+        assert.include(detail, "goes back to the relay (HandedBackToRelay in the feed)")
+        assert.include(detail, `parks it only after ${Commands.relayMaxAttempts} failed deliveries`)
+        assert.include(detail, "fault crash-accounting 3 delays the message, then it is handled")
+      })
   )
 
   it.live(

@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
+import * as Nation from "../../hosts/contracts/Nation.js"
+import * as Space from "../../hosts/contracts/Space.js"
 import * as Commands from "../../hosts/sandbox/Commands.js"
 import * as Names from "../../hosts/sandbox/Names.js"
 import * as Parser from "../../hosts/sandbox/Parser.js"
@@ -40,6 +42,18 @@ describe("sandbox names", () => {
     assert.isUndefined(Names.nation("Spain"))
     assert.isUndefined(Names.nation(""))
     assert.isUndefined(Names.space("Production"))
+  })
+
+  it("suggest the nearest names for a typo: a prefix, else a letter or two off", () => {
+    assert.deepStrictEqual(Names.suggest(Space.Spaces, "Production"), ["ProductionOne", "ProductionTwo"])
+    assert.deepStrictEqual(Names.suggest(Space.Spaces, "investr"), ["Investor"])
+    assert.deepStrictEqual(Names.suggest(Nation.Nations, "Germny"), ["Germany"])
+    assert.deepStrictEqual(Names.suggest(Nation.Nations, "great"), ["Great Britain"])
+    assert.deepStrictEqual(Names.suggest(["move", "games", "positions"], "mvoe"), ["move"])
+    assert.deepStrictEqual(Names.suggest(Space.Spaces, "Berlin"), [])
+    assert.deepStrictEqual(Names.suggest(["game-1", "game-2"], "game-98", { maxEdits: 1 }), [])
+    assert.deepStrictEqual(Names.suggest(["game-1", "game-2"], "gmae-1", { maxEdits: 1 }), ["game-1"])
+    assert.strictEqual(Names.didYouMean(Nation.Nations, "grate britain"), ' (did you mean "Great Britain"?)')
   })
 
   it("complete on normalized prefixes", () => {
@@ -171,6 +185,45 @@ describe("sandbox command parsing", () => {
       ["inbox rondel", "WrongArguments"]
     ]
     for (const [line, tag] of cases) assert.strictEqual(refused(line)._tag, tag, line)
+  })
+
+  it("suggests the nearest name on a typo", () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      ["move Germany Production", "did you mean ProductionOne or ProductionTwo?"],
+      ["move Great Britain Productio One", "did you mean ProductionOne?"],
+      ["move Germny Investor", "did you mean Germany?"],
+      ["new-game Germany Itly", "did you mean Italy?"],
+      ["mvoe Germany Investor", "did you mean move?"],
+      ["help posiitons", "did you mean positions?"],
+      ["send rondle Move {}", "did you mean rondel?"],
+      ["send rondel Mvoe {}", "did you mean Move?"],
+      ["fault crash-acounting", "did you mean crash-accounting?"],
+      ["new-game --balence 3", "did you mean --balance?"]
+    ]
+    for (const [line, hint] of cases) assert.include(refused(line).message, hint, line)
+    assert.notInclude(refused("move Germany Berlin").message, "did you mean")
+  })
+
+  it("fault counts and row limits are counts, with an upper bound; not millions", () => {
+    assert.deepStrictEqual(
+      ok(`fault save ${Parser.maxFaultCount}`),
+      Commands.Command.Fault({ fault: "save", count: Parser.maxFaultCount })
+    )
+    const huge = refused("fault save 99999999999999999999")
+    assert.strictEqual(huge._tag, "InvalidArgument")
+    assert.strictEqual(
+      huge.message,
+      'count: must be at most 1,000,000 (a number of failures); got "99999999999999999999"'
+    )
+    assert.include(refused("fault save 2.5").message, "must be a whole number of failures")
+    assert.include(refused("fault save 0").message, "must be at least 1")
+    assert.include(
+      refused("outbox --limit 20000").message,
+      "--limit: must be at most 10,000 (a number of rows)"
+    )
+    for (const line of ["fault save 99999999999999999999", "fault save 2.5", "outbox --limit 20000"]) {
+      assert.notInclude(refused(line).message, "millions", line)
+    }
   })
 
   it("every spec has usage and summary, and the names are the fixed ones", () => {

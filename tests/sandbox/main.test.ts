@@ -1,40 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { spawn } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-
-interface Ran {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-// The real entry point as `npm start -- ...` runs it, in a child process.
-const sandbox = (args: ReadonlyArray<string>, input = "", env: Record<string, string> = {}): Promise<Ran> =>
-  new Promise((resolve, reject) => {
-    const child = spawn("node_modules/.bin/tsx", ["hosts/sandbox/main.ts", ...args], {
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["pipe", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk
-    })
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(input)
-  })
-
-const jsonLines = (stdout: string) =>
-  stdout
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => JSON.parse(line) as Record<string, any>)
+import { jsonLines, sandbox } from "./child.js"
 
 describe("sandbox entry point", () => {
   it("--json reads stdin, writes only JSON lines, and exits 0 at the end of input", async () => {
@@ -66,6 +34,49 @@ describe("sandbox entry point", () => {
     ])
   })
 
+  it("--json: every stdout line is JSON through a crash, a restart, a parked message and its redrive", async () => {
+    const ran = await sandbox(
+      ["--json"],
+      [
+        "new-game Germany France",
+        "move Germany Investor",
+        "fault crash-accounting 3",
+        "move Germany Factory",
+        "parked",
+        "redrive accounting/1",
+        "positions",
+        "stats",
+        ""
+      ].join("\n")
+    )
+    assert.strictEqual(ran.code, 0, ran.stderr)
+    const parsed = jsonLines(ran.stdout)
+    assert.deepStrictEqual(
+      parsed.filter((line) => line.event === "HostRestarted").map((line) => line.attempts),
+      [1, 2, 3]
+    )
+    assert.strictEqual(parsed.filter((line) => line.event === "MessageParked").length, 1)
+    assert.deepStrictEqual(
+      parsed.filter((line) => "ok" in line).map((line) => [line.command, line.ok]),
+      [
+        ["new-game", true],
+        ["move", true],
+        ["fault", true],
+        ["move", true],
+        ["parked", true],
+        ["redrive", true],
+        ["positions", true],
+        ["stats", true]
+      ]
+    )
+    assert.deepInclude(parsed.find((line) => line.command === "positions")!.positions[0], {
+      nation: "Germany",
+      current: "Factory"
+    })
+    // Log lines (the supervisor's warning about the parked message) go to stderr.
+    assert.include(ran.stderr, "message parked after 3 attempts")
+  })
+
   it("--script FILE runs the file the same way; quit ends it early", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sandbox-"))
     const file = join(dir, "game.txt")
@@ -84,18 +95,27 @@ describe("sandbox entry point", () => {
     assert.strictEqual(results[1]!.balances[0].amount, 9)
   })
 
-  it("--store postgres without a database URL, or with an unreachable one, says why and exits 1", async () => {
+  it("--store postgres without a database URL, or with one that never answers, says why and exits 1", async () => {
     const noUrl = await sandbox(["--json", "--store", "postgres"], "games\n", { DATABASE_URL: "" })
     assert.strictEqual(noUrl.code, 1)
     assert.strictEqual(noUrl.stdout, "")
     assert.include(noUrl.stderr, "cannot start the postgres store: no database URL")
+    // It waits for the database (until it answers, by default); here it gives up after a second.
     const unreachable = await sandbox(
       ["--json", "--store", "postgres", "--database-url", "postgres://127.0.0.1:1/nothing"],
-      "games\n"
+      "games\n",
+      { MAILROOM_PG_CONNECT_GIVE_UP: "1 second" }
     )
     assert.strictEqual(unreachable.code, 1)
     assert.strictEqual(unreachable.stdout, "")
-    assert.include(unreachable.stderr, "cannot start the postgres store: PgClient: Failed to connect")
+    assert.include(
+      unreachable.stderr,
+      "mailroom sandbox: PostgreSQL at 127.0.0.1:1 does not answer (attempt 1: connect ECONNREFUSED 127.0.0.1:1); next attempt in 250ms"
+    )
+    assert.include(
+      unreachable.stderr,
+      "cannot start the postgres store: PostgreSQL at 127.0.0.1:1 did not answer within 1s: connect ECONNREFUSED"
+    )
   })
 
   it("bad options print the usage and exit 2; --help prints it and exits 0", async () => {

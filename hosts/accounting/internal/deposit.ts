@@ -1,10 +1,15 @@
 import * as Effects from "../../../src/commit/Effects.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
+import * as Amount from "../../contracts/Amount.js"
+import type * as Nation from "../../contracts/Nation.js"
 import * as AccountingState from "../AccountingState.js"
 import * as Ledger from "../Ledger.js"
 import { type Decision, hasAccount, record } from "./decision.js"
 
-/** Pays money from the bank to a nation, once per message id; refused (and reported) when the nation has no account. */
+/**
+ * Pays money from the bank to a nation, once per message id; refused (and reported) when the nation has no account
+ * or the deposit would take its money past `Amount.limit`.
+ */
 export const deposit = (
   state: AccountingState.AccountingState | undefined,
   message: AccountingMessages.Deposit,
@@ -14,10 +19,15 @@ export const deposit = (
   if (base.deposits.includes(ctx.messageId)) return Effects.none
   const handled: AccountingState.AccountingState = { ...base, deposits: [...base.deposits, ctx.messageId] }
   const { gameId, nation, amount } = message
-  if (!hasAccount(base, nation)) {
+  const refusal = !hasAccount(base, nation)
+    ? "NoAccount"
+    : holdings(base, nation) + amount > Amount.limit
+      ? "BalanceLimit"
+      : undefined
+  if (refusal !== undefined) {
     return Effects.make({
       state: handled,
-      events: [AccountingMessages.DepositRejected.make({ gameId, nation, amount, reason: "NoAccount" })]
+      events: [AccountingMessages.DepositRejected.make({ gameId, nation, amount, reason: refusal })]
     })
   }
   return Effects.make({
@@ -25,3 +35,11 @@ export const deposit = (
     events: [AccountingMessages.FundsDeposited.make({ gameId, nation, amount })]
   })
 }
+
+// internal
+
+// A nation's money: its balance plus its paid charges, which a void can still refund. Charges and refunds move money
+// between the two parts, so only openings and deposits raise it: bounding it at Amount.limit bounds every balance.
+const holdings = (state: AccountingState.AccountingState, nation: Nation.Nation): number =>
+  Ledger.balanceOf(state.ledger, nation) +
+  state.charges.reduce((sum, c) => (c.nation === nation && c.status === "Paid" ? sum + c.amount : sum), 0)

@@ -84,6 +84,28 @@ export const make = (sql: SqlClient.SqlClient): Effect.Effect<Dedicated, never, 
     }
   })
 
+/**
+ * The database refused the statement itself (a SQLSTATE with severity ERROR: a constraint, a trigger, a value it does
+ * not accept): sending it again changes nothing. Any other failure (the connection reset, a timeout) may pass on a
+ * fresh connection.
+ */
+export const refused = (error: SqlError): boolean => {
+  const cause = (error as { readonly cause?: unknown }).cause as
+    | { readonly code?: unknown; readonly severity?: unknown }
+    | undefined
+  return typeof cause?.code === "string" && cause.severity === "ERROR"
+}
+
+/**
+ * Resumes after the I/O events Node has already received (one `setImmediate`, whatever the Effect clock): before
+ * a statement is sent again on another connection, the pool has seen the end of every connection that ended with
+ * the lost one, so it hands out one that works.
+ */
+export const afterPendingIo: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 // internal
 
 /** The part of a node-postgres client a named statement needs. */
@@ -126,10 +148,5 @@ const statementName = (text: string): string => {
 }
 
 /** The database refused the statement with an ordinary error (a SQLSTATE, severity ERROR): the session is fine. */
-const sessionSurvives = (cause: Cause.Cause<SqlError>): boolean => {
-  if (!Cause.isFailType(cause)) return false
-  const error = (cause.error as { readonly cause?: unknown }).cause as
-    | { readonly code?: unknown; readonly severity?: unknown }
-    | undefined
-  return typeof error?.code === "string" && error.severity === "ERROR"
-}
+const sessionSurvives = (cause: Cause.Cause<SqlError>): boolean =>
+  Cause.isFailType(cause) && refused(cause.error)

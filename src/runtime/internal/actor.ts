@@ -175,17 +175,23 @@ export const make = <Msg, A, E>(
       slot.restarting = true
       counters.restarting++
       pending.add(1)
-      if (entry.attempts < policy.maxAttempts) return backoff(slot, cause, now)
+      if (entry.attempts < policy.maxAttempts) return backoff(slot, cause, now, entry, undefined)
       slot.current = undefined
       counters.inFlight--
       const id = park(slot.key, entry, cause, now)
       return Effect.logWarning(`message parked after ${entry.attempts} attempts`, cause).pipe(
         Effect.annotateLogs({ actor: name, key: slot.key, parkedId: id }),
-        Effect.zipRight(backoff(slot, cause, now))
+        Effect.zipRight(backoff(slot, cause, now, entry, id))
       )
     }
 
-    const backoff = (slot: Slot<Msg>, cause: Cause.Cause<unknown>, now: number): Effect.Effect<void> => {
+    const backoff = (
+      slot: Slot<Msg>,
+      cause: Cause.Cause<unknown>,
+      now: number,
+      died: Entry<Msg>,
+      parkedId: string | undefined
+    ): Effect.Effect<void> => {
       const schedule = policy.backoff
       const state = slot.backoffState === noState ? schedule.initial : slot.backoffState
       const restarted = Effect.sync(() => {
@@ -209,7 +215,21 @@ export const make = <Msg, A, E>(
             }
             counters.restart()
             const delay = ScheduleIntervals.start(decision.intervals) - now
-            return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), restarted) : restarted
+            const announced = env.restarted({
+              actor: name,
+              key: slot.key,
+              cause,
+              message: died.message,
+              attempts: died.attempts,
+              parkedId,
+              restarts: counters.restarts,
+              delayMillis: Math.max(0, delay),
+              at: now
+            })
+            return Effect.zipRight(
+              announced,
+              delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), restarted) : restarted
+            )
           }
         }
       )

@@ -12,6 +12,7 @@ export interface ActorEnv {
   readonly shutdownTimeout: Duration.DurationInput
   readonly pending: Pending
   readonly escalate: (escalation: Supervisor.Escalation) => Effect.Effect<void>
+  readonly restarted: (restart: Supervisor.Restart) => Effect.Effect<void>
   readonly register: (actor: ActorInstance) => void
   readonly unregister: (actor: ActorInstance) => void
 }
