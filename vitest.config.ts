@@ -1,14 +1,19 @@
 import { defineConfig } from "vitest/config"
+import { onConsoleLog } from "./tests/support/expectedLogs.js"
 
 export default defineConfig({
   test: {
+    // Log lines about faults the tests inject on purpose are not printed (MAILROOM_TEST_LOGS=all shows them).
+    onConsoleLog,
     projects: [
       {
         test: {
           name: "unit",
           include: ["tests/**/*.test.ts"],
           exclude: ["tests/pg/**", "**/node_modules/**"],
-          testTimeout: 30_000
+          // Timeouts guard against a hang; they are not assertions. Waits on real I/O inside tests fail when
+          // nothing moves (src/testing/internal/progress.ts), so a loaded machine makes tests slower, not red.
+          testTimeout: 180_000
         }
       },
       {
@@ -16,8 +21,11 @@ export default defineConfig({
           name: "postgres",
           include: ["tests/pg/**/*.test.ts"],
           globalSetup: ["tests/pg/globalSetup.ts"],
-          testTimeout: 60_000,
-          hookTimeout: 120_000
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // At most two tests of a describe.concurrent block at once: each runs an application holding ~10
+          // connections, and the server found on 127.0.0.1:5432 may be shared (max_connections is often 100).
+          maxConcurrency: 2
         }
       }
     ]

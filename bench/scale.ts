@@ -144,7 +144,7 @@ export const runScaleBench = (options: ScaleOptions): Effect.Effect<ReadonlyArra
         {
           n: pg.games,
           better: "lower",
-          note: "PostgreSQL boundary: heap per game after passivation (PgCommit keeps each key's last committed state in a process cache that passivation does not clear)"
+          note: "PostgreSQL boundary: heap per game after passivation (PgStorage keeps each key's last committed state in a process cache that passivation does not clear)"
         }
       )
     )

@@ -4,6 +4,7 @@ import * as Application from "../commit/Application.js"
 import type { PersistenceError } from "../commit/CommitBoundary.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
 import * as Canonical from "./internal/canonical.js"
+import * as Progress from "./internal/progress.js"
 import * as TestApp from "./TestApp.js"
 
 /** One scenario of a conformance suite: a program over a running application, written once, run on every target. */
@@ -27,7 +28,10 @@ export interface OutcomeOptions {
   readonly ignoreFields?: ReadonlyArray<string>
   /** Which keys to compare (default all): a scenario's own keys when targets share a store. */
   readonly keys?: (host: string, key: string) => boolean
-  /** Longest wait for convergence after the program (default 30 seconds). */
+  /**
+   * Waiting for convergence after the program: under the TestClock, the longest clock time moved; on a live clock
+   * (a real database), how long nothing may move before the run fails (default 30 seconds).
+   */
   readonly settleTimeout?: Duration.DurationInput
 }
 
@@ -44,9 +48,17 @@ export interface Outcome {
   readonly target: string
   /** host → key → state, encoded with the host's state schema (as a durable store keeps it). */
   readonly states: Readonly<Record<string, Readonly<Record<string, unknown>>>>
-  /** host → key → messages handled, in commit order, each once (duplicates an inbox suppresses are dropped). */
-  readonly handled: Readonly<Record<string, Readonly<Record<string, ReadonlyArray<Handled>>>>>
+  /**
+   * host → key → producer → messages handled from that producer, in the order handled, each once (duplicates an
+   * inbox suppresses are dropped). The producer is `outside` (the scenario, a client) or the `<host>/<key>` whose
+   * commit produced the message: a boundary keeps each producer's order per key, and nothing more, so how one
+   * key's producers interleave is not compared.
+   */
+  readonly handled: Readonly<Record<string, Readonly<Record<string, Lanes>>>>
 }
+
+/** One key's handled messages by producer (`outside` or `<host>/<key>`), each producer's in the order handled. */
+export type Lanes = Readonly<Record<string, ReadonlyArray<Handled>>>
 
 /** Two targets disagreed on a scenario's outcome. */
 export class ConformanceMismatch extends Data.TaggedError("ConformanceMismatch")<{
@@ -68,6 +80,9 @@ export const target = <R = never, E = never>(
   name: string,
   layer: () => Layer.Layer<Application.Application | R, E>
 ): Target<R, E> => ({ name, layer })
+
+/** The producer name of messages from outside in `Outcome.handled`. */
+export const outside: string = Canonical.outside
 
 /**
  * Reads every host's states and audit logs into an `Outcome`. Message ids are renamed so that targets with
@@ -122,7 +137,8 @@ export const runOn = <R, E, E2>(
 
 /**
  * Runs a scenario on every target in turn and fails with `ConformanceMismatch` unless every outcome equals the
- * first target's (same states, same messages handled and produced, up to duplicates an inbox suppresses).
+ * first target's: the same states, the same messages handled (each once: duplicates an inbox suppresses do not
+ * count) with the same messages produced, and each producer's messages handled in the same order per key.
  */
 export const check = <R, E, E2>(
   scenario: Scenario<R, E>,
@@ -156,10 +172,13 @@ export const check = <R, E, E2>(
 
 // internal
 
-/** Settles under the TestClock when the target runs an actor system the test can see, else through the app. */
+/**
+ * Settles under the TestClock when the target runs an actor system the test can see, else through the app, judging
+ * progress rather than wall time.
+ */
 const settleAll = (timeout: Duration.DurationInput = Duration.seconds(30)) =>
   Effect.flatMap(Effect.serviceOption(ActorSystem.ActorSystem), (system) =>
     Option.isSome(system)
       ? Effect.provideService(TestApp.settle({ timeout }), ActorSystem.ActorSystem, system.value)
-      : Effect.flatMap(Application.Application, (app) => app.settle({ timeout }))
+      : Progress.settle({ stall: timeout })
   )

@@ -22,6 +22,7 @@ import * as ActorSystem from "../runtime/ActorSystem.js"
 import type { Envelope, MessageId } from "../runtime/Envelope.js"
 import type * as Supervisor from "../runtime/Supervisor.js"
 import * as DeterministicTracer from "./internal/deterministicTracer.js"
+import * as Progress from "./internal/progress.js"
 import * as Recorder from "./Recorder.js"
 
 /** Options of a test application. */
@@ -96,7 +97,8 @@ export const layer = (
 /**
  * Waits until every host is idle: no message queued, in flight or waiting for a restart. Under the TestClock, work
  * that waits on a timer (a restart backoff) would never finish, so the clock is moved to the next timer whenever
- * the hosts stop making progress; `timeout` then bounds the clock time moved (default 30 seconds).
+ * the hosts stop making progress; `timeout` then bounds the clock time moved (default 30 seconds). On a live clock
+ * (real I/O) `timeout` is how long nothing may move: a loaded machine makes the work slower, not a failure.
  */
 export const settle = (
   options: { readonly timeout?: Duration.DurationInput } = {}
@@ -108,7 +110,7 @@ export const settle = (
   Effect.gen(function* () {
     const app = yield* Application.Application
     const clock = yield* Effect.clock
-    if (!isTestClock(clock)) return yield* app.settle(options)
+    if (!isTestClock(clock)) return yield* Progress.settle({ stall: options.timeout ?? Duration.seconds(30) })
     const system = yield* ActorSystem.ActorSystem
     const limit = Duration.toMillis(options.timeout ?? Duration.seconds(30))
     const start = clock.unsafeCurrentTimeMillis()
@@ -125,7 +127,7 @@ export const settle = (
       )
       // Quiescent: the in-memory boundary has no backlog, but app.settle also checks it for other boundaries.
       if (quiet) return yield* app.settle(options)
-      const done = yield* progressOf(app)
+      const done = yield* Progress.attempts
       if (done !== progress) {
         progress = done
         stalled = 0
@@ -282,9 +284,3 @@ const letRun = (yields: number): Effect.Effect<void> =>
   Effect.gen(function* () {
     for (let i = 0; i < yields; i++) yield* Effect.yieldNow()
   })
-
-/** A number that grows whenever any host finishes an attempt (a reply, a defect, a parking). */
-const progressOf = (app: Context.Tag.Service<Application.Application>): Effect.Effect<number> =>
-  Effect.map(app.stats, (stats) =>
-    stats.reduce((sum, s) => sum + s.processed + s.defects + s.restarts + s.parked, 0)
-  )

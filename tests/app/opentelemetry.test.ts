@@ -6,7 +6,7 @@ import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
-import * as Application from "../../src/commit/Application.js"
+import * as Progress from "../../src/testing/internal/progress.js"
 
 // The README's recipe: an OpenTelemetry exporter plugged in with @effect/opentelemetry receives the spans,
 // and a paid move is one trace across Rondel and Accounting.
@@ -20,17 +20,16 @@ describe("exporting traces with @effect/opentelemetry", () => {
     return Effect.gen(function* () {
       const rondel = yield* RondelHost.RondelHost
       const accounting = yield* AccountingHost.AccountingHost
-      const app = yield* Application.Application
       const gameId = "otel-1" as GameId.GameId
       yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["France"] })
       yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["France"], startingBalance: 10 })
       yield* rondel.execute({ _tag: "Move", gameId, nation: "France", space: "Import" })
-      yield* app.settle()
+      yield* Progress.settle()
       const traceId = yield* Effect.gen(function* () {
         yield* rondel.execute({ _tag: "Move", gameId, nation: "France", space: "ProductionTwo" })
         return (yield* Effect.currentSpan).traceId
       }).pipe(Effect.withSpan("client.move"))
-      yield* app.settle()
+      yield* Progress.settle()
 
       const spans = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId)
       const handled = spans

@@ -11,6 +11,7 @@ import type * as Space from "../../hosts/contracts/Space.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as Application from "../../src/commit/Application.js"
 import type { AuditEntry } from "../../src/commit/CommitBoundary.js"
+import * as Progress from "../../src/testing/internal/progress.js"
 
 // The Imperial end-to-end contract, written once and run over every boundary: each scenario drives the
 // application only through its front doors and asserts on the converged state after `Application.settle`.
@@ -28,7 +29,7 @@ export interface ScenarioOptions<R> {
   readonly hold?: (host: string, key: string) => Effect.Effect<void, unknown, Scope.Scope | R>
   /** Run the scenarios concurrently (each on its own application). */
   readonly concurrent?: boolean
-  /** Longest wait for convergence (default 30 seconds). */
+  /** How long nothing may move while waiting for convergence (default 30 seconds): progress, not wall time. */
   readonly settleTimeout?: Duration.DurationInput
 }
 
@@ -40,9 +41,7 @@ export const scenarios = <R = never, E = never>(
 ) => {
   const run = <A, E2>(effect: Effect.Effect<A, E2, Services | R | Scope.Scope>) =>
     effect.pipe(Effect.scoped, Effect.provide(makeLayer())) as Effect.Effect<A, E2 | E>
-  const settle = Effect.flatMap(Application.Application, (app) =>
-    app.settle({ timeout: options.settleTimeout ?? "30 seconds" })
-  )
+  const settle = Progress.settle({ stall: options.settleTimeout ?? "30 seconds" })
   /** Runs `submit` with Rondel's handling of `gameId` held, so every message it submits is queued first. */
   const queuedTogether = <A, E2>(gameId: GameId.GameId, submit: Effect.Effect<A, E2, Services | R>) =>
     options.hold === undefined

@@ -1,7 +1,8 @@
-import { execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { promisify } from "node:util"
 import { afterAll, assert, describe, it } from "vitest"
 
 // Proves the published package works for a separate project: pack, install, type-check, run a tiny host,
@@ -10,13 +11,17 @@ const root = resolve(import.meta.dirname, "../..")
 const work = mkdtempSync(join(tmpdir(), "mailroom-pack-"))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-const run = (command: string, args: ReadonlyArray<string>, cwd: string) =>
-  execFileSync(command, args, {
+// Asynchronous on purpose: a synchronous child process blocks the test worker's event loop for as long as npm and
+// tsc run (minutes on a loaded machine), and vitest then fails the run with "Timeout calling onTaskUpdate".
+const run = async (command: string, args: ReadonlyArray<string>, cwd: string): Promise<string> => {
+  const { stdout } = await promisify(execFile)(command, [...args], {
     cwd,
     encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, npm_config_loglevel: "error" }
   })
+  return stdout
+}
 
 const consumer = `import { Effect, Schema } from "effect"
 import { ActorSystem, Application, DirectCommit, Effects, HostDefinition, MessageIds, Bus, Faults } from "mailroom"
@@ -71,12 +76,12 @@ Effect.runPromise(
 `
 
 describe("the packed package", () => {
-  it("installs into a separate project, type-checks and runs a tiny host", { timeout: 240_000 }, () => {
-    run("npm", ["pack", "--pack-destination", work, "--silent"], root)
+  it("installs into a separate project, type-checks and runs a tiny host", { timeout: 600_000 }, async () => {
+    await run("npm", ["pack", "--pack-destination", work, "--silent"], root)
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"))
     assert.isDefined(tarball)
     const project = join(work, "consumer")
-    run("mkdir", ["-p", project], work)
+    await run("mkdir", ["-p", project], work)
     writeFileSync(
       join(project, "package.json"),
       JSON.stringify({
@@ -104,14 +109,14 @@ describe("the packed package", () => {
       })
     )
     writeFileSync(join(project, "index.ts"), consumer)
-    run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], project)
-    run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "."], project)
-    const output = run(process.execPath, ["out/index.js"], project)
+    await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], project)
+    await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "."], project)
+    const output = await run(process.execPath, ["out/index.js"], project)
     assert.include(output, "total=5")
     // Internal modules stay internal.
     let refused = ""
     try {
-      run(
+      await run(
         process.execPath,
         ["--input-type=module", "-e", 'await import("mailroom/dist/commit/Host.js")'],
         project

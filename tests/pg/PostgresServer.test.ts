@@ -4,9 +4,10 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Redacted, Schedule, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { inject } from "vitest"
 import * as PostgresServer from "../../src/pg/PostgresServer.js"
+import * as Progress from "../../src/testing/internal/progress.js"
 import { freshDatabase, runDatabaseUrl } from "./support.js"
 
 const client = (url: string) =>
@@ -29,12 +30,32 @@ const isRunning = (pid: number): boolean => {
   }
 }
 
-/** Succeeds once `check` holds, polling for up to `seconds`. */
-const eventually = (what: string, check: () => boolean, seconds = 10) =>
-  Effect.suspend(() => (check() ? Effect.void : Effect.fail(what))).pipe(
-    Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo(`${seconds} seconds`))),
-    Effect.orElse(() => Effect.sync(() => assert.fail(`not within ${seconds}s: ${what}`)))
+/**
+ * Succeeds once every step holds, in any order. It fails when no step was reached for a minute (progress is the
+ * number of steps reached), not after a fixed time: a loaded machine stops processes more slowly.
+ */
+const eventually = (steps: Record<string, () => boolean>) => {
+  const pending = () => Object.entries(steps).filter(([, reached]) => !reached())
+  const count = Object.keys(steps).length
+  return Progress.until(
+    Object.keys(steps).join(", "),
+    Effect.sync(() => {
+      const left = pending().length
+      return { done: left === 0, progress: count - left }
+    }),
+    { interval: "100 millis" }
+  ).pipe(
+    Effect.catchTag("Stalled", (stalled) =>
+      Effect.sync(() =>
+        assert.fail(
+          `${stalled.message}; not reached: ${pending()
+            .map(([what]) => what)
+            .join(", ")}`
+        )
+      )
+    )
   )
+}
 
 const uidOf = (pid: number): number | undefined => {
   const line = Fs.readFileSync(`/proc/${pid}/status`, "utf8")
@@ -127,7 +148,8 @@ describe("PostgresServer", () => {
         assert.isFalse(Fs.existsSync(embedded.directory), "temp directory still there")
         if (embedded.watchdogPid !== undefined) {
           const watchdog = embedded.watchdogPid
-          yield* eventually("watchdog gone", () => !isRunning(watchdog), 2)
+          // The scope's release kills the watchdog.
+          yield* eventually({ "watchdog gone": () => !isRunning(watchdog) })
         }
       })
   )
@@ -159,15 +181,17 @@ describe("PostgresServer", () => {
             if (out.includes("\n")) resume(Effect.succeed(out.split("\n")[0]!))
           })
           holder.on("exit", (code) => resume(Effect.succeed(`exited ${code}: ${out}`)))
-        }).pipe(Effect.timeout("30 seconds"))
+        })
         if (!line.startsWith("{")) assert.fail(`the fixture did not start a server: ${line}`)
         const embedded = JSON.parse(line) as { pid: number; directory: string; watchdogPid: number }
         assert.isTrue(isRunning(embedded.pid))
         assert.isTrue(isRunning(embedded.watchdogPid))
         holder.kill("SIGKILL")
-        yield* eventually("postgres stopped", () => !isRunning(embedded.pid))
-        yield* eventually("temp directory deleted", () => !Fs.existsSync(embedded.directory))
-        yield* eventually("watchdog exited", () => !isRunning(embedded.watchdogPid))
+        yield* eventually({
+          "postgres stopped": () => !isRunning(embedded.pid),
+          "temp directory deleted": () => !Fs.existsSync(embedded.directory),
+          "watchdog exited": () => !isRunning(embedded.watchdogPid)
+        })
       })
   )
 })

@@ -13,6 +13,7 @@ import {
   type Nations,
   open,
   positionsOf,
+  settle,
   sqlClient,
   start,
   startGame,
@@ -24,7 +25,6 @@ import { freshDatabase } from "./support.js"
 // Scale-out on one database: several processes (here: application layers in one process, each with its own
 // actors, bus and relay) and several delivery workers per process compete for the same inboxes.
 
-const settle = Effect.flatMap(Application.Application, (a) => a.settle({ timeout: "30 seconds" }))
 const spaces = [
   "Investor",
   "Import",

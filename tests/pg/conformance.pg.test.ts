@@ -10,6 +10,7 @@ import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Conformance from "../../src/testing/Conformance.js"
+import * as Progress from "../../src/testing/internal/progress.js"
 import { freshDatabase } from "./support.js"
 
 // The conformance kit over the two real boundaries: each scenario runs on the memory application and on the
@@ -27,13 +28,13 @@ const postgres = Conformance.target<Hosts, unknown>("postgres", () =>
     )
   )
 )
-const options: Conformance.OutcomeOptions = { ignoreFields: ["at"], settleTimeout: "20 seconds" }
+const options: Conformance.OutcomeOptions = { ignoreFields: ["at"], settleTimeout: "1 minute" }
 
 const runId = Math.random().toString(36).slice(2, 8)
 const game = (name: string) => GameId.GameId.make(`conf-${name}-${runId}`)
 type Nations = readonly [Nation.Nation, ...Array<Nation.Nation>]
 
-const settle = Effect.flatMap(Application.Application, (app) => app.settle({ timeout: "20 seconds" }))
+const settle = Progress.settle()
 const toRondel = (command: RondelHost.RondelCommand) =>
   Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.execute(command))
 const toAccounting = (command: AccountingHost.AccountingCommand) =>

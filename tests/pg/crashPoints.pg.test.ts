@@ -114,6 +114,7 @@ describe.concurrent("Crash points of a paid move", () => {
           rows.find((r) => r.message_id === paid.messageId)
         )
         yield* eventually(
+          sql,
           "a failed delivery of the Move",
           Effect.map(row, (r) => (r?.attempts ?? 0) >= 1)
         )
@@ -153,6 +154,7 @@ describe.concurrent("Crash points of a paid move", () => {
         yield* a.run(setUp(gameId))
         yield* a.run(toRondel(move(gameId, "Germany", "Factory")))
         yield* eventually(
+          sql,
           "Rondel committed the pending move",
           Effect.map(positionsOf(sql, gameId), (p) => p.Germany?.pending === "Factory")
         )
@@ -188,6 +190,7 @@ describe.concurrent("Crash points of a paid move", () => {
         yield* rondel.run(submit("rondel", move(gameId, "Germany", "Investor")))
         yield* rondel.run(submit("rondel", move(gameId, "Germany", "Factory")))
         yield* eventually(
+          sql,
           "the charge is in Accounting's inbox",
           Effect.map(chargeRows(sql), (rows) => rows.length === 1)
         )

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, FiberId } from "effect"
+import { Deferred, Effect, Exit, Fiber, FiberId } from "effect"
 import type { AccountingHost } from "../../hosts/accounting/AccountingHost.js"
 import type { RondelHost } from "../../hosts/rondel/RondelHost.js"
 import * as Application from "../../src/commit/Application.js"
@@ -310,10 +310,12 @@ describe.concurrent("§4 target host crashes while processing (Postgres)", () =>
       yield* accounting1.run(submitVia("accounting", open(gameId, nations, 10)))
       yield* rondel.run(submitVia("rondel", move(gameId, "Germany", "Investor")))
       yield* eventually(
+        sql,
         "Germany on Investor",
         Effect.map(positionsOf(sql, gameId), (p) => p.Germany?.current === "Investor")
       )
       yield* eventually(
+        sql,
         "accounts open",
         Effect.map(balancesOf(sql, gameId), (b) => b.Germany === 10)
       )
@@ -329,6 +331,7 @@ describe.concurrent("§4 target host crashes while processing (Postgres)", () =>
         rows.find((r) => r.type === "ChargeMovement")
       )
       yield* eventually(
+        sql,
         "a failed delivery of the charge",
         Effect.map(chargeRow, (r) => (r?.attempts ?? 0) >= 1)
       )
@@ -456,26 +459,32 @@ describe.concurrent("§4 process killed at any point (Postgres)", () => {
         const { sql, app } = yield* setting
         const acknowledged: Array<string> = []
         const acknowledgedOf = new Map<string, number>()
-        // Kill the application at different moments of the same workload; one attempt per delivery, so a
-        // delivery cut short by the kill must not count as the message's failure.
-        for (const [round, delayMillis] of [0, 5, 15, 40, 100].entries()) {
+        // Kill the application at different moments of the same workload: right after its k-th acknowledgment
+        // (however long the machine takes to get there), with the next command in flight and earlier ones being
+        // handled. One attempt per delivery, so a delivery cut short by the kill must not count as the message's
+        // failure.
+        for (const [round, afterAcks] of [0, 1, 4, 9, 16].entries()) {
           const a = yield* app({ maxAttempts: 1 })
+          const reached = yield* Deferred.make<void>()
+          let acks = 0
           const submitting = yield* Effect.fork(
             a.run(
               Effect.forEach(
                 Array.from({ length: 4 }, (_, i) => game(`fm-killed-${round}-${i}`)),
                 (gameId) =>
                   Effect.forEach(commandsFor(gameId), (command) =>
-                    Effect.map(command, (envelope) => {
+                    Effect.flatMap(command, (envelope) => {
                       acknowledged.push(envelope.messageId)
                       acknowledgedOf.set(gameId, (acknowledgedOf.get(gameId) ?? 0) + 1)
+                      return ++acks >= afterAcks ? Deferred.succeed(reached, undefined) : Effect.void
                     })
                   ),
                 { discard: true }
               )
             )
           )
-          yield* Effect.sleep(`${delayMillis} millis`)
+          if (afterAcks > 0) yield* Effect.raceFirst(Deferred.await(reached), Fiber.await(submitting))
+          assert.isAtLeast(acks, afterAcks, `round ${round}: the workload stopped after ${acks} commands`)
           yield* a.stop(round % 2 === 0 ? killed : Exit.interrupt(FiberId.none))
           yield* Fiber.interrupt(submitting)
         }

@@ -10,6 +10,7 @@ import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Relay from "../../src/commit/Relay.js"
 import type { MessageId } from "../../src/runtime/Envelope.js"
+import { settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 describe("Postgres boundary: observation feed and pending rows", () => {
@@ -24,13 +25,13 @@ describe("Postgres boundary: observation feed and pending rows", () => {
       yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Germany"] })
       yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Germany"], startingBalance: 10 })
       yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
-      yield* app.settle({ timeout: "20 seconds" })
+      yield* settle
       const move = yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Taxation" })
-      yield* app.settle({ timeout: "20 seconds" })
+      yield* settle
       // The same Move again, with its id: the inbox drops it.
       const host = app.host(RondelHost.definition)
       yield* host.submit(move, { messageId: move.messageId })
-      yield* app.settle({ timeout: "20 seconds" })
+      yield* settle
 
       const committed = Chunk.toReadonlyArray(yield* Queue.takeAll(feed)).filter(
         (o) => o._tag === "Committed"

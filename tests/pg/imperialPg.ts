@@ -1,7 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { assert } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Redacted, Schedule, Schema, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Schema, Scope } from "effect"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import * as AccountingState from "../../hosts/accounting/AccountingState.js"
@@ -14,8 +14,10 @@ import type * as Space from "../../hosts/contracts/Space.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as RondelState from "../../hosts/rondel/RondelState.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
-import * as Application from "../../src/commit/Application.js"
+import type * as Application from "../../src/commit/Application.js"
+import type { PersistenceError } from "../../src/commit/CommitBoundary.js"
 import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
+import * as Progress from "../../src/testing/internal/progress.js"
 import { freshDatabase } from "./support.js"
 
 // Helpers for the Postgres failure, crash and concurrency tests of the Imperial application: apps started and
@@ -77,8 +79,15 @@ export const setting = Effect.gen(function* () {
   return { url, sql, app, hostsApp }
 })
 
-/** Waits until the application (and the whole database's backlog) has converged. */
-export const settle = Effect.flatMap(Application.Application, (app) => app.settle({ timeout: "20 seconds" }))
+/**
+ * Waits until the application (and the whole database's backlog) has converged; fails when nothing moved for a
+ * minute, however long the work takes while it moves (a loaded machine is slower, not broken).
+ */
+export const settle: Effect.Effect<
+  void,
+  Application.SettleTimeout | PersistenceError,
+  Application.Application
+> = Progress.settle()
 
 /** A plain SQL client on the database, for setting up states and reading the boundary's tables. */
 export const sqlClient = (url: string) =>
@@ -86,16 +95,43 @@ export const sqlClient = (url: string) =>
     Context.get(context, SqlClient.SqlClient)
   )
 
-/** Polls `check` every 20 ms until it holds (fails the test after `seconds`). */
-export const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, R>, seconds = 20) =>
-  Effect.flatMap(check, (ok) => (ok ? Effect.void : Effect.fail("not yet" as const))).pipe(
-    Effect.retry({
-      while: (e) => e === "not yet",
-      schedule: Schedule.spaced("20 millis").pipe(Schedule.upTo(`${seconds} seconds`))
-    }),
-    Effect.catchAll((e) =>
-      e === "not yet" ? Effect.sync(() => assert.fail(`not within ${seconds}s: ${what}`)) : Effect.fail(e)
+/**
+ * Polls `check` until it holds. It fails when nothing in the database moved for a minute (no commit, arrival,
+ * attempt, delivery or parking; see `options.stall`), not after a fixed time: on a loaded machine work is slower,
+ * not stuck.
+ */
+export const eventually = <E, R>(
+  sql: Databases,
+  what: string,
+  check: Effect.Effect<boolean, E, R>,
+  options: Progress.WaitOptions = {}
+) =>
+  Progress.until(
+    what,
+    Effect.map(Effect.all([check, Effect.orDie(activity(sql))]), ([done, progress]) => ({ done, progress })),
+    options
+  ).pipe(
+    Effect.catchIf(
+      (error): error is Progress.Stalled => error instanceof Progress.Stalled,
+      (stalled) => Effect.sync(() => assert.fail(stalled.message))
     )
+  )
+
+/**
+ * A count that grows with everything the boundary writes in the database: commits (audit), arrivals and deliveries
+ * (inbox and outbox rows), attempts, processed and parked marks. Progress of hosts in any process.
+ */
+export const activity = (sql: Databases) =>
+  Effect.map(
+    Effect.forEach(given(sql), (h) =>
+      on(sql, h).unsafe<{ readonly n: string }>(
+        `SELECT (SELECT count(*) FROM ${h}.audit)
+            + (SELECT count(*) + count(processed_at) + count(parked_at) + coalesce(sum(attempts), 0) FROM ${h}.inbox)
+            + (SELECT count(*) + count(delivered_at) + count(parked_at) + coalesce(sum(attempts), 0) FROM ${h}.outbox)
+          AS n`
+      )
+    ),
+    (counts) => counts.reduce((sum, rows) => sum + Number(rows[0]?.n ?? 0), 0)
   )
 
 /** A game id unique to this test run. */
@@ -135,6 +171,26 @@ export const envelopeOf = (message: Contracts.Message, messageId: string, key: s
 
 export const hosts = ["rondel", "accounting"] as const
 
+/**
+ * One database holding both contexts' schemas, or a database per context (two servers; a context left out is not
+ * read, e.g. while its server is down).
+ */
+export type Databases =
+  | SqlClient.SqlClient
+  | { readonly rondel?: SqlClient.SqlClient; readonly accounting?: SqlClient.SqlClient }
+
+/** The client of the database a host's schema lives in. */
+export const on = (databases: Databases, host: string): SqlClient.SqlClient => {
+  if (typeof databases === "function") return databases
+  const client = host === "rondel" ? databases.rondel : databases.accounting
+  if (client === undefined) throw new Error(`no database given for ${host}`)
+  return client
+}
+
+/** The hosts whose databases are given. */
+const given = (databases: Databases) =>
+  typeof databases === "function" ? hosts : hosts.filter((host) => databases[host] !== undefined)
+
 export interface InboxRow {
   readonly id: string
   readonly message_id: string
@@ -149,8 +205,8 @@ export interface InboxRow {
 }
 
 /** A host's inbox in arrival order. */
-export const inbox = (sql: SqlClient.SqlClient, host: string) =>
-  sql.unsafe<InboxRow>(
+export const inbox = (sql: Databases, host: string) =>
+  on(sql, host).unsafe<InboxRow>(
     `SELECT id, message_id, type, key, source, attempts, last_error, processed_at IS NOT NULL AS processed,
             parked_at IS NOT NULL AS parked, envelope FROM ${host}.inbox ORDER BY id`
   )
@@ -166,8 +222,8 @@ export interface OutboxRow {
 }
 
 /** A host's outbox in commit order. */
-export const outbox = (sql: SqlClient.SqlClient, host: string) =>
-  sql.unsafe<OutboxRow>(
+export const outbox = (sql: Databases, host: string) =>
+  on(sql, host).unsafe<OutboxRow>(
     `SELECT destination, message_id, type, key, delivered_at IS NOT NULL AS delivered,
             parked_at IS NOT NULL AS parked, envelope->>'causationId' AS causation_id
      FROM ${host}.outbox ORDER BY id`
@@ -185,23 +241,26 @@ export interface AuditRow {
 }
 
 /** A host's audit log in commit order. */
-export const audit = (sql: SqlClient.SqlClient, host: string) =>
-  sql.unsafe<AuditRow>(
+export const audit = (sql: Databases, host: string) =>
+  on(sql, host).unsafe<AuditRow>(
     `SELECT seq, key, message_id, message->>'type' AS type, events, commands, state_changed,
             message->'payload' AS payload
      FROM ${host}.audit ORDER BY seq`
   )
 
 /** The stored state of one key, decoded (undefined when none). */
-export const rondelState = (sql: SqlClient.SqlClient, gameId: string) =>
+export const rondelState = (sql: Databases, gameId: string) =>
   Effect.map(
-    sql<{ state: unknown; version: string }>`SELECT state, version FROM rondel.state WHERE key = ${gameId}`,
+    on(sql, "rondel")<{
+      state: unknown
+      version: string
+    }>`SELECT state, version FROM rondel.state WHERE key = ${gameId}`,
     (rows) =>
       rows[0] === undefined ? undefined : Schema.decodeUnknownSync(RondelState.RondelState)(rows[0].state)
   )
 
 /** Every nation's confirmed space and pending target, as stored. */
-export const positionsOf = (sql: SqlClient.SqlClient, gameId: string) =>
+export const positionsOf = (sql: Databases, gameId: string) =>
   Effect.map(rondelState(sql, gameId), (state) =>
     Object.fromEntries(
       (state?.nations ?? []).map((n) => [
@@ -211,15 +270,17 @@ export const positionsOf = (sql: SqlClient.SqlClient, gameId: string) =>
     )
   )
 
-export const accountingState = (sql: SqlClient.SqlClient, gameId: string) =>
-  Effect.map(sql<{ state: unknown }>`SELECT state FROM accounting.state WHERE key = ${gameId}`, (rows) =>
-    rows[0] === undefined
-      ? undefined
-      : Schema.decodeUnknownSync(AccountingState.AccountingState)(rows[0].state)
+export const accountingState = (sql: Databases, gameId: string) =>
+  Effect.map(
+    on(sql, "accounting")<{ state: unknown }>`SELECT state FROM accounting.state WHERE key = ${gameId}`,
+    (rows) =>
+      rows[0] === undefined
+        ? undefined
+        : Schema.decodeUnknownSync(AccountingState.AccountingState)(rows[0].state)
   )
 
 /** Balances by account as stored. */
-export const balancesOf = (sql: SqlClient.SqlClient, gameId: string) =>
+export const balancesOf = (sql: Databases, gameId: string) =>
   Effect.map(accountingState(sql, gameId), (state) =>
     Object.fromEntries(
       state === undefined ? [] : Accounting.balances(state).map((b) => [b.account, b.amount])
@@ -227,13 +288,54 @@ export const balancesOf = (sql: SqlClient.SqlClient, gameId: string) =>
   )
 
 /**
- * What must hold once everything settled, whatever crashed on the way (DESIGN §4, last row): every committed
- * message delivered and processed, nothing parked, each message applied at most once, commands stored with the
- * commit that produced them, money conserved per billing id, and both contexts agreeing on every charge.
+ * What must hold at every moment, even while hosts run, crash and restart: no message applied twice by a host, and
+ * per game no billing id charged twice, each charge's ledger entries matching its status, money conserved and no
+ * purse overdrawn. Each check reads one snapshot (one statement), so it holds on a database in motion.
  */
-export const convergenceProblems = (sql: SqlClient.SqlClient) =>
+export const safetyProblems = (sql: Databases) =>
   Effect.gen(function* () {
     const problems: Array<string> = []
+    for (const host of hosts) {
+      const applied = new Map<string, number>()
+      for (const entry of yield* audit(sql, host)) {
+        if (entry.state_changed || entry.events.length > 0 || entry.commands.length > 0)
+          applied.set(entry.message_id, (applied.get(entry.message_id) ?? 0) + 1)
+      }
+      for (const [id, n] of applied) if (n > 1) problems.push(`${host} applied ${id} ${n} times`)
+    }
+    for (const [key, state] of yield* accountingStates(sql)) {
+      for (const balance of Accounting.balances(state)) {
+        if (balance.account !== "Bank" && balance.amount < 0)
+          problems.push(`${key}: ${balance.account} has a negative balance ${balance.amount}`)
+      }
+      const total = Accounting.balances(state).reduce((sum, b) => sum + b.amount, 0)
+      if (total !== 0) problems.push(`${key}: balances sum to ${total}`)
+      const ids = new Set(state.charges.map((c) => c.billingId))
+      if (ids.size !== state.charges.length) problems.push(`${key}: a billing id recorded twice`)
+      // Each billing id is charged at most once and refunded at most once (after its charge), and the charge's
+      // status says exactly that.
+      for (const charge of state.charges) {
+        const entries = state.ledger.filter((e) => e.billingId === charge.billingId)
+        const kinds = entries.map((e) => e.kind).join(",")
+        const expected =
+          charge.status === "Paid" ? "Charge" : charge.status === "Refunded" ? "Charge,Refund" : ""
+        if (kinds !== expected)
+          problems.push(
+            `${key}: ${charge.billingId} is ${charge.status} but its ledger entries are [${kinds}]`
+          )
+      }
+    }
+    return problems
+  })
+
+/**
+ * What must hold once everything settled, whatever crashed on the way (DESIGN §4, last row): the safety invariants
+ * (`safetyProblems`), every committed message delivered and processed, nothing parked, commands stored with the
+ * commit that produced them, and both contexts agreeing on every charge.
+ */
+export const convergenceProblems = (sql: Databases) =>
+  Effect.gen(function* () {
+    const problems: Array<string> = [...(yield* safetyProblems(sql))]
     const inboxes = new Map<string, ReadonlyArray<InboxRow>>()
     for (const host of hosts) inboxes.set(host, yield* inbox(sql, host))
     for (const host of hosts) {
@@ -256,24 +358,15 @@ export const convergenceProblems = (sql: SqlClient.SqlClient) =>
         if (row.processed && !log.some((e) => e.message_id === row.message_id))
           problems.push(`${host} inbox ${row.type} ${row.message_id} marked processed without a commit`)
       }
-      const applied = new Map<string, number>()
       for (const entry of log) {
-        if (entry.state_changed || entry.events.length > 0 || entry.commands.length > 0)
-          applied.set(entry.message_id, (applied.get(entry.message_id) ?? 0) + 1)
-        // A commit's commands (and events someone consumes) are written by the same transaction: as outbox rows,
-        // or (inline relay) straight into the consumer's inbox with this host as their source.
+        // A commit's commands (and events someone consumes) are written by the same transaction, as rows of the
+        // host's own outbox (a commit writes nothing of another context).
         for (const sent of [...entry.commands, ...entry.events]) {
-          const destination = Contracts.RondelInboundTypes.includes(sent.type as never)
-            ? "rondel"
-            : Contracts.AccountingInboundTypes.includes(sent.type as never)
-              ? "accounting"
-              : undefined
-          if (destination === undefined || out.some((row) => row.message_id === sent.messageId)) continue
-          const inline = inboxes
-            .get(destination)
-            ?.some((row) => row.message_id === sent.messageId && row.source === host)
-          if (!inline)
-            problems.push(`${host} committed ${sent.type} ${sent.messageId} without its outbox or inbox row`)
+          const consumed =
+            Contracts.RondelInboundTypes.includes(sent.type as never) ||
+            Contracts.AccountingInboundTypes.includes(sent.type as never)
+          if (consumed && !out.some((row) => row.message_id === sent.messageId))
+            problems.push(`${host} committed ${sent.type} ${sent.messageId} without its outbox row`)
         }
       }
       for (const row of out) {
@@ -282,42 +375,17 @@ export const convergenceProblems = (sql: SqlClient.SqlClient) =>
             `${host} outbox row ${row.type} ${row.message_id} without the commit that produced it`
           )
       }
-      for (const [id, n] of applied) if (n > 1) problems.push(`${host} applied ${id} ${n} times`)
     }
 
-    // Money: each billing id is charged at most once and refunded at most once (after its charge), and the
-    // charge's status says exactly that; both contexts agree on which moves were paid for.
+    // Both contexts agree on which moves were paid for.
     const completedByPayment = new Set(
       (yield* audit(sql, "rondel"))
         .filter((entry) => entry.type === "RondelInvoicePaid" && entry.state_changed)
         .map((entry) => String(entry.payload.billingId))
     )
-    const games = yield* sql<{
-      key: string
-      state: unknown
-    }>`SELECT key, state FROM accounting.state ORDER BY key`
     const paidBills = new Set<string>()
-    for (const row of games) {
-      const state = Schema.decodeUnknownSync(AccountingState.AccountingState)(row.state)
-      for (const balance of Accounting.balances(state)) {
-        if (balance.account !== "Bank" && balance.amount < 0)
-          problems.push(`${row.key}: ${balance.account} has a negative balance ${balance.amount}`)
-      }
-      const total = Accounting.balances(state).reduce((sum, b) => sum + b.amount, 0)
-      if (total !== 0) problems.push(`${row.key}: balances sum to ${total}`)
-      const ids = new Set(state.charges.map((c) => c.billingId))
-      if (ids.size !== state.charges.length) problems.push(`${row.key}: a billing id recorded twice`)
-      for (const charge of state.charges) {
-        const entries = state.ledger.filter((e) => e.billingId === charge.billingId)
-        const kinds = entries.map((e) => e.kind).join(",")
-        const expected =
-          charge.status === "Paid" ? "Charge" : charge.status === "Refunded" ? "Charge,Refund" : ""
-        if (kinds !== expected)
-          problems.push(
-            `${row.key}: ${charge.billingId} is ${charge.status} but its ledger entries are [${kinds}]`
-          )
-        if (charge.status === "Paid") paidBills.add(charge.billingId)
-      }
+    for (const [, state] of yield* accountingStates(sql)) {
+      for (const charge of state.charges) if (charge.status === "Paid") paidBills.add(charge.billingId)
     }
     for (const bill of paidBills) {
       if (!completedByPayment.has(bill)) problems.push(`${bill} is paid but Rondel did not complete its move`)
@@ -325,7 +393,7 @@ export const convergenceProblems = (sql: SqlClient.SqlClient) =>
     for (const bill of completedByPayment) {
       if (!paidBills.has(bill)) problems.push(`Rondel completed the move of ${bill} but it is not paid`)
     }
-    const rondelGames = yield* sql<{
+    const rondelGames = yield* on(sql, "rondel")<{
       key: string
       state: unknown
     }>`SELECT key, state FROM rondel.state ORDER BY key`
@@ -339,6 +407,19 @@ export const convergenceProblems = (sql: SqlClient.SqlClient) =>
     return problems
   })
 
+/** Every game's accounting state, decoded, by key. */
+const accountingStates = (sql: Databases) =>
+  Effect.map(
+    on(sql, "accounting")<{
+      key: string
+      state: unknown
+    }>`SELECT key, state FROM accounting.state ORDER BY key`,
+    (rows) =>
+      rows.map(
+        (row) => [row.key, Schema.decodeUnknownSync(AccountingState.AccountingState)(row.state)] as const
+      )
+  )
+
 /** Asserts the convergence invariants (see `convergenceProblems`). */
-export const assertConverged = (sql: SqlClient.SqlClient) =>
+export const assertConverged = (sql: Databases) =>
   Effect.map(convergenceProblems(sql), (problems) => assert.deepStrictEqual(problems, []))

@@ -2,13 +2,13 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Queue, Redacted } from "effect"
 import * as Reconcile from "../../hosts/sandbox/Reconcile.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
-import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as Relay from "../../src/commit/Relay.js"
 import * as Embedded from "../../src/pg/internal/embeddedServer.js"
 import * as PostgresServer from "../../src/pg/PostgresServer.js"
 import {
   balancesOf,
+  type Databases,
   eventually,
   fastRelay,
   game,
@@ -17,6 +17,7 @@ import {
   open,
   outbox,
   positionsOf,
+  settle,
   sqlClient,
   start,
   startGame,
@@ -90,13 +91,16 @@ describe("contexts on two servers", () => {
         yield* accountingDb.stop
         // A free move completes without Accounting.
         yield* running.run(toRondel(move(gameId, "France", "Taxation")))
+        // Progress is judged on Rondel's database: Accounting's is down.
         yield* eventually(
+          { rondel: rondelDb.sql },
           "the free move completed while Accounting is down",
           Effect.map(positionsOf(rondelDb.sql, gameId), (p) => p.France?.current === "Taxation")
         )
         // A paid move is committed by Rondel: pending, its charge waiting in Rondel's outbox.
         const paid = yield* running.run(toRondel(move(gameId, "Germany", "Factory")))
         yield* eventually(
+          { rondel: rondelDb.sql },
           "the paid move is pending",
           Effect.map(positionsOf(rondelDb.sql, gameId), (p) => p.Germany?.pending === "Factory")
         )
@@ -109,6 +113,7 @@ describe("contexts on two servers", () => {
         // The relay says what it waits for; stats show the waiting messages per destination and the unreachable host.
         const relay = yield* running.run(Relay.Relay)
         const stats = yield* eventually_(
+          { rondel: rondelDb.sql },
           "the relay reports the wait",
           Effect.map(relay.stats, (all) => {
             const rondel = all.find((s) => s.host === "rondel")
@@ -174,6 +179,7 @@ describe("contexts on two servers", () => {
         const paid = yield* running.run(toRondel(move(gameId, "Germany", "Factory")))
         const relay = yield* running.run(Relay.Relay)
         const parked = yield* eventually_(
+          { rondel: rondelDb.sql, accounting: accountingDb.sql },
           "the charge is parked in Rondel's outbox",
           Effect.map(relay.parked, (rows) => (rows.length > 0 ? rows : undefined))
         )
@@ -220,7 +226,7 @@ const setUp = (gameId: ReturnType<typeof game>) =>
     yield* toRondel(move(gameId, "Germany", "Investor"))
   })
 
-const settleApp = Effect.flatMap(Application.Application, (app) => app.settle({ timeout: "60 seconds" }))
+const settleApp = settle
 
 const schemas = (sql: Effect.Effect.Success<ReturnType<typeof sqlClient>>) =>
   Effect.map(
@@ -232,10 +238,11 @@ const schemas = (sql: Effect.Effect.Success<ReturnType<typeof sqlClient>>) =>
 const redacted = (url: string) => Redacted.make(url)
 
 /** Polls until `check` gives a value (fails the test when it never does). */
-const eventually_ = <A, E, R>(what: string, check: Effect.Effect<A | undefined, E, R>) =>
+const eventually_ = <A, E, R>(sql: Databases, what: string, check: Effect.Effect<A | undefined, E, R>) =>
   Effect.gen(function* () {
     let found: A | undefined
     yield* eventually(
+      sql,
       what,
       Effect.map(check, (value) => {
         found = value

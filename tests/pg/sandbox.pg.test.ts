@@ -10,11 +10,12 @@ import * as Session from "../../hosts/sandbox/Session.js"
 import * as Store from "../../hosts/sandbox/Store.js"
 import * as Placement from "../../src/pg/Placement.js"
 import * as Style from "../../hosts/sandbox/Style.js"
-import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
+import * as Progress from "../../src/testing/internal/progress.js"
 import { jsonLines, sandbox } from "../sandbox/child.js"
 import { comparable, wholeGame } from "../sandbox/script.js"
 import { events, type Line, names, paidTrip, results, run, step } from "../sandbox/support.js"
+import { settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // The sandbox over the Postgres store (a database of its own per test): the JSON mode gives the same lines as in
@@ -27,7 +28,13 @@ const runOnPostgres = (lines: ReadonlyArray<string>, prefix: string) =>
   Effect.scoped(
     Effect.flatMap(freshDatabase(), ({ url }) =>
       Effect.map(
-        JsonMode.runLines(lines, { session: { balance: 20, idPrefix: prefix } }, postgres(url)),
+        // A step that does not settle within stepTimeout prints a warning (asserted absent below): the default
+        // 10 s is a hang guard a loaded machine can reach; slower is not stuck.
+        JsonMode.runLines(
+          lines,
+          { session: { balance: 20, idPrefix: prefix }, stepTimeout: "2 minutes" },
+          postgres(url)
+        ),
         (out) => out.map((line) => JSON.parse(line) as Line)
       )
     )
@@ -280,7 +287,6 @@ describe("sandbox on Postgres", () => {
   it.live("outbox, inbox and reconcile list what waits, with attempts, last error and age", () =>
     Effect.gen(function* () {
       const session = yield* Session.make({ balance: 10, idPrefix: "t" })
-      const app = yield* Application.Application
       const faults = yield* Faults.Faults
       const exec = (line: string) =>
         Effect.flatMap(
@@ -290,7 +296,6 @@ describe("sandbox on Postgres", () => {
           }),
           session.execute
         )
-      const settle = app.settle({ timeout: "20 seconds" })
       const rowsOf = (result: Result.Result) =>
         result.command === "outbox" || result.command === "inbox" ? result.rows : []
 
@@ -305,11 +310,12 @@ describe("sandbox on Postgres", () => {
 
       // Every commit of rondel fails: the stored Move waits in rondel's inbox and the relay retries it.
       yield* faults.arm("save", 1000, "rondel")
+      const sentAt = Date.now()
       yield* exec("move Germany Factory")
       const inbox = yield* until(
         exec("inbox"),
-        (r) => rowsOf(r).some((row) => row.attempts >= 1),
-        "a retried Move"
+        (r) => rowsOf(r).some((row) => row.attempts >= 2),
+        "a Move retried after its backoff"
       )
       const [waiting] = rowsOf(inbox)
       assert.deepInclude(waiting, {
@@ -321,7 +327,10 @@ describe("sandbox on Postgres", () => {
         peer: "external"
       })
       assert.include(waiting!.lastError, "injected save failure")
-      assert.isAtLeast(waiting!.ageMillis, 0)
+      // The second attempt comes at least half the relay's first backoff (100 ms) after the first: the row is at
+      // least that old, and no older than the command that stored it.
+      assert.isAtLeast(waiting!.ageMillis, 50)
+      assert.isAtMost(waiting!.ageMillis, Date.now() - sentAt)
       assert.deepInclude(inbox.command === "inbox" ? inbox.hosts[0] : undefined, {
         host: "rondel",
         pending: 1
@@ -386,13 +395,22 @@ describe("sandbox on Postgres", () => {
 
 // internal
 
-/** Runs `effect` every 20 ms until `done` holds for its result (dies after 20 seconds). */
+/**
+ * Runs `effect` until `done` holds for its result. It fails when the hosts did nothing for a minute (no message
+ * handled or failed, no crash), not after a fixed time: on a loaded machine work is slower, not stuck.
+ */
 const until = <A, E, R>(effect: Effect.Effect<A, E, R>, done: (a: A) => boolean, what: string) =>
   Effect.gen(function* () {
-    for (let i = 0; i < 1000; i++) {
-      const value = yield* effect
-      if (done(value)) return value
-      yield* Effect.sleep("20 millis")
-    }
-    return yield* Effect.dieMessage(`not within 20s: ${what}`)
+    let value: A | undefined
+    const look = Effect.gen(function* () {
+      value = yield* effect
+      return { done: done(value), progress: yield* Progress.attempts }
+    })
+    yield* Progress.until(what, look).pipe(
+      Effect.catchIf(
+        (error): error is Progress.Stalled => error instanceof Progress.Stalled,
+        (stalled) => Effect.dieMessage(stalled.message)
+      )
+    )
+    return value as A
   })

@@ -7,6 +7,7 @@ import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as Relay from "../../src/commit/Relay.js"
+import { settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // On Postgres the relay owns redelivery: a message the host's supervisor gives up on is not kept as a stale
@@ -23,11 +24,11 @@ describe("supervision under the durable relay", () => {
       yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Italy"] })
       yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Italy"], startingBalance: 10 })
       yield* rondel.execute({ _tag: "Move", gameId, nation: "Italy", space: "Investor" })
-      yield* app.settle({ timeout: "20 seconds" })
+      yield* settle
       // More crashes than the supervisor's restart budget (10 within 10 s): the key is stopped on the way.
       yield* faults.armCrash({ host: "accounting", type: "ChargeMovement" }, 15)
       yield* rondel.execute({ _tag: "Move", gameId, nation: "Italy", space: "Factory" })
-      yield* app.settle({ timeout: "30 seconds" })
+      yield* settle
 
       const positions = yield* rondel.positions(gameId)
       assert.strictEqual(positions?.[0]?.current, "Factory")

@@ -9,7 +9,9 @@ import { balance, events, type Line, names, position, results, run, step } from 
 describe("sandbox JSON mode: reconcile (memory)", () => {
   it.live("lists a paid move whose payment outcome never came, until a new move supersedes it", () =>
     Effect.gen(function* () {
+      const startedAt = Date.now()
       const out = yield* run(wholeGame("m"))
+      const tookMillis = Date.now() - startedAt
       assert.deepStrictEqual(
         results(out)
           .filter((r) => r.ok === false)
@@ -31,7 +33,9 @@ describe("sandbox JSON mode: reconcile (memory)", () => {
         stuck.pendingMovements.map(({ ageMillis: _, ...rest }: Line) => rest),
         [{ gameId: "game-1", nation: "Germany", target: "Import", billingId: "bill-m-10", amount: 2 }]
       )
+      // Its age is measured from when the move was sent: within the run.
       assert.isAtLeast(stuck.pendingMovements[0].ageMillis, 0)
+      assert.isAtMost(stuck.pendingMovements[0].ageMillis, tookMillis)
       assert.deepStrictEqual(stuck.parked, [])
       assert.deepStrictEqual(position(out, "Germany").pending, {
         space: "Import",

@@ -335,10 +335,14 @@ describe("sandbox JSON mode: operations", () => {
 
   it.live("settle reports how long it took; help lists and explains; quit ends the session", () =>
     Effect.gen(function* () {
+      const startedAt = Date.now()
       const out = yield* run(["settle --timeout 2s", "help", "help send", "quit", "new-game"])
+      const tookMillis = Date.now() - startedAt
       const settle = step(out, "settle").result
       assert.isTrue(settle.ok)
+      // Measured around the settle: within the run.
       assert.isAtLeast(settle.tookMillis, 0)
+      assert.isAtMost(settle.tookMillis, tookMillis)
       assert.includeMembers(
         step(out, "help", 0).result.commands.map((c: Line) => c.name),
         ["new-game", "games", "use", "move", "positions", "balances", "ledger", "charges", "deposit", "send"]

@@ -4,9 +4,14 @@ import * as JsonMode from "../../hosts/sandbox/JsonMode.js"
 /** One parsed output line of the JSON mode. */
 export type Line = Record<string, any>
 
-/** Runs the JSON mode in-process over the given command lines and parses every output line. */
+/**
+ * Runs the JSON mode in-process over the given command lines and parses every output line. A step that does not
+ * settle within `stepTimeout` prints a warning line; the default 10 s is a hang guard a loaded machine can reach.
+ */
 export const run = (lines: ReadonlyArray<string>, options: Partial<JsonMode.JsonModeOptions> = {}) =>
-  Effect.map(JsonMode.runLines(lines, options), (out) => out.map((line) => JSON.parse(line) as Line))
+  Effect.map(JsonMode.runLines(lines, { stepTimeout: "2 minutes", ...options }), (out) =>
+    out.map((line) => JSON.parse(line) as Line)
+  )
 
 /** Result lines only (one per command). */
 export const results = (out: ReadonlyArray<Line>): ReadonlyArray<Line> => out.filter((line) => "ok" in line)

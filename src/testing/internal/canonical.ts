@@ -18,20 +18,33 @@ interface Handled extends Message {
   readonly produced: ReadonlyArray<Message>
 }
 
+/** The producer of messages from outside (the scenario, a client): they carry no cause in the logs read. */
+export const outside = "outside"
+
 /**
  * Builds a comparable outcome: ids renamed canonically (outside messages `<host>/<key>#<n>`, produced ones
- * `<cause>.<index>`, also inside strings of states and payloads), ignored fields dropped, duplicates removed.
+ * `<cause>.<index>`, also inside strings of states and payloads), ignored fields dropped, duplicates removed, and
+ * each key's handled messages grouped by producer (`outside`, or the producing `<host>/<key>`), in the order
+ * handled: the only order a boundary promises is per key and per producer.
  */
 export const outcomeOf = (
   target: string,
   records: ReadonlyArray<HostRecord>,
   ignoreFields: ReadonlyArray<string>
 ) => {
-  const producedBy = new Map<string, { readonly parent: string; readonly index: number }>()
+  const producedBy = new Map<
+    string,
+    { readonly parent: string; readonly index: number; readonly host: string; readonly key: string }
+  >()
   for (const record of records) {
     for (const entry of record.log) {
       ;[...entry.events, ...entry.commands].forEach((message, index) => {
-        producedBy.set(message.messageId, { parent: entry.message.messageId, index })
+        producedBy.set(message.messageId, {
+          parent: entry.message.messageId,
+          index,
+          host: record.host,
+          key: entry.key
+        })
       })
     }
   }
@@ -85,19 +98,23 @@ export const outcomeOf = (
   })
 
   const states: Record<string, Record<string, unknown>> = {}
-  const handled: Record<string, Record<string, ReadonlyArray<Handled>>> = {}
+  const handled: Record<string, Record<string, Record<string, ReadonlyArray<Handled>>>> = {}
   for (const record of records) {
     const byKey: Record<string, unknown> = {}
     for (const [key, state] of record.states) byKey[rename(key)] = normalize(state)
     states[record.host] = byKey
-    const handledByKey: Record<string, Array<Handled>> = {}
+    const handledByKey: Record<string, Record<string, Array<Handled>>> = {}
     const seen = new Set<string>()
-    for (const key of record.keys) handledByKey[rename(key)] = []
+    for (const key of record.keys) handledByKey[rename(key)] = {}
     for (const entry of record.log) {
       if (seen.has(entry.message.messageId)) continue
       seen.add(entry.message.messageId)
-      const list = handledByKey[rename(entry.key)] ?? []
-      handledByKey[rename(entry.key)] = list
+      const producer = producedBy.get(entry.message.messageId)
+      const lane = producer === undefined ? outside : `${producer.host}/${rename(producer.key)}`
+      const lanes = handledByKey[rename(entry.key)] ?? {}
+      handledByKey[rename(entry.key)] = lanes
+      const list = lanes[lane] ?? []
+      lanes[lane] = list
       list.push({ ...message(entry.message), produced: [...entry.events, ...entry.commands].map(message) })
     }
     handled[record.host] = handledByKey
