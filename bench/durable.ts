@@ -103,7 +103,7 @@ export const runDurableBench = (options: DurableOptions): Effect.Effect<Readonly
         Apps.postgres(url, [producer, sink], {
           listen: false,
           handover: false,
-          relay: { pollInterval: "1 hour" },
+          relay: { pollInterval: "1 hour", forward: false },
           maxConnections: 20
         })
       ),

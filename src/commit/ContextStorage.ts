@@ -163,7 +163,10 @@ export interface ContextStorage {
     limit: number,
     skip: ReadonlyArray<string>
   ) => Effect.Effect<ReadonlyArray<OutboxMessage>, PersistenceError, Scope.Scope>
-  /** Marks outbox messages as forwarded (they are in their destination's inbox, or handled there). */
+  /**
+   * Records that outbox messages were forwarded (they are in their destination's inbox, or handled there): they
+   * leave the outbox (the PostgreSQL storage deletes them; the consumer's inbox keeps the message from then on).
+   */
   readonly markForwarded: (ids: ReadonlyArray<string>) => Effect.Effect<void, PersistenceError>
   /** Records a failed forward of an outbox message: counted, and parked when the deferral says so. */
   readonly deferOutbox: (message: OutboxMessage, deferral: Deferral) => Effect.Effect<void, PersistenceError>

@@ -5,6 +5,7 @@ import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Faults from "../../src/commit/Faults.js"
 import {
+  forwardedAgain,
   assertConverged,
   audit,
   balancesOf,
@@ -174,11 +175,11 @@ describe.concurrent("Crash points of a paid move", () => {
   )
 
   it.scopedLive(
-    "after the relay delivered to the inbox, before it marked the outbox row: moved again, dropped",
+    "after the relay delivered to the inbox, before it deleted the outbox row: forwarded again, dropped",
     () =>
       Effect.gen(function* () {
         const { sql, app, hostsApp } = yield* setting
-        // Only Rondel runs: its relay moves the charge into Accounting's inbox, where it waits.
+        // Only Rondel runs: its relay forwards the charge into Accounting's inbox, where it waits.
         const rondel = yield* hostsApp(["rondel"])
         const gameId = game("crash-before-mark")
         yield* rondel.run(submit("rondel", startGame(gameId, nations)))
@@ -195,8 +196,8 @@ describe.concurrent("Crash points of a paid move", () => {
           Effect.map(chargeRows(sql), (rows) => rows.length === 1)
         )
         yield* rondel.stop(killed)
-        // The state a crash between the insert and the mark would leave (one SQL function does both at once).
-        yield* sql`UPDATE rondel.outbox SET delivered_at = NULL`
+        // The state a crash between the consumer's insert and the producer's delete of the row would leave.
+        assert.strictEqual(yield* forwardedAgain(sql, "rondel", "accounting"), 1)
         const before = yield* chargeRows(sql)
 
         const b = yield* app()

@@ -221,6 +221,23 @@ export interface OutboxRow {
   readonly causation_id: string
 }
 
+/**
+ * The state a crash between the consumer's insert and the producer's deleting its outbox rows would leave: every
+ * message the producer's relay delivered into the destination's inbox is back in the producer's outbox, undelivered.
+ */
+export const forwardedAgain = (sql: Databases, producer: string, destination: string) =>
+  Effect.gen(function* () {
+    const delivered = (yield* inbox(sql, destination)).filter((row) => row.source === producer)
+    for (const row of delivered) {
+      yield* on(sql, producer).unsafe(
+        `INSERT INTO ${producer}.outbox (destination, key, message_id, type, envelope)
+         VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (destination, message_id) DO NOTHING`,
+        [destination, row.key, row.message_id, row.type, JSON.stringify(row.envelope)]
+      )
+    }
+    return delivered.length
+  })
+
 /** A host's outbox in commit order. */
 export const outbox = (sql: Databases, host: string) =>
   on(sql, host).unsafe<OutboxRow>(
@@ -362,11 +379,20 @@ export const convergenceProblems = (sql: Databases) =>
         // A commit's commands (and events someone consumes) are written by the same transaction, as rows of the
         // host's own outbox (a commit writes nothing of another context).
         for (const sent of [...entry.commands, ...entry.events]) {
-          const consumed =
-            Contracts.RondelInboundTypes.includes(sent.type as never) ||
-            Contracts.AccountingInboundTypes.includes(sent.type as never)
-          if (consumed && !out.some((row) => row.message_id === sent.messageId))
-            problems.push(`${host} committed ${sent.type} ${sent.messageId} without its outbox row`)
+          // The outbox row is deleted once its consumer has the message: then it is in the consumer's inbox.
+          const destination = Contracts.RondelInboundTypes.includes(sent.type as never)
+            ? "rondel"
+            : Contracts.AccountingInboundTypes.includes(sent.type as never)
+              ? "accounting"
+              : undefined
+          if (
+            destination !== undefined &&
+            !out.some((row) => row.message_id === sent.messageId) &&
+            !inboxes.get(destination)?.some((row) => row.message_id === sent.messageId && row.source === host)
+          )
+            problems.push(
+              `${host} committed ${sent.type} ${sent.messageId} that is neither in its outbox nor delivered`
+            )
         }
       }
       for (const row of out) {

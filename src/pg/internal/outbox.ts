@@ -10,7 +10,7 @@ import * as SqlFailure from "./sqlFailure.js"
 
 /**
  * One context's outbox as the relay sees it: claimed in id order by one process at a time (a session advisory lock
- * per outbox), marked forwarded in groups, and counted or parked when a destination refuses a message.
+ * per outbox), deleted in groups once forwarded, and counted or parked when a destination refuses a message.
  */
 export const make = (sql: SqlClient.SqlClient, options: { readonly schema: string }) =>
   Effect.gen(function* () {
@@ -59,11 +59,12 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly schema: strin
           )
       )
 
-    // Marks in groups on a kept connection, without waiting for the WAL flush: a mark lost in a crash only makes the
-    // relay forward the message again, and the destination's inbox drops it.
-    const markText = `UPDATE ${table} SET delivered_at = now()
-      FROM (SELECT set_config('synchronous_commit', 'off', true)) settings
-      WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL`
+    // A forwarded row is deleted, in groups, on a kept connection: the consumer's inbox holds the message (and its
+    // delivery history) from then on, so keeping the row would only cost a second write of it. Without waiting for the
+    // WAL flush: a delete lost in a crash only makes the relay forward the message again, and the inbox drops it.
+    const markText = `DELETE FROM ${table}
+      USING (SELECT set_config('synchronous_commit', 'off', true)) settings
+      WHERE id = ANY($1::bigint[])`
     const markConnection = yield* Dedicated.make(sql)
     const markBatch = yield* Batcher.make<ReadonlyArray<string>, void, PersistenceError>(
       (batch) =>
