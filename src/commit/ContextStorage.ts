@@ -50,6 +50,8 @@ export interface StorageCommit {
    * older message of the key waits in the inbox, or another process is delivering the key, and applies nothing.
    */
   readonly handedOverBy?: string
+  /** The written outbox rows are wanted back (to hand them over in this process); otherwise `written` may be empty. */
+  readonly handOver?: boolean
 }
 
 /** What the relay does with a message whose attempt failed: retry it after a delay, or park it. */

@@ -77,10 +77,14 @@ export const make = (routing: Routing.Routing, options: DurableCommitOptions = {
             (error) => new PersistenceError({ operation: "save", message: error.message })
           )
           const handedOverBy = handover.sourceOf(request.consumed)
+          const outbox = routing.destinations(request.events, request.commands)
+          // Only what a consumer running here could take is wanted back from the storage.
+          const local = handOver && outbox.length > 0 ? bus.hosts() : []
           const result = yield* storage.commit({
             request,
-            outbox: routing.destinations(request.events, request.commands),
-            ...(handedOverBy === undefined ? {} : { handedOverBy })
+            outbox,
+            ...(handedOverBy === undefined ? {} : { handedOverBy }),
+            ...(outbox.some(({ destination }) => local.includes(destination)) ? { handOver: true } : {})
           })
           const duplicate = result._tag === "Duplicate"
           // The same feed the memory boundary feeds: what each transaction committed (or dropped as a duplicate).
@@ -96,12 +100,14 @@ export const make = (routing: Routing.Routing, options: DurableCommitOptions = {
               duplicate
             })
           }
-          if (result._tag === "Committed" && result.written.length > 0) {
+          if (result._tag === "Committed" && outbox.length > 0) {
             // The handover is the relay's first step: an injected relay failure stops it too (the messages wait in
             // the outbox for the relay's rounds, which meet the same fault).
             const relayFails = handOver && Exit.isFailure(yield* Effect.exit(faults.check("relay", host)))
-            if (handOver && !relayFails) yield* handover.start(storage, result.written)
-            else signals.ring({ box: "outbox", host })
+            const handing = handOver && !relayFails && result.written.length > 0
+            if (handing) yield* handover.start(storage, result.written)
+            // What is not handed over (no consumer here, a fault, no row given back) is the relay's.
+            if (!handing || result.written.length < outbox.length) signals.ring({ box: "outbox", host })
           }
           const report: CommitReport = { version: result.version, duplicate, failures: [] }
           return report

@@ -136,6 +136,7 @@ const toItem = (commit: StorageCommit) => {
     expected: request.expectedVersion,
     ...(encoded === undefined ? {} : { state: encoded }),
     ...(commit.handedOverBy === undefined ? {} : { source: commit.handedOverBy }),
+    ...(commit.handOver === true ? { handover: true } : {}),
     message: request.consumed,
     events: request.events,
     commands: request.commands,

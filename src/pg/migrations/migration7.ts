@@ -16,8 +16,10 @@ DROP FUNCTION IF EXISTS "__schema__".commit_batch(jsonb);
 -- a message already processed is a 'duplicate'; a message another context handed over in memory (item.source set)
 -- is 'behind' when another session delivers its key or an older message of its key waits in the inbox (it then goes
 -- the relay's way); a moved version is a 'conflict'; otherwise the inbox mark, the state, the audit entry and the
--- outbox rows are written together ('committed'). Each new outbox row comes back as [id, destination, message id,
--- ahead], ahead meaning no older row of its destination and key waits, so it may be handed over at once.
+-- outbox rows are written together ('committed'). For an item that asks (item.handover: a consumer runs in the
+-- committing process), each new outbox row comes back as [id, destination, message id, ahead], ahead meaning no older
+-- row of its destination and key waits, so it may be handed over at once (asked in the shape of the pending rows'
+-- (destination, key, id) index, so a plan cached while the outbox was empty stays an index probe as it grows).
 CREATE FUNCTION "__schema__".commit_messages(items jsonb)
 RETURNS TABLE (idx integer, outcome text, new_version bigint, written jsonb)
 LANGUAGE plpgsql AS $fn$
@@ -91,7 +93,7 @@ BEGIN
     new_version := CASE WHEN changed THEN expected + 1 ELSE expected END;
     INSERT INTO "__schema__".audit (key, message_id, message, events, commands, state_changed, version)
     VALUES (item->>'key', item->>'message_id', item->'message', item->'events', item->'commands', changed, new_version);
-    IF jsonb_array_length(item->'outbox') > 0 THEN
+    IF jsonb_array_length(item->'outbox') > 0 AND item ? 'handover' THEN
       WITH rows AS (
         INSERT INTO "__schema__".outbox (destination, key, message_id, type, envelope)
         SELECT o->>'destination', o->>'key', o->>'message_id', o->>'type', o->'envelope'
@@ -99,12 +101,18 @@ BEGIN
         ON CONFLICT (destination, message_id) DO NOTHING
         RETURNING id, destination, key, message_id
       )
-      SELECT jsonb_agg(jsonb_build_array(r.id::text, r.destination, r.message_id, NOT EXISTS (
+      SELECT jsonb_agg(jsonb_build_array(r.id::text, r.destination, r.message_id, (
           SELECT 1 FROM "__schema__".outbox ob
           WHERE ob.destination = r.destination AND ob.key = r.key AND ob.id < r.id
             AND ob.delivered_at IS NULL AND ob.parked_at IS NULL
-        )) ORDER BY r.id)
+          ORDER BY ob.destination, ob.key, ob.id LIMIT 1
+        ) IS NULL) ORDER BY r.id)
       INTO written FROM rows r;
+    ELSIF jsonb_array_length(item->'outbox') > 0 THEN
+      INSERT INTO "__schema__".outbox (destination, key, message_id, type, envelope)
+      SELECT o->>'destination', o->>'key', o->>'message_id', o->>'type', o->'envelope'
+      FROM jsonb_array_elements(item->'outbox') WITH ORDINALITY AS t(o, ord) ORDER BY ord
+      ON CONFLICT (destination, message_id) DO NOTHING;
     END IF;
     outcome := 'committed'; RETURN NEXT;
   END LOOP;
