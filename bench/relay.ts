@@ -5,7 +5,7 @@ import * as HostDefinition from "../src/commit/HostDefinition.js"
 import * as Apps from "./apps.js"
 import * as Embedded from "../src/pg/internal/embeddedServer.js"
 import * as Placement from "../src/pg/Placement.js"
-import * as PostgresServer from "../src/pg/PostgresServer.js"
+import * as PostgresServer from "../src/pg/testing/PostgresServer.js"
 import * as RawPg from "./rawPg.js"
 import { type Figure, percentile, vs } from "./report.js"
 

@@ -5,13 +5,12 @@ import { Command, Options } from "@effect/cli"
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Option } from "effect"
 import * as CommandLine from "../hosts/sandbox/CommandLine.js"
-import type * as SimulatedDurableStore from "../src/testing/SimulatedDurableStore.js"
 import * as Simulation from "../src/testing/Simulation.js"
 import * as Imperial from "../tests/testing/imperialSimulation.js"
 
 const usage = "Usage: npm run simulate -- [--seeds N] [--from N] [--broken inbox|outbox|order] [--trace]"
 
-const brokenVariants: ReadonlyArray<SimulatedDurableStore.Broken> = ["inbox", "outbox", "order"]
+const brokenVariants: ReadonlyArray<Simulation.Broken> = ["inbox", "outbox", "order"]
 
 const flags = {
   seeds: CommandLine.wholeNumber("seeds", 1).pipe(
@@ -34,7 +33,7 @@ const flags = {
 const simulate = (flags: {
   readonly seeds: number
   readonly from: number
-  readonly broken: Option.Option<SimulatedDurableStore.Broken>
+  readonly broken: Option.Option<Simulation.Broken>
   readonly trace: boolean
 }) =>
   Effect.gen(function* () {

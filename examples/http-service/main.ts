@@ -13,7 +13,7 @@ import { Config, Console, Effect, Either, Option } from "effect"
 import * as CommandLine from "../../hosts/sandbox/CommandLine.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Placement from "../../src/pg/Placement.js"
-import * as PostgresServer from "../../src/pg/PostgresServer.js"
+import * as PostgresServer from "../../src/pg/testing/PostgresServer.js"
 import * as Server from "./Server.js"
 
 const program: CommandLine.Program = {

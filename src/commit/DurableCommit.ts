@@ -4,7 +4,9 @@ import { CommitBoundary, type CommitReport, PersistenceError, SubmitRejected } f
 import { type ContextStorage, Storages } from "./ContextStorage.js"
 import * as Faults from "./Faults.js"
 import * as Handover from "./internal/handover.js"
-import { SignalsTag } from "./internal/signals.js"
+import * as RelayLoop from "./internal/relayLoop.js"
+import * as Signals from "./internal/signals.js"
+import type * as Relay from "./Relay.js"
 import type * as Routing from "./Routing.js"
 
 /** Options of the durable commit. */
@@ -14,7 +16,29 @@ export interface DurableCommitOptions {
    * message goes through the relay's forwarding and delivery rounds, as it does to consumers in other processes.
    */
   readonly handover?: boolean
+  /** The relay: which hosts run here, how it is woken, how it retries, what it keeps. */
+  readonly relay: Relay.RelayOptions
 }
+
+/**
+ * The durable commit boundary over each context's own storage, and the relay that carries what it commits: a commit
+ * writes the handling host's state, audit entry, inbox mark and outbox rows in one transaction of that host's storage,
+ * and nothing of any other context. Messages reach other contexts afterwards: handed over in memory to consumers
+ * running in this process, or forwarded by the relay.
+ */
+export const layer = (
+  routing: Routing.Routing,
+  options: DurableCommitOptions
+): Layer.Layer<
+  CommitBoundary | Relay.Relay,
+  Relay.InvalidRelaySettings,
+  Storages | Bus.Bus | Faults.Faults
+> =>
+  Layer.merge(Layer.scoped(CommitBoundary, make(routing, options)), RelayLoop.layer(options.relay)).pipe(
+    Layer.provide(Layer.sync(Signals.SignalsTag, Signals.make))
+  )
+
+// internal
 
 /**
  * The durable commit boundary over each context's own storage: a commit writes the handling host's state, audit
@@ -22,12 +46,12 @@ export interface DurableCommitOptions {
  * Messages reach other contexts afterwards: handed over in memory to consumers running in this process, or forwarded
  * by the relay (see `Relay`).
  */
-export const make = (routing: Routing.Routing, options: DurableCommitOptions = {}) =>
+const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
   Effect.gen(function* () {
     const storages = yield* Storages
     const bus = yield* Bus.Bus
     const faults = yield* Faults.Faults
-    const signals = yield* SignalsTag
+    const signals = yield* Signals.SignalsTag
     const handover = yield* Handover.make(bus, signals)
     const handOver = options.handover !== false
 
@@ -114,10 +138,3 @@ export const make = (routing: Routing.Routing, options: DurableCommitOptions = {
         })
     })
   })
-
-/** The durable commit boundary as a layer, over the deployment's storages. */
-export const layer = (
-  routing: Routing.Routing,
-  options: DurableCommitOptions = {}
-): Layer.Layer<CommitBoundary, never, Storages | Bus.Bus | Faults.Faults | SignalsTag> =>
-  Layer.scoped(CommitBoundary, make(routing, options))

@@ -80,5 +80,7 @@ export const runAll = (schemas: ReadonlyArray<string>, options: { readonly upTo?
     }
   })
 
+// internal
+
 /** Quotes an SQL identifier. */
-export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`
+const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`

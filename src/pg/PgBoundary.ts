@@ -7,9 +7,9 @@ import { type ContextStorage, Storages, type Wakeup } from "../commit/ContextSto
 import * as DurableCommit from "../commit/DurableCommit.js"
 import type * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
-import * as Signals from "../commit/internal/signals.js"
 import * as Relay from "../commit/Relay.js"
 import * as Routing from "../commit/Routing.js"
+import * as Connections from "./internal/connections.js"
 import * as Databases from "./internal/databases.js"
 import * as Notifications from "./internal/notifications.js"
 import * as Startup from "./internal/startup.js"
@@ -118,7 +118,7 @@ export const connectionsNeeded = (
   const kept = hostsHere.reduce(
     (sum, host) =>
       sum +
-      PgStorage.keptConnections({
+      Connections.keptConnections({
         ...(options.writers === undefined ? {} : { writers: options.writers }),
         local: local.includes(host),
         claimers: options.relay?.workers ?? 1
@@ -383,11 +383,8 @@ const boundaryOn = (databases: ReadonlyArray<Databases.Database>, options: PgBou
     })
   )
 
-  const signals = Layer.sync(Signals.SignalsTag, Signals.make)
   const handover = options.handover === undefined ? {} : { handover: options.handover }
-  return Layer.mergeAll(DurableCommit.layer(routing, handover), Relay.layer(relayOptions)).pipe(
-    Layer.provideMerge(Layer.merge(storages, signals))
-  )
+  return DurableCommit.layer(routing, { ...handover, relay: relayOptions }).pipe(Layer.provideMerge(storages))
 }
 
 /**

@@ -8,5 +8,3 @@ export * as PgStorage from "./PgStorage.js"
 export * as Placement from "./Placement.js"
 /** Per-context schema migrations (frozen text). */
 export * as Migrations from "./Migrations.js"
-/** Find or start a PostgreSQL server (tests, benchmarks, sandbox). */
-export * as PostgresServer from "./PostgresServer.js"

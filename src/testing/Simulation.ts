@@ -13,9 +13,10 @@ import type {
   Workload,
   World
 } from "./internal/simTypes.js"
-import type * as SimulatedDurableStore from "./SimulatedDurableStore.js"
+import type * as SimStore from "./internal/simStore.js"
 
 export type { Rng } from "./internal/rng.js"
+export type { Broken, Options as StoreOptions } from "./internal/simStore.js"
 export type {
   Decision,
   DeliveryRecord,
@@ -41,7 +42,7 @@ export interface SimulationOptions {
   /** Fault rates over `defaultFaults`. */
   readonly faults?: Partial<FaultRates>
   /** Options of the simulated durable store (test-only `broken` variants). */
-  readonly store?: SimulatedDurableStore.Options
+  readonly store?: SimStore.Options
   /** Steps after which a run that has not converged fails (default 20 000). */
   readonly maxSteps?: number
   /** Virtual time of the first step, in epoch milliseconds (default 0). */

@@ -8,7 +8,5 @@ export * as Recorder from "./Recorder.js"
 export * as GivenWhenThen from "./GivenWhenThen.js"
 /** Seeded, reproducible simulation of your hosts through crashes, duplicate deliveries and reordering. */
 export * as Simulation from "./Simulation.js"
-/** The in-memory test double of the durable store simulations run on (with test-only broken variants). */
-export * as SimulatedDurableStore from "./SimulatedDurableStore.js"
 /** One scenario suite run on several application layers, their outcomes compared. */
 export * as Conformance from "./Conformance.js"

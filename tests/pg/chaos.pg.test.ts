@@ -11,7 +11,7 @@ import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Relay from "../../src/commit/Relay.js"
 import * as Embedded from "../../src/pg/internal/embeddedServer.js"
 import * as Placement from "../../src/pg/Placement.js"
-import * as PostgresServer from "../../src/pg/PostgresServer.js"
+import * as PostgresServer from "../../src/pg/testing/PostgresServer.js"
 import {
   type Databases,
   accountingState,

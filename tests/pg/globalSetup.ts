@@ -1,6 +1,6 @@
 import { Effect, Exit, Scope } from "effect"
 import type { TestProject } from "vitest/node"
-import * as PostgresServer from "../../src/pg/PostgresServer.js"
+import * as PostgresServer from "../../src/pg/testing/PostgresServer.js"
 
 /** Finds or starts one server for the whole postgres project and creates this run's database on it. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -5,7 +5,7 @@ import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as Relay from "../../src/commit/Relay.js"
 import * as Embedded from "../../src/pg/internal/embeddedServer.js"
-import * as PostgresServer from "../../src/pg/PostgresServer.js"
+import * as PostgresServer from "../../src/pg/testing/PostgresServer.js"
 import {
   balancesOf,
   type Databases,

@@ -4,7 +4,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Effect, Layer, Redacted, type Scope } from "effect"
 import { inject } from "vitest"
-import * as PostgresServer from "../../src/pg/PostgresServer.js"
+import * as PostgresServer from "../../src/pg/testing/PostgresServer.js"
 
 /** URL of this run's database (created by globalSetup). */
 export const runDatabaseUrl = (): string => inject("databaseUrl")

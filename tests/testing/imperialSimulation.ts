@@ -8,7 +8,6 @@ import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import type { AuditEntry } from "../../src/commit/CommitBoundary.js"
-import type * as SimulatedDurableStore from "../../src/testing/SimulatedDurableStore.js"
 import * as Simulation from "../../src/testing/Simulation.js"
 
 // Imperial's rondel under the simulator: a seeded workload of games, free and paid moves, deposits, supersedes and
@@ -197,7 +196,7 @@ export const paidMovesEnd = Simulation.atConvergence(
 export const invariants = [moneyConserved, noDoubleCharge, positionsValid, perKeyOrder, paidMovesEnd]
 
 /** The Imperial simulation (optionally over a deliberately broken store). */
-export const options = (broken?: SimulatedDurableStore.Broken): Simulation.SimulationOptions => ({
+export const options = (broken?: Simulation.Broken): Simulation.SimulationOptions => ({
   hosts: [rondel, accounting],
   workload,
   invariants,

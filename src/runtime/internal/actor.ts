@@ -16,6 +16,7 @@ import {
 import * as Actor from "../Actor.js"
 import * as ActorMetrics from "../ActorMetrics.js"
 import * as Supervisor from "../Supervisor.js"
+import * as RestartBudget from "./restartBudget.js"
 import { Entry, noState, Slot } from "./mailbox.js"
 import { ParkedStore } from "./parked.js"
 import type { ActorEnv, ActorInstance } from "./env.js"
@@ -170,7 +171,7 @@ export const make = <Msg, A, E>(
       counters.defect()
       const now = clock.unsafeCurrentTimeMillis()
       if (slot.budget === undefined)
-        slot.budget = new Supervisor.RestartBudget(policy.maxRestarts, policy.within)
+        slot.budget = new RestartBudget.RestartBudget(policy.maxRestarts, policy.within)
       if (!slot.budget.record(now)) return stopKey(slot, cause, now, "restart budget spent")
       slot.restarting = true
       counters.restarting++

@@ -1,6 +1,6 @@
 import type { Cause, Effect, Exit } from "effect"
 import { MutableQueue } from "effect"
-import type * as Supervisor from "../Supervisor.js"
+import type { RestartBudget } from "./restartBudget.js"
 
 /** One message in a mailbox, with the way to answer its asker and the attempts that died. */
 export class Entry<Msg> {
@@ -28,7 +28,7 @@ export class Slot<Msg> {
   done = false
   /** Waiting for the backoff delay before the next attempt. */
   restarting = false
-  budget: Supervisor.RestartBudget | undefined = undefined
+  budget: RestartBudget | undefined = undefined
   backoffState: unknown = noState
   /** Continuations of a handler run, allocated once per slot rather than once per message. */
   handlers!: {

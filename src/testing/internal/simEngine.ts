@@ -1,4 +1,4 @@
-import * as SimulatedDurableStore from "../SimulatedDurableStore.js"
+import * as SimulatedDurableStore from "./simStore.js"
 import * as Rng from "./rng.js"
 import * as SimMachine from "./simMachine.js"
 import type { Decision, EngineInput, Fault, Run } from "./simTypes.js"

@@ -2,7 +2,7 @@ import { Either } from "effect"
 import type { AnyHostDefinition } from "../../commit/HostDefinition.js"
 import * as MessageIds from "../../commit/MessageIds.js"
 import type { Envelope, MessageId } from "../../runtime/Envelope.js"
-import * as SimulatedDurableStore from "../SimulatedDurableStore.js"
+import * as SimulatedDurableStore from "./simStore.js"
 import type { Decision, DeliveryRecord, EngineInput, Fault, Run, Violation, World } from "./simTypes.js"
 
 /** Names of the guarantees of the durable boundary, checked in every run on top of the user's invariants. */

@@ -1,7 +1,7 @@
 import type { AuditEntry } from "../../commit/CommitBoundary.js"
 import type { AnyHostDefinition, HostDefinition, WireMessage } from "../../commit/HostDefinition.js"
 import type { Envelope } from "../../runtime/Envelope.js"
-import type * as SimulatedDurableStore from "../SimulatedDurableStore.js"
+import type * as SimulatedDurableStore from "./simStore.js"
 import type { Rng } from "./rng.js"
 
 /** A command a workload sends to a host's front door (the same object twice = the same message sent twice). */

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import type { AuditEntry, Loaded } from "../commit/CommitBoundary.js"
-import type { AnyHostDefinition } from "../commit/HostDefinition.js"
-import type { Envelope } from "../runtime/Envelope.js"
+import type { AuditEntry, Loaded } from "../../commit/CommitBoundary.js"
+import type { AnyHostDefinition } from "../../commit/HostDefinition.js"
+import type { Envelope } from "../../runtime/Envelope.js"
 
 /**
  * A guarantee a deliberately broken store gives up, so tests can prove the simulator notices:

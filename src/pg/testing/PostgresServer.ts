@@ -1,14 +1,15 @@
 import { randomBytes } from "node:crypto"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
-import * as Embedded from "./internal/embeddedServer.js"
+import * as Embedded from "../internal/embeddedServer.js"
+import type { EmbeddedOptions, EmbeddedServer } from "../internal/embeddedServer.js"
 
 /** Where a server came from: `DATABASE_URL`, a server already on 127.0.0.1:5432, or one started for this run. */
 export const Source = Schema.Literal("DATABASE_URL", "local", "embedded")
 /** Where a server came from. */
 export type Source = typeof Source.Type
 
-/** How to find a server: `auto` follows DESIGN §7, `embedded` always starts one, `external` never does. */
+/** How to find a server: `auto` tries `DATABASE_URL`, then 127.0.0.1:5432, then an embedded server, `embedded` always starts one, `external` never does. */
 export const Mode = Schema.Literal("auto", "embedded", "external")
 /** How to find a server. */
 export type Mode = typeof Mode.Type
@@ -25,7 +26,7 @@ export interface PostgresServer {
   readonly source: Source
   readonly version?: string | undefined
   /** Process details when this run started the server itself. */
-  readonly embedded?: Embedded.EmbeddedServer | undefined
+  readonly embedded?: EmbeddedServer | undefined
 }
 
 /** Options of `acquire`; unset ones come from `MAILROOM_TEST_PG` and `DATABASE_URL`. */
@@ -34,11 +35,11 @@ export interface AcquireOptions {
   readonly databaseUrl?: string | undefined
   /** Receives one line per notable step (which server is used, where the embedded one runs). */
   readonly log?: ((line: string) => void) | undefined
-  readonly embedded?: Embedded.EmbeddedOptions | undefined
+  readonly embedded?: EmbeddedOptions | undefined
 }
 
-/** Options of the embedded server (settings, timeouts, binaries, watchdog). */
-export type EmbeddedOptions = Embedded.EmbeddedOptions
+/** Options of the embedded server (settings, timeouts, binaries, watchdog), and the server this run started. */
+export type { EmbeddedOptions, EmbeddedServer } from "../internal/embeddedServer.js"
 
 /** Settings the embedded server uses unless overridden: durability off, 200 connections. */
 export const testSettings = Embedded.testSettings
