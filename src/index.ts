@@ -43,6 +43,8 @@ export * as Faults from "./commit/Faults.js"
 export * as StorableText from "./commit/StorableText.js"
 /** Message ids. */
 export * as MessageIds from "./commit/MessageIds.js"
+/** Your hosts running in one layer: `layerMemory({ hosts })` (PostgreSQL: `MailroomPg` in `mailroom/pg`). */
+export * as Mailroom from "./commit/Mailroom.js"
 /** A set of running hosts: settle, stats. */
 export * as Application from "./commit/Application.js"
 /** Rebuilding state from an audit log. */

@@ -1,13 +1,6 @@
 /** A host that is not Imperial: named counters that never go above a limit, on the in-memory boundary. */
-import { Effect, Layer, Schema } from "effect"
-import {
-  ActorSystem,
-  Application,
-  DirectCommit,
-  Effects,
-  HostDefinition,
-  MessageIds
-} from "../../src/index.js"
+import { Effect, Schema } from "effect"
+import { Application, Effects, HostDefinition, Mailroom } from "../../src/index.js"
 
 /** A counter never goes above this; an increment that would pass it is rejected (as an event). */
 export const limit = 10
@@ -43,11 +36,8 @@ export const definition = HostDefinition.fromSchemas({
   }
 })
 
-/** The application: the counter host on the in-memory direct-commit boundary (swap the layer for Postgres). */
-export const layer = Application.layer([definition]).pipe(
-  Layer.provideMerge(DirectCommit.layerMemory),
-  Layer.provideMerge(Layer.merge(ActorSystem.layer, MessageIds.layer))
-)
+/** The application: the counter host on the in-memory direct-commit boundary (see CounterPg.ts for PostgreSQL). */
+export const layer = Mailroom.layerMemory({ hosts: [definition] })
 
 /** Increments a counter: acknowledged once enqueued; the outcome is an event in the host's audit log. */
 export const increment = (counter: string, by: number) =>

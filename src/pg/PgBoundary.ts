@@ -1,4 +1,5 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import type * as Bus from "../commit/Bus.js"
@@ -12,6 +13,7 @@ import * as Routing from "../commit/Routing.js"
 import * as Connections from "./internal/connections.js"
 import * as Databases from "./internal/databases.js"
 import * as Notifications from "./internal/notifications.js"
+import * as SqlFailure from "./internal/sqlFailure.js"
 import * as Startup from "./internal/startup.js"
 import { DatabaseUnreachable } from "./internal/startup.js"
 import * as WaitForDatabase from "./internal/waitForDatabase.js"
@@ -177,8 +179,9 @@ export const layerClient = (
     readonly applicationName?: string
     readonly connectRetry?: ConnectRetry | false
   } = {}
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, unknown> => {
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, PersistenceError | DatabaseUnreachable> => {
   const redacted = typeof url === "string" ? Redacted.make(url) : url
+  const location = Placement.locationOf(redacted)
   const client = () =>
     PgClient.layer({
       url: redacted,
@@ -186,21 +189,22 @@ export const layerClient = (
       connectTimeout: Duration.seconds(10),
       applicationName: options.applicationName ?? "mailroom"
     })
-  if (options.connectRetry === false) return client()
+  const connectFailed = (error: SqlError | WaitForDatabase.ProbeFailed) =>
+    SqlFailure.persistence(`connect to ${location}`, error)
+  if (options.connectRetry === false) return Layer.mapError(client(), connectFailed)
   const retry = resolveRetry(options.connectRetry ?? defaultConnectRetry)
   return Layer.scopedContext(
     WaitForDatabase.connect(Redacted.value(redacted), retry, (scope) =>
       Layer.buildWithScope(client(), scope)
     ).pipe(
-      Effect.catchIf(WaitForDatabase.passesLater, (error) => {
-        const address = WaitForDatabase.addressOf(Redacted.value(redacted)).address
-        return Effect.fail(
-          new DatabaseUnreachable({
-            address,
-            message: `PostgreSQL at ${address} did not answer within ${Duration.format(retry.giveUpAfter ?? Duration.zero)}: ${WaitForDatabase.describe(error)}`
-          })
-        )
-      })
+      Effect.mapError((error) =>
+        WaitForDatabase.passesLater(error)
+          ? new DatabaseUnreachable({
+              address: WaitForDatabase.addressOf(Redacted.value(redacted)).address,
+              message: `PostgreSQL at ${WaitForDatabase.addressOf(Redacted.value(redacted)).address} did not answer within ${Duration.format(retry.giveUpAfter ?? Duration.zero)}: ${WaitForDatabase.describe(error)}`
+            })
+          : connectFailed(error)
+      )
     )
   )
 }
@@ -265,6 +269,29 @@ export const config = (hosts: ReadonlyArray<string>) =>
   })
 
 /**
+ * The options of the durable boundary read from the environment (`DATABASE_URL`, `MAILROOM_DATABASE_URL_<HOST>`,
+ * `MAILROOM_*`); unsafe relay settings are refused before anything connects.
+ */
+export const configured = (
+  hosts: ReadonlyArray<AnyHostDefinition>
+): Effect.Effect<PgPlacedOptions, ConfigError.ConfigError | Relay.InvalidRelaySettings> =>
+  Effect.map(
+    Effect.tap(config(hosts.map((host) => host.name)), (settings) => Relay.validate(settings.relay)),
+    (settings): PgPlacedOptions => ({
+      hosts,
+      placement: settings.placement,
+      schemaPrefix: settings.schemaPrefix,
+      maxBatch: settings.maxBatch,
+      writers: settings.writers,
+      listen: settings.listen,
+      relay: settings.relay,
+      connectRetry: settings.connectRetry,
+      ...(Option.isSome(settings.local) ? { local: settings.local.value } : {}),
+      ...(Option.isSome(settings.maxConnections) ? { maxConnections: settings.maxConnections.value } : {})
+    })
+  )
+
+/**
  * The durable boundary configured from the environment (`DATABASE_URL`, `MAILROOM_DATABASE_URL_<HOST>`,
  * `MAILROOM_*`); an invalid setting fails at start with an error naming the variable.
  */
@@ -274,26 +301,7 @@ export const layerConfig = (
   CommitBoundary | Relay.Relay | Storages,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings | ConfigError.ConfigError,
   Bus.Bus | Faults.Faults
-> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      // Unsafe relay settings are refused before anything connects.
-      Effect.tap(config(hosts.map((host) => host.name)), (settings) => Relay.validate(settings.relay)),
-      (settings) =>
-        layerPlaced({
-          hosts,
-          placement: settings.placement,
-          schemaPrefix: settings.schemaPrefix,
-          maxBatch: settings.maxBatch,
-          writers: settings.writers,
-          listen: settings.listen,
-          relay: settings.relay,
-          connectRetry: settings.connectRetry,
-          ...(Option.isSome(settings.local) ? { local: settings.local.value } : {}),
-          ...(Option.isSome(settings.maxConnections) ? { maxConnections: settings.maxConnections.value } : {})
-        })
-    )
-  )
+> => Layer.unwrapEffect(Effect.map(configured(hosts), layerPlaced))
 
 // internal
 

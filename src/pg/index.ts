@@ -8,3 +8,5 @@ export * as PgStorage from "./PgStorage.js"
 export * as Placement from "./Placement.js"
 /** Per-context schema migrations (frozen text). */
 export * as Migrations from "./Migrations.js"
+/** Your hosts on PostgreSQL in one layer: `layer({ hosts, url })`, or `layerConfig({ hosts })` from the environment. */
+export * as MailroomPg from "./MailroomPg.js"

@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Duration, Effect, Schema } from "effect"
 import { PersistenceError } from "../../commit/CommitBoundary.js"
 import * as Migrations from "../Migrations.js"
+import * as Migrator from "./migrator.js"
 import type { Database } from "./databases.js"
 import * as SqlFailure from "./sqlFailure.js"
 import * as WaitForDatabase from "./waitForDatabase.js"
@@ -22,7 +23,7 @@ export const migrate = (
   retry: WaitForDatabase.Retry | false
 ): Effect.Effect<void, PersistenceError | DatabaseUnreachable> => {
   const run = Effect.provideService(
-    Migrations.runAll(database.hosts.map(schemaOf)),
+    Migrator.run(database.hosts.map(schemaOf), Migrations.all),
     SqlClient.SqlClient,
     database.client
   )
