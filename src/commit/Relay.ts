@@ -82,5 +82,7 @@ export class Relay extends Context.Tag("mailroom/commit/Relay")<
 >() {}
 
 /** Checks relay settings; inbox marks must outlive every possible redelivery. */
-export const validate = (options: RetryPolicy.RetrySettings) =>
-  Effect.mapError(RetryPolicy.fromSettings(options), (message) => new InvalidRelaySettings({ message }))
+export const validate = (options: RetryPolicy.RetrySettings): Effect.Effect<void, InvalidRelaySettings> =>
+  Effect.asVoid(
+    Effect.mapError(RetryPolicy.fromSettings(options), (message) => new InvalidRelaySettings({ message }))
+  )

@@ -69,11 +69,19 @@ export class ConformanceMismatch extends Data.TaggedError("ConformanceMismatch")
   readonly message: string
 }> {}
 
-/** Declares a scenario. */
+/** Declares a scenario; what it needs besides the application and a scope, its targets must provide. */
 export const scenario = <R = never, E = never>(
   name: string,
   program: Effect.Effect<unknown, E, Application.Application | Scope.Scope | R>
-): Scenario<R, E> => ({ name, program })
+): Scenario<Exclude<R, Application.Application | Scope.Scope>, E> => ({
+  name,
+  // A program needing only the application infers R = Application; what remains after excluding it is the same.
+  program: program as Effect.Effect<
+    unknown,
+    E,
+    Application.Application | Scope.Scope | Exclude<R, Application.Application | Scope.Scope>
+  >
+})
 
 /** Declares a target. */
 export const target = <R = never, E = never>(
@@ -126,7 +134,7 @@ export const differences = (reference: Outcome, actual: Outcome, limit = 20): Re
 /** Runs a scenario on a fresh application of the target, waits for convergence, and reads the outcome. */
 export const runOn = <R, E, E2>(
   scenario: Scenario<R, E>,
-  target: Target<R, E2>,
+  target: Target<NoInfer<R>, E2>,
   options: OutcomeOptions = {}
 ): Effect.Effect<Outcome, E | E2 | Application.SettleTimeout | PersistenceError> =>
   Effect.gen(function* () {
@@ -142,7 +150,8 @@ export const runOn = <R, E, E2>(
  */
 export const check = <R, E, E2>(
   scenario: Scenario<R, E>,
-  targets: ReadonlyArray<Target<R, E2>>,
+  // What the scenario needs decides R; each target must provide at least that (it may provide more).
+  targets: ReadonlyArray<Target<NoInfer<R>, E2>>,
   options: OutcomeOptions = {}
 ): Effect.Effect<
   ReadonlyArray<Outcome>,

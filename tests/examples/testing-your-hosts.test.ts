@@ -1,9 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import * as Counter from "../../examples/counter/Counter.js"
-// In your project: import { Effects, HostDefinition } from "mailroom"
 import { Effects, HostDefinition } from "../../src/index.js"
-// In your project: import { GivenWhenThen, Simulation, TestApp } from "mailroom/testing"
 import { GivenWhenThen, Simulation, TestApp } from "../../src/testing/index.js"
 
 // Testing your hosts, three ways: the pure decide with given/when/then; the running application in memory with

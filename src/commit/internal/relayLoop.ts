@@ -5,24 +5,27 @@ import { type ContextStorage, Storages } from "../ContextStorage.js"
 import * as Faults from "../Faults.js"
 import {
   type HostBoxStats,
-  type InvalidRelaySettings,
+  InvalidRelaySettings,
   NothingToRedrive,
   Relay,
   type RelayOptions,
   relayBacklog,
   relayLag,
-  relayParked,
-  validate
+  relayParked
 } from "../Relay.js"
 import * as Delivery from "./delivery.js"
 import type * as Doorbell from "./doorbell.js"
 import * as Forwarding from "./forwarding.js"
+import * as RetryPolicy from "./retryPolicy.js"
 import { SignalsTag } from "./signals.js"
 
 /** Starts the relay loops for the local hosts, for the lifetime of the scope. */
 export const make = (options: RelayOptions) =>
   Effect.gen(function* () {
-    const policy = yield* validate(options)
+    const policy = yield* Effect.mapError(
+      RetryPolicy.fromSettings(options),
+      (message) => new InvalidRelaySettings({ message })
+    )
     const storages = yield* Storages
     const bus = yield* Bus.Bus
     const faults = yield* Faults.Faults
