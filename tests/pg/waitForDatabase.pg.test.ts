@@ -135,8 +135,14 @@ describe("waiting for PostgreSQL at start", () => {
       )
       const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
       assert.isTrue(Option.isSome(failure))
-      const cause = Option.isSome(failure) ? (failure.value as { cause?: unknown }).cause : undefined
-      assert.include(String((cause as Error | undefined)?.message), "mailroom_no_such_database")
+      // Our own error, naming the operation, with the server's answer.
+      const error = Option.getOrThrow(failure)
+      assert.strictEqual(error._tag, "PersistenceError")
+      if (error._tag === "PersistenceError") {
+        assert.match(error.operation, /^connect to /)
+        assert.include(error.message, "mailroom_no_such_database")
+        assert.isUndefined(error.unavailable)
+      }
       assert.strictEqual(waited, 0)
     })
   )
