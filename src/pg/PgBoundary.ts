@@ -149,11 +149,11 @@ export interface ConnectRetry {
   /** Give up this long after the first attempt, or `"never"` (default 30 seconds in the library, never in programs). */
   readonly giveUpAfter?: Duration.DurationInput | "never"
   /** Told of each wait instead of the default warning in the log (a program writing to its own stderr). */
-  readonly onWait?: (wait: Waiting) => Effect.Effect<void>
+  readonly onWait?: (wait: WaitForDatabase.Waiting) => Effect.Effect<void>
 }
 
 /** One wait for the database at start (see `ConnectRetry`): address, attempt, error, next attempt, the whole line. */
-export type Waiting = WaitForDatabase.Waiting
+export type { Waiting } from "./internal/waitForDatabase.js"
 
 /** The library's default wait at start: doubling from 250 ms, at most 5 s apart, for 30 s. */
 export const defaultConnectRetry: ConnectRetry = {
