@@ -50,19 +50,19 @@ const flags = {
 
 const sendingWork = HelpDoc.blocks([
   HelpDoc.p(
-    "Runs hosts of the reference application (Imperial's rondel and accounting) as their own OS process on PostgreSQL. Processes exchange messages only through the database's outbox and inbox tables; several processes of the same host share the work (each game has one writer at a time). Ctrl-C (SIGINT, SIGTERM) drains and exits. Exit status: 0 after a signal, 1 when the database cannot be used, 2 for bad flags."
+    "Runs hosts of the reference application (Imperial's rondel and accounting) as their own OS process on PostgreSQL. Processes exchange messages only through their hosts' outbox and inbox tables (each host in its own schema, on one database or on a database of its own); several processes of the same host share the work (each game has one writer at a time). Ctrl-C (SIGINT, SIGTERM) drains and exits. Exit status: 0 after a signal, 1 when the database cannot be used, 2 for bad flags."
   ),
   HelpDoc.h1("HOW TO SEND WORK TO THESE PROCESSES"),
   HelpDoc.p(
     "These processes have no front door of their own: they handle what is stored in their hosts' inboxes. Store commands there, on the same database:"
   ),
   HelpDoc.p(
-    '- From a program: ImperialApp.layerPostgresApplication({ url, local: ["rondel", "accounting"], relay: { deliver: false } }), then app.host(RondelHost.definition).execute(...) (or submit for untrusted input). A command is stored in the host\'s inbox before it is acknowledged, and one of these processes handles it; deliver: false keeps the program from handling anything itself.'
+    "- From a program: ImperialApp.layerPostgresApplication({ url, local: [] }) is a front door that runs no host, then app.frontDoor(RondelHost.definition).execute(...) (or submit for untrusted input). A command is stored in the host's inbox before it is acknowledged, and one of these processes handles it."
   ),
   HelpDoc.p(
-    "- By hand: npm start -- --store postgres --database-url URL. The sandbox stores its commands the same way, but it runs both hosts too, so it shares the work with these processes."
+    "- By hand: npm start -- --store postgres --database-url URL --hosts none. The sandbox then only stores its commands (without --hosts none it runs both hosts too and shares the work with these processes)."
   ),
-  HelpDoc.p("- Over HTTP: examples/http-service on the same database (it also runs both hosts)."),
+  HelpDoc.p("- Over HTTP: examples/http-service on the same database (--hosts none for a front door only)."),
   HelpDoc.p(
     "Watch them work in the status line every 10 seconds, or with the sandbox's inbox, outbox, stats and reconcile commands on the same database."
   )
