@@ -19,7 +19,7 @@ export const usage = `Usage: mailroom <command> [--topology FILE] [--database-ur
   flows [--stuck-for D] [--limit N] [--window N]
   parked                               redrive <message-id> | --all-of TYPE
   outbox [--limit N]                   inbox [--limit N]
-  map [--format text|mermaid|both]`
+  map [--format text|mermaid|both|markdown]`
 
 /** The `mailroom` command and its subcommands. */
 export const command = (defaults: Deployment.Defaults) =>

@@ -123,6 +123,10 @@ export const text = (map: ContextMap): string => {
   return lines.join("\n")
 }
 
+/** The map for a Markdown page: the text in a text block, then the Mermaid block (GitHub draws it). */
+export const markdown = (map: ContextMap): string =>
+  `\`\`\`text\n${text(map)}\n\`\`\`\n\n\`\`\`mermaid\n${mermaid(map)}\n\`\`\``
+
 // internal
 
 const quote = (text: string) => text.replace(/"/g, "#quot;")

@@ -12,9 +12,11 @@ export const command = (defaults: Deployment.Defaults) =>
     {
       topology: Deployment.options.topology,
       json: Deployment.options.json,
-      format: Flags.oneOf("format", ["both", "text", "mermaid"] as const).pipe(
+      format: Flags.oneOf("format", ["both", "text", "mermaid", "markdown"] as const).pipe(
         Options.withDefault("both" as const),
-        Options.withDescription("text, mermaid, or both (default).")
+        Options.withDescription(
+          "text, mermaid, both (default: the text, then the Mermaid flowchart) or markdown (both in fenced blocks, as the README embeds it)."
+        )
       )
     },
     (flags) =>
@@ -26,7 +28,9 @@ export const command = (defaults: Deployment.Defaults) =>
             ? ContextMap.text(map)
             : flags.format === "mermaid"
               ? ContextMap.mermaid(map)
-              : `${ContextMap.text(map)}\n\n\`\`\`mermaid\n${ContextMap.mermaid(map)}\n\`\`\``
+              : flags.format === "markdown"
+                ? ContextMap.markdown(map)
+                : `${ContextMap.text(map)}\n\n${ContextMap.mermaid(map)}`
         )
       })
   ).pipe(
