@@ -1,6 +1,7 @@
 import { Command, HelpDoc } from "@effect/cli"
 import { Effect } from "effect"
 import * as Boxes from "./commands/Boxes.js"
+import * as ConsoleCommand from "./commands/Console.js"
 import * as Flows from "./commands/Flows.js"
 import * as MapCommand from "./commands/Map.js"
 import * as Migrate from "./commands/Migrate.js"
@@ -19,7 +20,8 @@ export const usage = `Usage: mailroom <command> [--topology FILE] [--database-ur
   flows [--stuck-for D] [--limit N] [--window N]
   parked                               redrive <message-id> | --all-of TYPE
   outbox [--limit N]                   inbox [--limit N]
-  map [--format text|mermaid|both|markdown]`
+  map [--format text|mermaid|both|markdown]
+  console [--port N] [--host ADDRESS] [--protect-reads]`
 
 /** The `mailroom` command and its subcommands. */
 export const command = (defaults: Deployment.Defaults) =>
@@ -27,7 +29,7 @@ export const command = (defaults: Deployment.Defaults) =>
     Command.withDescription(
       HelpDoc.blocks([
         HelpDoc.p(
-          "Operate a Mailroom deployment: migrate its schemas, see where messages stand (status, outbox, inbox, flows), follow one message's whole history (show), repair what was parked (parked, redrive), and draw what talks to what (map)."
+          "Operate a Mailroom deployment: migrate its schemas, see where messages stand (status, outbox, inbox, flows), follow one message's whole history (show), repair what was parked (parked, redrive), draw what talks to what (map), or watch it all in a browser (console)."
         ),
         HelpDoc.p(
           "Every command reads the deployment's declarations from --topology (a module exporting your host definitions as `hosts`) and its databases from --database-url (default DATABASE_URL; HOST=URL places one host on a database of its own, as the hosts take it). It runs no host and no relay: it can look at a deployment while it runs or after it stopped."
@@ -46,7 +48,8 @@ export const command = (defaults: Deployment.Defaults) =>
       Parked.redrive(defaults),
       Boxes.command("outbox", defaults),
       Boxes.command("inbox", defaults),
-      MapCommand.command(defaults)
+      MapCommand.command(defaults),
+      ConsoleCommand.command(defaults)
     ])
   )
 
@@ -85,7 +88,18 @@ export const main = (
 
 // internal
 
-const commands = ["migrate", "status", "show", "flows", "parked", "redrive", "outbox", "inbox", "map"]
+const commands = [
+  "migrate",
+  "status",
+  "show",
+  "flows",
+  "parked",
+  "redrive",
+  "outbox",
+  "inbox",
+  "map",
+  "console"
+]
 
 const exit = (code: number) =>
   Effect.sync(() => {

@@ -37,7 +37,7 @@ export const html = `<!doctype html>
   <label>token for actions <input id="token" type="password" autocomplete="off" placeholder="(none)"></label>
 </header>
 <main>
-  <section class="wide"><h2>Context map</h2><svg id="map" width="100%" height="300"></svg>
+  <section class="wide"><h2>Context map</h2><svg id="map" width="100%" height="470"></svg>
     <div class="legend"><span style="color:var(--cmd)">━ command</span> (to one context) · <span style="color:var(--evt)">┅ event</span> (published to every subscriber) · atomic: what one commit holds together</div></section>
   <section><h2>Backlog (messages not yet handled)</h2><svg id="backlog" width="100%" height="140"></svg></section>
   <section><h2>Lag (oldest waiting message)</h2><svg id="lag" width="100%" height="140"></svg></section>
@@ -62,37 +62,63 @@ const width = (svg) => svg.getBoundingClientRect().width || 800
 function drawMap(map) {
   const svg = $("#map"); svg.innerHTML = ""
   const defs = el("defs")
-  for (const [id, color] of [["cmd", "var(--cmd)"], ["evt", "var(--evt)"], ["in", "#555"]]) {
+  for (const [id, color] of [["cmd", "#1f6feb"], ["evt", "#8250df"], ["in", "#555"]]) {
     const m = el("marker", { id: "arrow-" + id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" })
     m.appendChild(el("path", { d: "M0,0 L10,5 L0,10 z", fill: color })); defs.appendChild(m)
   }
   svg.appendChild(defs)
-  const nodes = []
-  if (map.links.some((l) => l.from === "outside")) nodes.push({ name: "outside", label: "outside (front doors)", kind: "edge" })
-  for (const c of map.contexts) nodes.push({ name: c.name, label: c.name, atomic: c.atomicity, kind: "host" })
-  if (map.links.some((l) => l.to === "nobody")) nodes.push({ name: "nobody", label: "no subscriber", kind: "edge" })
-  const W = width(svg), H = 300, y = 150, boxW = 170, boxH = 54
-  const x = (i) => 20 + boxW / 2 + i * ((W - 40 - boxW) / Math.max(1, nodes.length - 1))
-  const at = Object.fromEntries(nodes.map((n, i) => [n.name, x(i)]))
+  const W = width(svg), H = 470, row = 235, boxW = 260, boxH = 56
+  svg.setAttribute("height", H)
+  const hosts = map.contexts
+  const pos = {}
+  hosts.forEach((c, i) => { pos[c.name] = { x: W * (i + 1) / (hosts.length + 1), y: row, w: boxW, h: boxH } })
+  pos.outside = { x: W / 2, y: 34, w: 180, h: 40 }
+  pos.nobody = { x: W / 2, y: H - 34, w: 180, h: 40 }
+  const labels = []
+  const label = (x, y, color, kind, types, anchor) => {
+    const g = el("g", { "data-types": types.join(",") })
+    const lines = [kind + ":", ...types]
+    const text = el("text", { x, y: y - (lines.length - 1) * 6.5, "text-anchor": anchor, "font-size": 11 })
+    lines.forEach((line, i) => { const t = el("tspan", { x, dy: i === 0 ? 0 : 13, "font-weight": i === 0 ? 700 : 400 }, line); t.style.fill = color; text.appendChild(t) })
+    g.appendChild(text); labels.push(g)
+  }
   const pairs = {}
-  map.links.forEach((l) => {
-    const a = at[l.from], b = at[l.to]; if (a === undefined || b === undefined) return
-    const key = [l.from, l.to].sort().join("|"); const n = (pairs[key] = (pairs[key] || 0) + 1)
-    const dir = a < b ? 1 : -1, lift = (l.kind === "event" ? 1 : -1) * (34 + 26 * (n - 1)) * (a < b ? 1 : -1)
-    const x1 = a + dir * boxW / 2, x2 = b - dir * boxW / 2, mid = (x1 + x2) / 2, cy = y - lift * 1.9
-    const color = l.kind === "command" ? "var(--cmd)" : l.kind === "event" ? "var(--evt)" : "#555"
-    const path = el("path", { d: "M" + x1 + "," + y + " Q" + mid + "," + cy + " " + x2 + "," + y, fill: "none", stroke: color, "stroke-width": l.kind === "command" ? 2.5 : 1.6, "stroke-dasharray": l.kind === "event" ? "5 4" : "", "marker-end": "url(#arrow-" + (l.kind === "command" ? "cmd" : l.kind === "event" ? "evt" : "in") + ")" })
-    path.dataset.kind = l.kind; svg.appendChild(path)
-    const label = el("text", { x: mid, y: (y + cy) / 2 + 4, "text-anchor": "middle", "font-size": 11, fill: color }, (l.kind === "input" ? "command" : l.kind) + ": " + l.types.join(", "))
-    label.style.fill = color; label.dataset.types = l.types.join(","); svg.appendChild(label)
-  })
-  for (const n of nodes) {
-    const g = el("g", { "data-context": n.name })
-    g.appendChild(el("rect", { x: at[n.name] - boxW / 2, y: y - boxH / 2, width: boxW, height: boxH, rx: n.kind === "host" ? 6 : 27, fill: n.kind === "host" ? "#fff" : "#f3f4f6", stroke: n.kind === "host" ? "#1d2330" : "#9ca3af", "stroke-width": n.kind === "host" ? 1.6 : 1 }))
-    g.appendChild(el("text", { x: at[n.name], y: y - (n.atomic ? 6 : -4), "text-anchor": "middle", "font-weight": 700 }, n.label))
-    if (n.atomic) { const t = el("text", { x: at[n.name], y: y + 12, "text-anchor": "middle", "font-size": 10, fill: "#6b7280" }, "atomic: " + (n.atomic.length > 30 ? n.atomic.slice(0, 29) + "…" : n.atomic)); t.appendChild(el("title", {}, "atomic: " + n.atomic)); g.appendChild(t) }
+  for (const l of map.links) {
+    const a = pos[l.from], b = pos[l.to]; if (!a || !b) continue
+    const color = l.kind === "command" ? "#1f6feb" : l.kind === "event" ? "#8250df" : "#555"
+    const style = { fill: "none", stroke: color, "stroke-width": l.kind === "command" ? 2.5 : 1.6, "stroke-dasharray": l.kind === "event" ? "6 4" : "", "marker-end": "url(#arrow-" + (l.kind === "command" ? "cmd" : l.kind === "event" ? "evt" : "in") + ")" }
+    let d
+    if (l.from === "outside") {
+      const x2 = b.x - (b.x < W / 2 ? 30 : -30) * 0, y1 = a.y + a.h / 2, y2 = b.y - b.h / 2
+      d = "M" + a.x + "," + y1 + " L" + x2 + "," + y2
+      const side = b.x < a.x ? -1 : 1
+      label(a.x + (x2 - a.x) * 0.55 + side * 8, y1 + (y2 - y1) * 0.55, color, "command", l.types, side < 0 ? "end" : "start")
+    } else if (l.to === "nobody") {
+      const y1 = a.y + a.h / 2, y2 = b.y - b.h / 2
+      d = "M" + a.x + "," + y1 + " L" + b.x + "," + y2
+      const side = a.x < b.x ? -1 : 1
+      label(a.x + (b.x - a.x) * 0.45 + side * 8, y1 + (y2 - y1) * 0.45, color, "event", l.types, side < 0 ? "end" : "start")
+    } else {
+      const key = [l.from, l.to].sort().join("|"); const n = (pairs[key] = (pairs[key] || 0) + 1)
+      const dir = a.x < b.x ? 1 : -1
+      const up = l.kind === "command" ? -1 : 1
+      const x1 = a.x + dir * a.w / 2, x2 = b.x - dir * b.w / 2, mid = (x1 + x2) / 2
+      const cy = row + up * (70 + 30 * (n - 1))
+      d = "M" + x1 + "," + (row + up * 10) + " Q" + mid + "," + cy + " " + x2 + "," + (row + up * 10)
+      label(mid, row + up * (44 + 30 * (n - 1)) + (up < 0 ? -10 : 10) * 0, color, l.kind, l.types, "middle")
+    }
+    const path = el("path", { d, ...style }); path.dataset.kind = l.kind; path.style.stroke = color; svg.appendChild(path)
+  }
+  for (const [name, p] of Object.entries(pos)) {
+    const host = hosts.find((c) => c.name === name)
+    if (!host && !map.links.some((l) => l.from === name || l.to === name)) continue
+    const g = el("g", { "data-context": name })
+    g.appendChild(el("rect", { x: p.x - p.w / 2, y: p.y - p.h / 2, width: p.w, height: p.h, rx: host ? 6 : 20, fill: host ? "#fff" : "#f3f4f6", stroke: host ? "#1d2330" : "#9ca3af", "stroke-width": host ? 1.6 : 1 }))
+    g.appendChild(el("text", { x: p.x, y: p.y + (host && host.atomicity ? -6 : 4), "text-anchor": "middle", "font-weight": 700 }, host ? name : name === "outside" ? "outside (front doors)" : "no subscriber"))
+    if (host && host.atomicity) { const t = el("text", { x: p.x, y: p.y + 12, "text-anchor": "middle", "font-size": 10 }, "atomic: " + (host.atomicity.length > 44 ? host.atomicity.slice(0, 43) + "…" : host.atomicity)); t.style.fill = "#6b7280"; t.appendChild(el("title", {}, "atomic: " + host.atomicity)); g.appendChild(t) }
     svg.appendChild(g)
   }
+  for (const g of labels) svg.appendChild(g)
 }
 
 function drawChart(svg, samples, pick, unit) {
