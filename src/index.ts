@@ -49,3 +49,19 @@ export * as Mailroom from "./commit/Mailroom.js"
 export * as Application from "./commit/Application.js"
 /** Rebuilding state from an audit log. */
 export * as Replay from "./commit/Replay.js"
+/** The context map drawn from the hosts' declarations (text, Mermaid). */
+export * as ContextMap from "./operate/ContextMap.js"
+/** What an operator reads from a deployment: audit logs, boxes, parked messages, figures per host; redrive. */
+export * as Journal from "./operate/Journal.js"
+/** The operator's journal of a running in-memory application. */
+export * as MemoryJournal from "./operate/MemoryJournal.js"
+/** One flow's messages in causal order, with each delivery's fate. */
+export * as FlowGraph from "./operate/FlowGraph.js"
+/** Recent or stuck flows, summarised. */
+export * as FlowList from "./operate/FlowList.js"
+/** One message's whole causal history. */
+export * as History from "./operate/History.js"
+/** A flow as swimlanes for a terminal. */
+export * as Lanes from "./operate/Lanes.js"
+/** A flow as a Mermaid sequence diagram. */
+export * as SequenceDiagram from "./operate/SequenceDiagram.js"

@@ -8,6 +8,7 @@
  * applied once, and the same key with another request answers 409.
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import * as ConsoleApi from "../../src/console/ConsoleApi.js"
 import { Schema } from "effect"
 import * as Amount from "../../hosts/contracts/Amount.js"
 import * as GameId from "../../hosts/contracts/GameId.js"
@@ -219,6 +220,7 @@ export class MessagesGroup extends HttpApiGroup.make("messages").add(
 export class Api extends HttpApi.make("imperial")
   .add(GamesGroup)
   .add(MessagesGroup)
+  .add(ConsoleApi.OperatorGroup)
   .addError(PayloadTooLarge)
   .addError(LengthRequired)
   .addError(Unavailable)

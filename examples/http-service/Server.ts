@@ -16,6 +16,9 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as StorableText from "../../src/commit/StorableText.js"
+import * as Console from "../../src/console/Console.js"
+import * as PgJournal from "../../src/pg/PgJournal.js"
+import * as Placement from "../../src/pg/Placement.js"
 import { Api, LengthRequired, PayloadTooLarge } from "./Api.js"
 import * as Handlers from "./Handlers.js"
 
@@ -35,6 +38,8 @@ export interface ServerOptions {
   readonly relay?: ImperialApp.PostgresOptions["relay"]
   /** How to wait for PostgreSQL at start (default: until it answers, each wait logged). */
   readonly connectRetry?: ImperialApp.PostgresOptions["connectRetry"]
+  /** The operator console at `/mailroom`: the token its redrive button needs (none: redrive is refused, 401). */
+  readonly console?: Console.ConsoleOptions
 }
 
 /**
@@ -75,12 +80,17 @@ export const layerBodyGuard = (maxBytes: number) =>
   )
 
 /** The API with its handlers, body guard, `/openapi.json` and `/docs` (needs the Imperial hosts and relay). */
-export const layerApi = (maxBodyBytes: number) =>
+export const layerApi = (maxBodyBytes: number, console: Console.ConsoleOptions = {}) =>
   HttpApiBuilder.serve().pipe(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(layerBodyGuard(maxBodyBytes)),
-    Layer.provide(HttpApiBuilder.api(Api).pipe(Layer.provide([Handlers.layerGames, Handlers.layerMessages])))
+    Layer.provide(Console.layerPage(console)),
+    Layer.provide(
+      HttpApiBuilder.api(Api).pipe(
+        Layer.provide([Handlers.layerGames, Handlers.layerMessages, Console.layerGroup(Api, console)])
+      )
+    )
   )
 
 /**
@@ -89,11 +99,18 @@ export const layerApi = (maxBodyBytes: number) =>
  * Its output includes the `HttpServer` (bound address) and the application (`Application.settle` in tests).
  */
 export const layer = (options: ServerOptions) =>
-  layerApi(options.maxBodyBytes ?? 16 * 1024).pipe(
+  layerApi(options.maxBodyBytes ?? 16 * 1024, options.console).pipe(
     Layer.provideMerge(
       NodeHttpServer.layer(createServer, {
         port: options.port,
         ...(options.host === undefined ? {} : { host: options.host })
+      })
+    ),
+    // The console reads every context's boxes and audit log where the hosts store them.
+    Layer.provideMerge(
+      PgJournal.layer({
+        hosts: ImperialApp.definitions,
+        placement: options.placement ?? Placement.single(options.url ?? "")
       })
     ),
     Layer.provideMerge(

@@ -31,6 +31,8 @@ const main = Effect.gen(function* () {
   if (Option.isNone(parsed)) return
   const port = yield* Config.integer("PORT").pipe(Config.withDefault(3000))
   const host = yield* Config.option(Config.string("HOST"))
+  // The operator console at /mailroom: its redrive button needs this token (unset: refused with 401).
+  const consoleToken = yield* Config.option(Config.redacted("MAILROOM_CONSOLE_TOKEN"))
   const configured = Option.filter(yield* Config.option(Config.string("DATABASE_URL")), (url) => url !== "")
   const given = Option.isSome(configured)
     ? [configured.value, ...parsed.value.databaseUrls]
@@ -58,9 +60,12 @@ const main = Effect.gen(function* () {
         : { ...placement.right, default: Placement.single(fallback).default },
     ...(Option.isSome(parsed.value.hosts) ? { local: parsed.value.hosts.value } : {}),
     ...(Option.isSome(host) ? { host: host.value } : {}),
+    console: Option.isSome(consoleToken) ? { token: consoleToken.value } : {},
     connectRetry: { onWait: (wait) => Console.error(`http-service: ${wait.message}`) }
   })
-  yield* Effect.log(`listening on ${baseUrl} (docs ${baseUrl}/docs, OpenAPI ${baseUrl}/openapi.json)`)
+  yield* Effect.log(
+    `listening on ${baseUrl} (docs ${baseUrl}/docs, OpenAPI ${baseUrl}/openapi.json, operator console ${baseUrl}/mailroom)`
+  )
   return yield* Effect.never
 })
 

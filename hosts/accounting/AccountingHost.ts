@@ -19,6 +19,7 @@ export const definition = HostDefinition.make({
   consumes: Contracts.AccountingInboundTypes,
   publishes: Contracts.AccountingEventTypes,
   sends: [],
+  atomicity: "one game's ledger: its accounts, charges and voids",
   decode: (message) => Contracts.decodeAccountingInbound(message.type, message.version, message.payload),
   encode: (message: Contracts.AccountingEvent) => Contracts.encodeMessage(message),
   keyOf: (message) => message.gameId,

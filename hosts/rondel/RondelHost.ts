@@ -18,6 +18,7 @@ export const definition = HostDefinition.make({
   consumes: Contracts.RondelInboundTypes,
   publishes: Contracts.RondelEventTypes,
   sends: Contracts.RondelOutboundTypes,
+  atomicity: "one game: every nation's position and pending paid move",
   decode: (message) => Contracts.decodeRondelInbound(message.type, message.version, message.payload),
   encode: (message: Contracts.RondelEvent | Contracts.RondelOutbound) => Contracts.encodeMessage(message),
   keyOf: (message) => message.gameId,

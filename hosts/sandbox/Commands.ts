@@ -27,6 +27,8 @@ export type Command = Data.TaggedEnum<{
   Parked: {}
   Redrive: { readonly id: string }
   Reconcile: { readonly olderThan: Duration.Duration }
+  Map: {}
+  Flow: { readonly id: string; readonly format: "lanes" | "mermaid" }
   Fault: { readonly fault: string | undefined; readonly count: number }
   Quit: {}
   Help: { readonly topic: string | undefined }
@@ -144,6 +146,27 @@ export const specs: ReadonlyArray<Spec> = [
       "parked message."
     ],
     options: ["--older-than"]
+  }),
+  spec(
+    "map",
+    "map",
+    "the context map: what each host takes, sends and publishes, drawn from their declarations",
+    {
+      detail: [
+        "Commands (sent to one host) and events (published to every subscriber), from outside and between",
+        "the hosts, and what one commit of each host holds together. The same map as npm run mailroom -- map."
+      ]
+    }
+  ),
+  spec("flow", "flow <message-id> [--format lanes|mermaid]", "draw a message's flow as swimlanes", {
+    detail: [
+      "One lane per host, the flow's messages in causal order: when each was sent (+ms since the flow began),",
+      "how long it waited before it was handled, failed attempts, parking, what still waits. A flow's id is",
+      "its first message's id (the Move's id for a paid move); any message of the flow finds it.",
+      "--format mermaid prints a Mermaid sequence diagram instead."
+    ],
+    args: ["free"],
+    options: ["--format"]
   }),
   spec("fault", "fault [kind] [count]", "inject failures (save, publish, dispatch, relay, crash-<host>)", {
     detail: [

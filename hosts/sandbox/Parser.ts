@@ -174,6 +174,17 @@ const parseArgs = (
         ? Either.left(new SandboxError.InvalidArgument({ message: `--older-than: not a duration: "${raw}"` }))
         : Either.right(Commands.Command.Reconcile({ olderThan }))
     }
+    case "map":
+      return none(Commands.Command.Map())
+    case "flow": {
+      if (args.length !== 1) return Either.left(wrong(spec, "flow takes one message id"))
+      const format = (options.get("--format") ?? "lanes").toLowerCase()
+      return format === "lanes" || format === "mermaid"
+        ? Either.right(Commands.Command.Flow({ id: args[0]!, format }))
+        : Either.left(
+            new SandboxError.InvalidArgument({ message: `--format: lanes or mermaid, not "${format}"` })
+          )
+    }
     case "fault":
       return parseFault(spec, args, context)
     case "help":

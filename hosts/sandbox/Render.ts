@@ -162,6 +162,10 @@ export const result = (r: Result.Result, style: Style.Style): string => {
       return `${ok("redriven")} ${r.id} ${arrow} ${r.host}`
     case "reconcile":
       return reconcileText(r, style)
+    case "map":
+      return `${r.text}\n\n${r.mermaid}`
+    case "flow":
+      return r.drawing
     case "fault": {
       // Faults of one kind armed twice count down together: show their sum.
       const totals = new Map<string, number>()

@@ -207,3 +207,36 @@ export type Result =
       readonly detail: ReadonlyArray<string>
     }
   | { readonly command: "quit" }
+  | {
+      readonly command: "map"
+      readonly contexts: ReadonlyArray<{ readonly name: string; readonly atomicity?: string }>
+      readonly links: ReadonlyArray<{
+        readonly from: string
+        readonly to: string
+        readonly kind: "command" | "event" | "input"
+        readonly types: ReadonlyArray<string>
+      }>
+      /** The map as text and as a Mermaid flowchart. */
+      readonly text: string
+      readonly mermaid: string
+    }
+  | {
+      readonly command: "flow"
+      readonly correlationId: string
+      readonly format: "lanes" | "mermaid"
+      /** The flow's messages in causal order, each with its consumers' fates (no times: JSON output repeats). */
+      readonly steps: ReadonlyArray<{
+        readonly messageId: string
+        readonly type: string
+        readonly kind: "input" | "command" | "event"
+        readonly producer: string
+        readonly depth: number
+        readonly deliveries: ReadonlyArray<{
+          readonly host: string
+          readonly fate: string
+          readonly attempts: number
+        }>
+      }>
+      /** The drawing: swimlanes, or the Mermaid sequence diagram. */
+      readonly drawing: string
+    }

@@ -3,6 +3,8 @@ import * as Application from "../../src/commit/Application.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Faults from "../../src/commit/Faults.js"
 import type * as FrontDoor from "../../src/commit/FrontDoor.js"
+import { Journal } from "../../src/operate/Journal.js"
+import * as MemoryJournal from "../../src/operate/MemoryJournal.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import * as Accounting from "../accounting/Accounting.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
@@ -12,6 +14,8 @@ import * as Nation from "../contracts/Nation.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as Delivery from "./Delivery.js"
+import * as Drawings from "./Drawings.js"
+import * as ImperialApp from "./ImperialApp.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
 import * as Names from "./Names.js"
 import * as Parser from "./Parser.js"
@@ -54,6 +58,11 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     const accounting = yield* AccountingHost.AccountingHost
     const inspector = yield* Effect.serviceOption(DeliveryInspector.DeliveryInspector)
     const delivery = yield* Delivery.make
+    // Postgres mode reads the boxes too (the store provides a journal); in memory, the hosts' audit logs.
+    const provided = yield* Effect.serviceOption(Journal)
+    const journal = Option.isSome(provided)
+      ? provided.value
+      : yield* MemoryJournal.make(ImperialApp.definitions)
     const rondelHost = app.frontDoor(RondelHost.definition)
     const accountingHost = app.frontDoor(AccountingHost.definition)
     const hosts = [...app.frontDoors.keys()]
@@ -338,6 +347,8 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
           Effect.map(delivery.parkedRows, (parked): Result.Result => ({ command: "parked", parked })),
         Redrive: ({ id }) => delivery.redrive(id),
         Reconcile: ({ olderThan }) => delivery.reconcile(olderThan),
+        Map: () => Effect.succeed(Drawings.map()),
+        Flow: ({ id, format }) => Drawings.flow(journal, id, format),
         Fault: ({ fault, count }) =>
           Effect.gen(function* () {
             const misplaced = misplacedFault(fault, app.boundary)

@@ -1,4 +1,5 @@
 import { Console, Layer, Schema } from "effect"
+import * as PgJournal from "../../src/pg/PgJournal.js"
 import * as Placement from "../../src/pg/Placement.js"
 import type * as Application from "../../src/commit/Application.js"
 import type * as Bus from "../../src/commit/Bus.js"
@@ -54,7 +55,11 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
         )
       }
       // The relay's view (outbox, inbox, relay-parked rows, lag) lights up the sandbox's delivery commands.
-      return DeliveryInspector.layerRelay.pipe(
+      return Layer.merge(
+        DeliveryInspector.layerRelay,
+        // What `flow` reads: audit logs and box rows, on a few connections of its own.
+        PgJournal.layer({ hosts: ImperialApp.definitions, placement: choice.placement })
+      ).pipe(
         Layer.provideMerge(
           ImperialApp.layerPostgres({
             placement: choice.placement,

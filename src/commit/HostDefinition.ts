@@ -28,6 +28,11 @@ export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = Decode
   readonly publishes: ReadonlyArray<string>
   /** Command types this host sends (delivered to the one host that consumes them). */
   readonly sends: ReadonlyArray<string>
+  /**
+   * What one commit of this host holds together, in the domain's words (e.g. "one game: every nation's position and
+   * pending move"); shown on the context map. Nothing wider is ever atomic.
+   */
+  readonly atomicity?: string
   /** Decodes an inbound wire message; untrusted input is rejected here with a typed reason. */
   decode(message: WireMessage): Either.Either<In, E>
   /** Encodes a message this host sends, publishes or accepts at its front door to its wire form. */
@@ -81,6 +86,7 @@ export const fromSchemas = <
   readonly commands?: Schema.Schema<Cmd, CmdI>
   readonly keyOf: (message: In) => string
   readonly keyOfOutbound?: (message: Ev | Cmd) => string
+  readonly atomicity?: string
   readonly decide: (
     state: S | undefined,
     message: In,
@@ -126,6 +132,7 @@ export const fromSchemas = <
     encode: (message) => ({ type: message._tag, version: 1, payload: encodeAny(message) }),
     keyOf: options.keyOf,
     ...(options.keyOfOutbound === undefined ? {} : { keyOfOutbound: options.keyOfOutbound }),
+    ...(options.atomicity === undefined ? {} : { atomicity: options.atomicity }),
     decide: options.decide
   })
 }

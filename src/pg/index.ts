@@ -10,3 +10,7 @@ export * as Placement from "./Placement.js"
 export * as Migrations from "./Migrations.js"
 /** Your hosts on PostgreSQL in one layer: `layer({ hosts, url })`, or `layerConfig({ hosts })` from the environment. */
 export * as MailroomPg from "./MailroomPg.js"
+/** The operator's journal of a deployment on PostgreSQL (reads each context's schema; runs nothing). */
+export * as PgJournal from "./PgJournal.js"
+/** Migrations as an operator runs them: what each schema needs, the SQL, applied with progress. */
+export * as PgMigrate from "./PgMigrate.js"

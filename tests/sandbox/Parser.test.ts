@@ -182,7 +182,10 @@ describe("sandbox command parsing", () => {
       ["reconcile --older-than soon", "InvalidArgument"],
       ["reconcile --age 1m", "UnknownOption"],
       ["outbox --limit 0", "InvalidArgument"],
-      ["inbox rondel", "WrongArguments"]
+      ["inbox rondel", "WrongArguments"],
+      ["flow", "WrongArguments"],
+      ["map now", "WrongArguments"],
+      ["flow m-1 --format svg", "InvalidArgument"]
     ]
     for (const [line, tag] of cases) assert.strictEqual(refused(line)._tag, tag, line)
   })
@@ -247,6 +250,8 @@ describe("sandbox command parsing", () => {
         "parked",
         "redrive",
         "reconcile",
+        "map",
+        "flow",
         "fault",
         "help",
         "quit"

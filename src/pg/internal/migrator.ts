@@ -3,6 +3,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import type { Migration } from "../Migrations.js"
+import { ident } from "./ident.js"
 
 /** A migration's SQL for one schema (the schema name is checked: lower-case letters, digits or _). */
 export const sqlFor = (migration: Migration, schema: string): string => {
@@ -55,6 +56,3 @@ const forSchema = (
       Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.asVoid(sql.unsafe(sqlFor(migration, schema)).raw))
     ])
   )
-
-/** Quotes an SQL identifier. */
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`

@@ -1,0 +1,131 @@
+import { assert, describe, it } from "@effect/vitest"
+import { type Context, Effect, Layer, Schedule } from "effect"
+import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import type * as GameId from "../../hosts/contracts/GameId.js"
+import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import * as Faults from "../../src/commit/Faults.js"
+import { runProgram } from "../sandbox/child.js"
+import { settle } from "./imperialPg.js"
+import { freshDatabase } from "./support.js"
+
+// The operator command against a database after a paid move whose charge the relay parked: status, show (the history
+// through Accounting and back), lanes, flows --stuck-for, parked, redrive; then the flow completes. It runs as
+// `npm run mailroom` does, as a child process reading the database while the application runs.
+
+const mailroom = (url: string, args: ReadonlyArray<string>) =>
+  Effect.promise(() =>
+    runProgram("hosts/sandbox/mailroom.ts", [...args, "--database-url", url], "", { DATABASE_URL: "" })
+  )
+
+const json = (url: string, args: ReadonlyArray<string>) =>
+  Effect.map(mailroom(url, [...args, "--json"]), (ran) => {
+    assert.strictEqual(ran.code, 0, ran.stderr)
+    return JSON.parse(ran.stdout) as Record<string, any>
+  })
+
+describe("mailroom, the operator command, on Postgres", () => {
+  it.live("a paid move's history through Accounting and back; a parked charge found, redriven, handled", () =>
+    Effect.gen(function* () {
+      const { url } = yield* freshDatabase()
+      const context = yield* Layer.build(
+        ImperialApp.layerPostgres({
+          url,
+          relay: {
+            pollInterval: "50 millis",
+            backoff: "10 millis",
+            maxBackoff: "100 millis",
+            maxAttempts: 1
+          },
+          system: { defaults: { backoff: Schedule.spaced("1 millis") } }
+        })
+      )
+      const run = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        Effect.provide(effect, context as Context.Context<R>)
+      const rondel = yield* run(RondelHost.RondelHost)
+      const accounting = yield* run(AccountingHost.AccountingHost)
+      const faults = yield* run(Faults.Faults)
+      const gameId = "operated-1" as GameId.GameId
+      yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Germany"] })
+      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Germany"], startingBalance: 20 })
+      yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
+      const paid = yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Factory" })
+      yield* run(settle)
+
+      const status = yield* json(url, ["status"])
+      assert.deepStrictEqual(
+        status.hosts.map((h: any) => [h.host, h.backlog, h.parked, h.unreachable]),
+        [
+          ["rondel", 0, 0, undefined],
+          ["accounting", 0, 0, undefined]
+        ]
+      )
+      const charge = `${paid.messageId}.1`
+      const history = yield* json(url, ["show", charge])
+      assert.deepStrictEqual(
+        history.causes.map((s: any) => s.envelope.messageId),
+        [paid.messageId]
+      )
+      assert.deepStrictEqual(
+        history.step.deliveries.map((d: any) => [d.host, d.fate]),
+        [["accounting", "handled"]]
+      )
+      assert.deepStrictEqual(
+        history.produced.map((s: any) => [s.envelope.type, s.producer, s.deliveries.map((d: any) => d.fate)]),
+        [
+          ["RondelInvoicePaid", "accounting", ["handled"]],
+          ["ActionDetermined", "rondel", []]
+        ]
+      )
+      const text = yield* mailroom(url, ["show", paid.messageId])
+      assert.strictEqual(text.code, 0, text.stderr)
+      assert.include(text.stdout, `ChargeMovement ${charge} (command by rondel) → accounting: handled`)
+      assert.include(text.stdout, `RondelInvoicePaid ${charge}.0 (event by accounting) → rondel: handled`)
+      const lanes = yield* mailroom(url, ["show", paid.messageId, "--lanes"])
+      assert.match(lanes.stdout, /outside\s+rondel\s+accounting/)
+      assert.match(lanes.stdout, /■◀─+● +RondelInvoicePaid/)
+
+      // The next paid move's charge crashes Accounting's handler every time: the supervisor hands it back to the
+      // relay, which parks it after its one attempt.
+      yield* faults.armCrash({ host: "accounting", type: "ChargeMovement" }, 1000)
+      const stuck = yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "ManeuverOne" })
+      yield* run(settle)
+      const parked = yield* json(url, ["parked"])
+      assert.deepStrictEqual(
+        parked.parked.map((p: any) => [p.host, p.where, p.messageId, p.correlationId]),
+        [["accounting", "inbox", `${stuck.messageId}.1`, stuck.messageId]]
+      )
+      const flows = yield* json(url, ["flows", "--stuck-for", "0s"])
+      assert.deepStrictEqual(
+        flows.flows.map((f: any) => [f.correlationId, f.status, f.parked]),
+        [[stuck.messageId, "parked", 1]]
+      )
+      yield* faults.clear
+      const redriven = yield* mailroom(url, ["redrive", "--all-of", "ChargeMovement"])
+      assert.strictEqual(redriven.code, 0, redriven.stderr)
+      assert.include(redriven.stdout, `redriven 1 parked ChargeMovement message: ${stuck.messageId}.1`)
+      yield* run(settle)
+      const after = yield* json(url, ["show", stuck.messageId])
+      assert.deepStrictEqual(
+        after.produced.map((s: any) => [s.envelope.type, s.deliveries.map((d: any) => d.fate)]),
+        [
+          ["MovementAwaitingPayment", []],
+          ["ChargeMovement", ["handled"]],
+          ["RondelInvoicePaid", ["handled"]],
+          ["ActionDetermined", []]
+        ]
+      )
+      assert.deepStrictEqual((yield* json(url, ["flows", "--stuck-for", "0s"])).flows, [])
+
+      // Bad input: exit 2 with the usage; an unknown id: exit 1 saying so.
+      const bad = yield* mailroom(url, ["flows", "--stuck-for", "soon"])
+      assert.strictEqual(bad.code, 2)
+      assert.include(bad.stderr, "--stuck-for must be a duration")
+      const unknown = yield* mailroom(url, ["show", "no-such-id"])
+      assert.strictEqual(unknown.code, 1)
+      assert.include(unknown.stderr, 'no host recorded or holds message "no-such-id"')
+      const upToDate = yield* mailroom(url, ["migrate", "--sql"])
+      assert.include(upToDate.stdout, "-- nothing to run")
+    }).pipe(Effect.scoped)
+  )
+})
