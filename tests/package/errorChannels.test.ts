@@ -6,9 +6,13 @@ import { assert, describe, it } from "vitest"
 // fails with a typed union of errors, never `unknown` or `any`. Found with the compiler, so a new export is checked
 // without anyone listing it.
 const root = resolve(import.meta.dirname, "../..")
-const entries = ["src/index.ts", "src/pg/index.ts", "src/testing/index.ts", "src/pg/testing/index.ts"].map(
-  (path) => resolve(root, path)
-)
+const entries = [
+  "src/index.ts",
+  "src/pg/index.ts",
+  "src/testing/index.ts",
+  "src/pg/testing/index.ts",
+  "src/console/index.ts"
+].map((path) => resolve(root, path))
 
 /** Every error channel of the public API by path (`Relay.Relay.Service.stats`), and those that are `unknown`/`any`. */
 const errorChannels = (): {

@@ -12,7 +12,8 @@ const entries = {
   ".": "index",
   "./pg": "pg/index",
   "./testing": "testing/index",
-  "./pg/testing": "pg/testing/index"
+  "./pg/testing": "pg/testing/index",
+  "./console": "console/index"
 }
 
 /** The export paths the entry points call for: each entry, and each module an entry re-exports as a namespace. */

@@ -113,7 +113,7 @@ describe("the packed package", () => {
         "--input-type=module",
         "-e",
         `const out = {}
-           for (const entry of ["mailroom", "mailroom/pg", "mailroom/testing", "mailroom/pg/testing"]) {
+           for (const entry of ["mailroom", "mailroom/pg", "mailroom/testing", "mailroom/pg/testing", "mailroom/console"]) {
              const module = await import(entry)
              out[entry] = Object.fromEntries(Object.entries(module).map(([k, v]) => [k, Object.keys(v)]))
            }
