@@ -47,3 +47,5 @@ export * as MessageIds from "./commit/MessageIds.js"
 export * as Application from "./commit/Application.js"
 /** Rebuilding state from an audit log. */
 export * as Replay from "./commit/Replay.js"
+/** Versioned messages and stored states: upcasts that read what an older release wrote. */
+export * as Versioned from "./commit/Versioned.js"

@@ -1,4 +1,4 @@
-import type * as AccountingState from "../accounting/AccountingState.js"
+import type * as LedgerProjection from "../accounting/LedgerProjection.js"
 import type * as Ledger from "../accounting/Ledger.js"
 import type * as Nation from "../contracts/Nation.js"
 import type * as Space from "../contracts/Space.js"
@@ -130,7 +130,7 @@ export type Result =
   | {
       readonly command: "charges"
       readonly gameId: string
-      readonly charges: ReadonlyArray<AccountingState.Charge>
+      readonly charges: ReadonlyArray<LedgerProjection.ChargeRecord>
       readonly voidedBeforeCharge: ReadonlyArray<string>
     }
   | {

@@ -227,11 +227,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         Charges: () =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
-            const state = yield* accountingHost.state(gameId)
-            const charges = state === undefined ? [] : Accounting.charges(state)
-            const voidedBeforeCharge = (state?.voids ?? []).filter(
-              (billingId) => !charges.some((charge) => charge.billingId === billingId)
-            )
+            const { charges, voidedBeforeCharge } = yield* accounting.history(gameId)
             return { command: "charges", gameId, charges, voidedBeforeCharge } satisfies Result.Result
           }),
         Deposit: ({ nation, amount }) =>

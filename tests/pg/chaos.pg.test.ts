@@ -14,6 +14,7 @@ import * as Placement from "../../src/pg/Placement.js"
 import * as PostgresServer from "../../src/pg/PostgresServer.js"
 import {
   type Databases,
+  accountingHistories,
   accountingState,
   audit,
   convergenceProblems,
@@ -287,6 +288,7 @@ const chaos = (where: Where) =>
     }
 
     // Per game: moves handled in submission order, and the money adds up.
+    const histories = new Map(yield* accountingHistories(sql))
     for (const gameId of games) {
       assert.deepStrictEqual(
         log.filter((e) => e.key === gameId && e.type === "Move").map((e) => e.message_id),
@@ -297,7 +299,9 @@ const chaos = (where: Where) =>
       const held = Accounting.balances(state)
         .filter((b) => b.account !== "Bank")
         .reduce((sum, b) => sum + b.amount, 0)
-      const paid = state.charges.filter((c) => c.status === "Paid").reduce((sum, c) => sum + c.amount, 0)
+      const paid = (histories.get(gameId)?.charges ?? [])
+        .filter((c) => c.status === "Paid")
+        .reduce((sum, c) => sum + c.amount, 0)
       assert.strictEqual(
         held,
         nations.length * startingBalance + (deposits.get(gameId) ?? 0) - paid,
