@@ -27,6 +27,7 @@ export type Command = Data.TaggedEnum<{
   Parked: {}
   Redrive: { readonly id: string }
   Reconcile: { readonly olderThan: Duration.Duration }
+  Replay: { readonly gameId: GameId.GameId | undefined }
   Fault: { readonly fault: string | undefined; readonly count: number }
   Quit: {}
   Help: { readonly topic: string | undefined }
@@ -144,6 +145,15 @@ export const specs: ReadonlyArray<Spec> = [
       "parked message."
     ],
     options: ["--older-than"]
+  }),
+  spec("replay", "replay [--game ID]", "rebuild each game's state from its audit log and compare", {
+    detail: [
+      "Per host and game (every game, or only --game ID): runs the host's decide over the game's own audit log",
+      "and compares the state it rebuilds with the stored one: matches, or differs, naming the first fields that",
+      "differ. It reads only each host's own audit and state. Run it when the feed is quiet: a game handled",
+      "between the two reads may differ for that reason alone."
+    ],
+    options: ["--game"]
   }),
   spec("fault", "fault [kind] [count]", "inject failures (save, publish, dispatch, relay, crash-<host>)", {
     detail: [

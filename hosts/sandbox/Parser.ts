@@ -174,6 +174,17 @@ const parseArgs = (
         ? Either.left(new SandboxError.InvalidArgument({ message: `--older-than: not a duration: "${raw}"` }))
         : Either.right(Commands.Command.Reconcile({ olderThan }))
     }
+    case "replay": {
+      if (args.length > 0)
+        return Either.left(wrong(spec, "replay takes no arguments (--game ID for one game)"))
+      const raw = options.get("--game")
+      return raw === undefined
+        ? Either.right(Commands.Command.Replay({ gameId: undefined }))
+        : Either.map(
+            decodeArg(GameId.GameId, raw, "game id"),
+            (gameId) => Commands.Command.Replay({ gameId }) as Commands.Command
+          )
+    }
     case "fault":
       return parseFault(spec, args, context)
     case "help":

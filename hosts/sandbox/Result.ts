@@ -24,6 +24,22 @@ export interface ParkedRow {
   readonly cause: string
 }
 
+/** One game of one host replayed from its audit log, as `replay` reports it. */
+export interface ReplayRow {
+  readonly host: string
+  readonly gameId: string
+  readonly entries: number
+  readonly matches: boolean
+  /** The first fields that differ, in the stored form, with both values. */
+  readonly differences: ReadonlyArray<{
+    readonly path: string
+    readonly stored: unknown
+    readonly replayed: unknown
+  }>
+  /** Set when the log could not be replayed at all. */
+  readonly problem?: string
+}
+
 /** A message waiting in a host's outbox or inbox (Postgres mode), as `outbox` and `inbox` list them. */
 export interface PendingRow {
   readonly host: string
@@ -181,6 +197,11 @@ export type Result =
       readonly olderThanMillis: number
       readonly pendingMovements: ReadonlyArray<StuckMovement>
       readonly parked: ReadonlyArray<StuckMessage>
+    }
+  | {
+      readonly command: "replay"
+      /** Per host and game: the stored state compared with the one its audit log rebuilds. */
+      readonly games: ReadonlyArray<ReplayRow>
     }
   | {
       readonly command: "fault"

@@ -2,6 +2,7 @@ import { Clock, Duration, Effect, Option, Ref } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Faults from "../../src/commit/Faults.js"
+import * as Replay from "../../src/commit/Replay.js"
 import type * as FrontDoor from "../../src/commit/FrontDoor.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import * as Accounting from "../accounting/Accounting.js"
@@ -334,6 +335,27 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
           Effect.map(delivery.parkedRows, (parked): Result.Result => ({ command: "parked", parked })),
         Redrive: ({ id }) => delivery.redrive(id),
         Reconcile: ({ olderThan }) => delivery.reconcile(olderThan),
+        Replay: ({ gameId }) =>
+          Effect.map(
+            Effect.forEach([RondelHost.definition, AccountingHost.definition], (definition) =>
+              Effect.provideService(
+                Replay.verify(definition, gameId === undefined ? {} : { keys: [gameId] }),
+                CommitBoundary,
+                boundary
+              )
+            ),
+            (reports): Result.Result => ({
+              command: "replay",
+              games: reports.flat().map((report) => ({
+                host: report.host,
+                gameId: report.key,
+                entries: report.entries,
+                matches: report.differences.length === 0 && report.problem === undefined,
+                differences: report.differences,
+                ...(report.problem === undefined ? {} : { problem: report.problem })
+              }))
+            })
+          ),
         Fault: ({ fault, count }) =>
           Effect.gen(function* () {
             const misplaced = misplacedFault(fault, app.boundary)

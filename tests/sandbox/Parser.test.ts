@@ -247,6 +247,7 @@ describe("sandbox command parsing", () => {
         "parked",
         "redrive",
         "reconcile",
+        "replay",
         "fault",
         "help",
         "quit"
