@@ -6,9 +6,12 @@ import * as Accounting from "../../hosts/accounting/Accounting.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as Space from "../../hosts/contracts/Space.js"
+import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Relay from "../../src/commit/Relay.js"
+import * as Replay from "../../src/commit/Replay.js"
 import * as Embedded from "../../src/pg/internal/embeddedServer.js"
 import * as Placement from "../../src/pg/Placement.js"
 import * as PostgresServer from "../../src/pg/PostgresServer.js"
@@ -309,6 +312,18 @@ const chaos = (where: Where) =>
       )
     }
     assert.deepStrictEqual(yield* convergenceProblems(sql), [], replay)
+
+    // Determinism of replay, each context audited on its own tables: every key of both hosts, rebuilt from its own
+    // audit log, equals its stored state, whatever was killed on the way.
+    for (const definition of [RondelHost.definition, AccountingHost.definition]) {
+      const reports = yield* watcher.run(Replay.verify(definition))
+      assert.isAtLeast(reports.length, games.length, definition.name)
+      assert.deepStrictEqual(
+        reports.filter((report) => report.differences.length > 0 || report.problem !== undefined),
+        [],
+        `${definition.name}: keys whose replay differs from the stored state (${replay})`
+      )
+    }
     console.log(
       `[chaos] seed ${seed}: ${kills} kills, ${children.spawned()} host starts; ${moves.length} moves (${charged} charged): ${[
         ...fates
