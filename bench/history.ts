@@ -26,7 +26,12 @@ export interface HistoryOptions {
  * in the audit log), so both rates should match and the state should not grow with the game.
  */
 export const runHistoryBench = (options: HistoryOptions): Effect.Effect<ReadonlyArray<Figure>, unknown> =>
-  withDatabase(options.adminUrl, (url) => history(url, options.quick))
+  Effect.gen(function* () {
+    const pg = yield* withDatabase(options.adminUrl, (url) => history(url, options.quick))
+    // The same on the memory boundary: the domain's share alone, without the database (no target, attribution).
+    const memory = yield* history(undefined, options.quick)
+    return [...pg, ...memory]
+  })
 
 // internal
 
@@ -34,7 +39,8 @@ const nation: Nation.Nation = "France"
 /** Flows in flight at once, in both measurements: one game per worker, each flow after the previous one. */
 const concurrency = 8
 
-const history = (url: string, quick: boolean) => {
+const history = (url: string | undefined, quick: boolean) => {
+  const mode = url === undefined ? "memory" : "pg"
   const longLength = quick ? 100 : 1_000
   const shortLength = 10
   const seconds = quick ? 0.5 : 1.5
@@ -103,7 +109,7 @@ const history = (url: string, quick: boolean) => {
           }),
         { concurrency, discard: true }
       )
-    console.error(`[bench] history: playing ${longGames.length} games to ${longLength} moves…`)
+    console.error(`[bench] history (${mode}): playing ${longGames.length} games to ${longLength} moves…`)
     yield* playTo(longGames, longLength)
     yield* playTo(shortGames, shortLength)
 
@@ -127,6 +133,22 @@ const history = (url: string, quick: boolean) => {
       yield* r % 2 === 0 ? Effect.zipRight(short, long) : Effect.zipRight(long, short)
     }
 
+    const played = (games: ReadonlyArray<GameId>) =>
+      Math.round(games.reduce((sum, g) => sum + (lengths.get(g) ?? 0), 0) / games.length)
+    if (url === undefined) {
+      return [
+        vs(
+          "history",
+          `history.memory.rate.len${longLength}`,
+          longRate,
+          "flows/s",
+          { name: `history.memory.rate.len${shortLength}`, value: shortRate },
+          {
+            note: `the same on the memory boundary (the domain and runtime without a database), ${concurrency} flows at once`
+          }
+        )
+      ]
+    }
     const sizes = yield* Effect.promise(async () => {
       const client = RawPg.pool(url, 1)
       try {
@@ -147,8 +169,6 @@ const history = (url: string, quick: boolean) => {
         await client.end()
       }
     })
-    const played = (games: ReadonlyArray<GameId>) =>
-      Math.round(games.reduce((sum, g) => sum + (lengths.get(g) ?? 0), 0) / games.length)
     const note = `${concurrency} flows at once, PostgreSQL (outbox + relay); games ${longLength} moves long (${played(longGames)} after the runs)`
     const sizeTarget = "< 4 KB"
     return [
@@ -192,7 +212,11 @@ const history = (url: string, quick: boolean) => {
       )
     ]
   }).pipe(
-    Effect.provide(Apps.postgres(url, [RondelHost.definition, AccountingHost.definition], { onCommit })),
+    Effect.provide(
+      url === undefined
+        ? Apps.memory([RondelHost.definition, AccountingHost.definition], { onCommit })
+        : Apps.postgres(url, [RondelHost.definition, AccountingHost.definition], { onCommit })
+    ),
     Effect.scoped
   )
 }
