@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=runtime,cluster,durable,relay,flows,scale]`: runs every benchmark with
+ * `npm run bench [-- --quick] [-- --only=runtime,cluster,durable,relay,flows,history,scale]`: runs every benchmark with
  * its baseline in the same process, prints one JSON line per figure and a final table, and writes
  * bench/results.json (full runs; quick and --only runs write to the temp directory). A full run also refreshes the table
  * in BENCHMARKS.md.
@@ -16,12 +16,13 @@ import * as PostgresServer from "../src/pg/testing/PostgresServer.js"
 import { runCounterBench } from "./counter.js"
 import { runDurableBench } from "./durable.js"
 import { runFlowBench } from "./flows.js"
+import { runHistoryBench } from "./history.js"
 import { runRelayBench } from "./relay.js"
 import { type Figure, table } from "./report.js"
 import { type BenchResult, runRuntimeBench } from "./runtime.js"
 import { runScaleBench } from "./scale.js"
 
-const sections = ["runtime", "cluster", "durable", "relay", "flows", "scale"] as const
+const sections = ["runtime", "cluster", "durable", "relay", "flows", "history", "scale"] as const
 type Section = (typeof sections)[number]
 
 const usage = `Usage: npm run bench -- [--quick] [--only SECTION,...]   (sections: ${sections.join(", ")})`
@@ -87,6 +88,9 @@ const program = Effect.gen(function* () {
         break
       case "flows":
         emit(yield* runFlowBench(options))
+        break
+      case "history":
+        emit(yield* runHistoryBench(options))
         break
       case "scale":
         emit(yield* runScaleBench(options))

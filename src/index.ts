@@ -65,3 +65,5 @@ export * as History from "./operate/History.js"
 export * as Lanes from "./operate/Lanes.js"
 /** A flow as a Mermaid sequence diagram. */
 export * as SequenceDiagram from "./operate/SequenceDiagram.js"
+/** Versioned messages and stored states: upcasts that read what an older release wrote. */
+export * as Versioned from "./commit/Versioned.js"

@@ -15,8 +15,12 @@ export type AccountingEffects = Effects.Effects<
   never
 >
 
-/** Where a billing id stands: a charge's status, `VoidedBeforeCharge` (void seen, charge not yet), or `Unknown`. */
-export type ChargeStatusView = AccountingState.ChargeStatus | "VoidedBeforeCharge" | "Unknown"
+/**
+ * Where a billing id stands as far as the state remembers: a charge's status, `Waiting` (held until the accounts
+ * open), `VoidedBeforeCharge` (void seen, charge not yet), or `Unknown` (never seen, or settled longer ago than the
+ * state remembers: the audit log has the whole history, see `LedgerProjection`).
+ */
+export type ChargeStatusView = AccountingState.ChargeStatus | "Waiting" | "VoidedBeforeCharge" | "Unknown"
 
 /**
  * Accounting's pure decision for one message of one game (`state` undefined = nothing recorded for it yet).
@@ -39,31 +43,33 @@ export const decide = (
   }
 }
 
-/** Every nation's balance in starting order, then the bank's; derived from the ledger and summing to zero. */
-export const balances = (state: AccountingState.AccountingState): ReadonlyArray<Ledger.Balance> =>
-  Ledger.balances(state.accounts?.nations ?? [], state.ledger)
+/** Every nation's balance in starting order, then the bank's (minus their sum: all balances sum to zero). */
+export const balances = (state: AccountingState.AccountingState): ReadonlyArray<Ledger.Balance> => {
+  const nations = (state.accounts?.nations ?? []).map((nation) => ({
+    account: nation,
+    amount: state.balances[nation] ?? 0
+  }))
+  // `0 - sum` rather than `-sum`: an empty game's bank holds 0, not -0.
+  return [...nations, { account: Ledger.Bank, amount: 0 - nations.reduce((sum, b) => sum + b.amount, 0) }]
+}
 
-/** One account's balance, derived from the ledger. */
+/** One account's balance. */
 export const balanceOf = (state: AccountingState.AccountingState, account: Ledger.Account): number =>
-  Ledger.balanceOf(state.ledger, account)
+  balances(state).find((b) => b.account === account)?.amount ?? 0
 
-/** Every ledger entry, oldest first. */
-export const ledger = (state: AccountingState.AccountingState): ReadonlyArray<Ledger.LedgerEntry> =>
-  state.ledger
+/** The charges the state still holds: voidable (paid) ones; settled ones are in `chargeStatus` and the audit. */
+export const voidable = (state: AccountingState.AccountingState): ReadonlyArray<AccountingState.Charge> =>
+  state.voidable
 
-/** Every charge received, in arrival order. */
-export const charges = (state: AccountingState.AccountingState): ReadonlyArray<AccountingState.Charge> =>
-  state.charges
-
-/** The charge with this billing id, if it arrived. */
-export const charge = (
-  state: AccountingState.AccountingState,
-  billingId: BillingId.BillingId
-): AccountingState.Charge | undefined => state.charges.find((c) => c.billingId === billingId)
-
-/** Where a billing id stands, including a void that arrived before its charge. */
+/** Where a billing id stands among what the state remembers (see {@link ChargeStatusView}). */
 export const chargeStatus = (
   state: AccountingState.AccountingState,
   billingId: BillingId.BillingId
 ): ChargeStatusView =>
-  charge(state, billingId)?.status ?? (state.voids.includes(billingId) ? "VoidedBeforeCharge" : "Unknown")
+  state.voidable.find((c) => c.billingId === billingId)?.status ??
+  state.settled.find((c) => c.billingId === billingId)?.status ??
+  (state.held.some((h) => h.message._tag === "ChargeMovement" && h.message.billingId === billingId)
+    ? "Waiting"
+    : state.earlyVoids.includes(billingId)
+      ? "VoidedBeforeCharge"
+      : "Unknown")

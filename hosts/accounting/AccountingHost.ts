@@ -11,11 +11,12 @@ import type * as GameId from "../contracts/GameId.js"
 import * as Accounting from "./Accounting.js"
 import * as AccountingState from "./AccountingState.js"
 import type * as Ledger from "./Ledger.js"
+import * as LedgerProjection from "./LedgerProjection.js"
 
 /** Accounting declared as a host: what it consumes and publishes, and its pure ledger decision. */
 export const definition = HostDefinition.make({
   name: "accounting",
-  state: AccountingState.AccountingState,
+  state: AccountingState.Stored,
   consumes: Contracts.AccountingInboundTypes,
   publishes: Contracts.AccountingEventTypes,
   sends: [],
@@ -38,23 +39,25 @@ export class AccountingHost extends Context.Tag("imperial/AccountingHost")<
       command: AccountingCommand,
       origin?: Host.Origin
     ) => Effect.Effect<Envelope, Host.ExecuteError>
-    /** Balances per account (nations, then the bank), derived from the ledger; undefined for an unknown game. */
+    /** Balances per account (nations, then the bank); undefined for an unknown game. */
     readonly balances: (
       gameId: GameId.GameId
     ) => Effect.Effect<ReadonlyArray<Ledger.Balance> | undefined, PersistenceError>
-    /** Ledger entries, oldest first. */
+    /** Ledger entries, oldest first, projected from the game's audit log. */
     readonly ledger: (
       gameId: GameId.GameId
     ) => Effect.Effect<ReadonlyArray<Ledger.LedgerEntry>, PersistenceError>
-    /** Every charge received for the game, in arrival order. */
+    /** Every charge received for the game, in arrival order, projected from its audit log. */
     readonly charges: (
       gameId: GameId.GameId
-    ) => Effect.Effect<ReadonlyArray<AccountingState.Charge>, PersistenceError>
-    /** Where one billing id stands. */
+    ) => Effect.Effect<ReadonlyArray<LedgerProjection.ChargeRecord>, PersistenceError>
+    /** Where one billing id stands in the game's history (its audit log). */
     readonly chargeStatus: (
       gameId: GameId.GameId,
       billingId: BillingId.BillingId
-    ) => Effect.Effect<Accounting.ChargeStatusView, PersistenceError>
+    ) => Effect.Effect<ReturnType<typeof LedgerProjection.chargeStatus>, PersistenceError>
+    /** The game's ledger, charges and early voids, projected from its audit log (Accounting's tables only). */
+    readonly history: (gameId: GameId.GameId) => Effect.Effect<LedgerProjection.History, PersistenceError>
   }
 >() {}
 
@@ -63,6 +66,7 @@ export const layer: Layer.Layer<AccountingHost, never, Application.Application> 
   AccountingHost,
   Effect.map(Application.Application, (app) => {
     const host = app.frontDoor(definition)
+    const history = (gameId: GameId.GameId) => Effect.map(host.audit(gameId), LedgerProjection.project)
     return AccountingHost.of({
       execute: Effect.fn("AccountingHost.execute")((command: AccountingCommand, origin?: Host.Origin) =>
         host.execute(command, origin)
@@ -71,14 +75,11 @@ export const layer: Layer.Layer<AccountingHost, never, Application.Application> 
         Effect.map(host.state(gameId), (state) =>
           state === undefined ? undefined : Accounting.balances(state)
         ),
-      ledger: (gameId) =>
-        Effect.map(host.state(gameId), (state) => (state === undefined ? [] : Accounting.ledger(state))),
-      charges: (gameId) =>
-        Effect.map(host.state(gameId), (state) => (state === undefined ? [] : Accounting.charges(state))),
+      ledger: (gameId) => Effect.map(history(gameId), (h) => h.ledger),
+      charges: (gameId) => Effect.map(history(gameId), (h) => h.charges),
       chargeStatus: (gameId, billingId) =>
-        Effect.map(host.state(gameId), (state) =>
-          state === undefined ? "Unknown" : Accounting.chargeStatus(state, billingId)
-        )
+        Effect.map(history(gameId), (h) => LedgerProjection.chargeStatus(h, billingId)),
+      history
     })
   })
 )

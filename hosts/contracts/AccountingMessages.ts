@@ -82,6 +82,28 @@ export const FundsDeposited = Schema.TaggedStruct("FundsDeposited", {
 /** Money was paid from the bank into a nation's account. */
 export type FundsDeposited = typeof FundsDeposited.Type
 
+/** What kind of message Accounting holds until the game's accounts are opened. */
+export const HeldMessageType = Schema.Literal("ChargeMovement", "VoidCharge", "Deposit").annotations({
+  identifier: "HeldMessageType"
+})
+/** What kind of message Accounting holds until the game's accounts are opened. */
+export type HeldMessageType = typeof HeldMessageType.Type
+
+/**
+ * A charge, void or deposit arrived for a game whose accounts are not open yet: it is held, and applied (in arrival
+ * order, with its usual outcome) when `OpenAccounts` arrives. Not a failure: messages of two producers may overtake
+ * each other.
+ */
+export const HeldUntilAccountsOpen = Schema.TaggedStruct("HeldUntilAccountsOpen", {
+  gameId: GameId.GameId,
+  held: HeldMessageType,
+  nation: Nation.Nation,
+  billingId: Schema.optionalWith(BillingId.BillingId, { exact: true }),
+  amount: Schema.optionalWith(Amount.PositiveAmount, { exact: true })
+}).annotations({ identifier: "HeldUntilAccountsOpen" })
+/** A charge, void or deposit held until the game's accounts are opened. */
+export type HeldUntilAccountsOpen = typeof HeldUntilAccountsOpen.Type
+
 /** Why a deposit was not applied. */
 export const DepositRejectionReason = Schema.Literal("NoAccount", "BalanceLimit").annotations({
   identifier: "DepositRejectionReason"

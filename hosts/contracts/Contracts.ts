@@ -54,7 +54,8 @@ export const AccountingEvents = Schema.Union(
   AccountingMessages.RondelInvoicePaymentFailed,
   AccountingMessages.RondelChargeRefunded,
   AccountingMessages.FundsDeposited,
-  AccountingMessages.DepositRejected
+  AccountingMessages.DepositRejected,
+  AccountingMessages.HeldUntilAccountsOpen
 )
 /** An event Accounting publishes. */
 export type AccountingEvent = typeof AccountingEvents.Type
@@ -78,7 +79,8 @@ export const registry = Registry.make([
   Registry.define(AccountingMessages.RondelInvoicePaymentFailed),
   Registry.define(AccountingMessages.RondelChargeRefunded),
   Registry.define(AccountingMessages.FundsDeposited),
-  Registry.define(AccountingMessages.DepositRejected)
+  Registry.define(AccountingMessages.DepositRejected),
+  Registry.define(AccountingMessages.HeldUntilAccountsOpen)
 ])
 
 /** Any message published by Rondel or Accounting. */

@@ -14,7 +14,7 @@ import * as RondelState from "./RondelState.js"
 /** Rondel declared as a host: what it consumes, publishes and sends, and its pure decision. */
 export const definition = HostDefinition.make({
   name: "rondel",
-  state: RondelState.RondelState,
+  state: RondelState.Stored,
   consumes: Contracts.RondelInboundTypes,
   publishes: Contracts.RondelEventTypes,
   sends: Contracts.RondelOutboundTypes,

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import * as Versioned from "../../src/commit/Versioned.js"
 import * as Envelope from "../../src/runtime/Envelope.js"
 import * as Amount from "../contracts/Amount.js"
 import * as BillingId from "../contracts/BillingId.js"
@@ -24,15 +25,56 @@ export const NationOnRondel = Schema.Struct({
 /** One nation on the wheel: its confirmed position (null = off the wheel) and its pending paid move, if any. */
 export type NationOnRondel = typeof NationOnRondel.Type
 
-/** One game's rondel: its nations in starting order, and the ids of the Move messages already handled. */
+/**
+ * How many Move ids a game's state remembers, newest kept, so a Move handed over again changes nothing. A duplicate
+ * older than that is dropped by the inbox of the durable boundary (the memory boundary hands it to decide again).
+ */
+export const recentLimit = 16
+
+/** One game's rondel: its nations in starting order, and the ids of its latest handled Move messages. */
 export const RondelState = Schema.Struct({
   gameId: GameId.GameId,
   nations: Schema.NonEmptyArray(NationOnRondel),
-  /** Every Move message id handled for this game (kept so a redelivered Move changes nothing). */
-  handledMoves: Schema.Array(Envelope.MessageId)
+  /** The ids of the game's latest Move messages handled, oldest first, at most `recentLimit`. */
+  recentMoves: Schema.Array(Envelope.MessageId)
 }).annotations({ identifier: "RondelState" })
-/** One game's rondel: its nations in starting order, and the ids of the Move messages already handled. */
+/** One game's rondel: its nations in starting order, and the ids of its latest handled Move messages. */
 export type RondelState = typeof RondelState.Type
 
+/** The version of {@link RondelState}'s shape this release writes. */
+export const version = 2
+
+// Version 1 (the first release, no `schemaVersion`): every handled Move id, forever. Frozen: only read, to upcast it.
+const RondelStateV1 = Schema.Struct({
+  gameId: GameId.GameId,
+  nations: Schema.NonEmptyArray(NationOnRondel),
+  handledMoves: Schema.Array(Envelope.MessageId)
+})
+
+/** The stored form of a state: carries `schemaVersion`; a v1 state (every Move id ever handled) is upcast on load. */
+export const Stored = Versioned.state(RondelState, {
+  version,
+  upcasts: [
+    Versioned.upcast(
+      1,
+      RondelStateV1,
+      (old): RondelState => ({
+        gameId: old.gameId,
+        nations: old.nations,
+        recentMoves: old.handledMoves.slice(-recentLimit)
+      })
+    )
+  ]
+})
+
 /** JSON codec for a stored rondel state (a database column, a snapshot file). */
-export const RondelStateFromJson = Schema.parseJson(RondelState)
+export const RondelStateFromJson = Schema.parseJson(Stored)
+
+/** The list of Move ids with `messageId` appended, keeping only the newest `recentLimit`. */
+export const rememberMove = (
+  recentMoves: ReadonlyArray<Envelope.MessageId>,
+  messageId: Envelope.MessageId
+): ReadonlyArray<Envelope.MessageId> =>
+  recentMoves.length < recentLimit
+    ? [...recentMoves, messageId]
+    : [...recentMoves.slice(recentMoves.length - recentLimit + 1), messageId]

@@ -29,6 +29,7 @@ export type Command = Data.TaggedEnum<{
   Reconcile: { readonly olderThan: Duration.Duration }
   Map: {}
   Flow: { readonly id: string; readonly format: "lanes" | "mermaid" }
+  Replay: { readonly gameId: GameId.GameId | undefined }
   Fault: { readonly fault: string | undefined; readonly count: number }
   Quit: {}
   Help: { readonly topic: string | undefined }
@@ -167,6 +168,15 @@ export const specs: ReadonlyArray<Spec> = [
     ],
     args: ["free"],
     options: ["--format"]
+  }),
+  spec("replay", "replay [--game ID]", "rebuild each game's state from its audit log and compare", {
+    detail: [
+      "Per host and game (every game, or only --game ID): runs the host's decide over the game's own audit log",
+      "and compares the state it rebuilds with the stored one: matches, or differs, naming the first fields that",
+      "differ. It reads only each host's own audit and state. Run it when the feed is quiet: a game handled",
+      "between the two reads may differ for that reason alone."
+    ],
+    options: ["--game"]
   }),
   spec("fault", "fault [kind] [count]", "inject failures (save, publish, dispatch, relay, crash-<host>)", {
     detail: [

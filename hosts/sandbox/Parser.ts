@@ -185,6 +185,17 @@ const parseArgs = (
             new SandboxError.InvalidArgument({ message: `--format: lanes or mermaid, not "${format}"` })
           )
     }
+    case "replay": {
+      if (args.length > 0)
+        return Either.left(wrong(spec, "replay takes no arguments (--game ID for one game)"))
+      const raw = options.get("--game")
+      return raw === undefined
+        ? Either.right(Commands.Command.Replay({ gameId: undefined }))
+        : Either.map(
+            decodeArg(GameId.GameId, raw, "game id"),
+            (gameId) => Commands.Command.Replay({ gameId }) as Commands.Command
+          )
+    }
     case "fault":
       return parseFault(spec, args, context)
     case "help":

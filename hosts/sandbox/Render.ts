@@ -166,6 +166,24 @@ export const result = (r: Result.Result, style: Style.Style): string => {
       return `${r.text}\n\n${r.mermaid}`
     case "flow":
       return r.drawing
+    case "replay":
+      return r.games.length === 0
+        ? "no games to replay"
+        : r.games
+            .map((g) => {
+              const head = `${g.host} ${g.gameId}: `
+              const entries = `(${g.entries} audit ${g.entries === 1 ? "entry" : "entries"})`
+              if (g.problem !== undefined) return `${head}${Style.red(style, "cannot replay")}: ${g.problem}`
+              if (g.matches) return `${head}${ok("matches")} ${Style.dim(style, entries)}`
+              return [
+                `${head}${Style.red(style, "differs")} ${Style.dim(style, entries)}`,
+                ...g.differences.map(
+                  (d) =>
+                    `  ${d.path || "(state)"}: stored ${JSON.stringify(d.stored) ?? "nothing"}, replayed ${JSON.stringify(d.replayed) ?? "nothing"}`
+                )
+              ].join("\n")
+            })
+            .join("\n")
     case "fault": {
       // Faults of one kind armed twice count down together: show their sum.
       const totals = new Map<string, number>()

@@ -1,4 +1,4 @@
-import type * as AccountingState from "../accounting/AccountingState.js"
+import type * as LedgerProjection from "../accounting/LedgerProjection.js"
 import type * as Ledger from "../accounting/Ledger.js"
 import type * as Nation from "../contracts/Nation.js"
 import type * as Space from "../contracts/Space.js"
@@ -22,6 +22,22 @@ export interface ParkedRow {
   readonly messageId: string
   readonly attempts: number
   readonly cause: string
+}
+
+/** One game of one host replayed from its audit log, as `replay` reports it. */
+export interface ReplayRow {
+  readonly host: string
+  readonly gameId: string
+  readonly entries: number
+  readonly matches: boolean
+  /** The first fields that differ, in the stored form, with both values. */
+  readonly differences: ReadonlyArray<{
+    readonly path: string
+    readonly stored: unknown
+    readonly replayed: unknown
+  }>
+  /** Set when the log could not be replayed at all. */
+  readonly problem?: string
 }
 
 /** A message waiting in a host's outbox or inbox (Postgres mode), as `outbox` and `inbox` list them. */
@@ -130,7 +146,7 @@ export type Result =
   | {
       readonly command: "charges"
       readonly gameId: string
-      readonly charges: ReadonlyArray<AccountingState.Charge>
+      readonly charges: ReadonlyArray<LedgerProjection.ChargeRecord>
       readonly voidedBeforeCharge: ReadonlyArray<string>
     }
   | {
@@ -181,6 +197,11 @@ export type Result =
       readonly olderThanMillis: number
       readonly pendingMovements: ReadonlyArray<StuckMovement>
       readonly parked: ReadonlyArray<StuckMessage>
+    }
+  | {
+      readonly command: "replay"
+      /** Per host and game: the stored state compared with the one its audit log rebuilds. */
+      readonly games: ReadonlyArray<ReplayRow>
     }
   | {
       readonly command: "fault"

@@ -2,6 +2,7 @@ import { Clock, Duration, Effect, Option, Ref } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Faults from "../../src/commit/Faults.js"
+import * as Replay from "../../src/commit/Replay.js"
 import type * as FrontDoor from "../../src/commit/FrontDoor.js"
 import { Journal } from "../../src/operate/Journal.js"
 import * as MemoryJournal from "../../src/operate/MemoryJournal.js"
@@ -236,11 +237,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         Charges: () =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
-            const state = yield* accountingHost.state(gameId)
-            const charges = state === undefined ? [] : Accounting.charges(state)
-            const voidedBeforeCharge = (state?.voids ?? []).filter(
-              (billingId) => !charges.some((charge) => charge.billingId === billingId)
-            )
+            const { charges, voidedBeforeCharge } = yield* accounting.history(gameId)
             return { command: "charges", gameId, charges, voidedBeforeCharge } satisfies Result.Result
           }),
         Deposit: ({ nation, amount }) =>
@@ -349,6 +346,27 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         Reconcile: ({ olderThan }) => delivery.reconcile(olderThan),
         Map: () => Effect.succeed(Drawings.map()),
         Flow: ({ id, format }) => Drawings.flow(journal, id, format),
+        Replay: ({ gameId }) =>
+          Effect.map(
+            Effect.forEach([RondelHost.definition, AccountingHost.definition], (definition) =>
+              Effect.provideService(
+                Replay.verify(definition, gameId === undefined ? {} : { keys: [gameId] }),
+                CommitBoundary,
+                boundary
+              )
+            ),
+            (reports): Result.Result => ({
+              command: "replay",
+              games: reports.flat().map((report) => ({
+                host: report.host,
+                gameId: report.key,
+                entries: report.entries,
+                matches: report.differences.length === 0 && report.problem === undefined,
+                differences: report.differences,
+                ...(report.problem === undefined ? {} : { problem: report.problem })
+              }))
+            })
+          ),
         Fault: ({ fault, count }) =>
           Effect.gen(function* () {
             const misplaced = misplacedFault(fault, app.boundary)

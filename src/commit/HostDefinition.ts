@@ -1,5 +1,6 @@
 import { Either, ParseResult, Schema } from "effect"
 import type * as Effects from "./Effects.js"
+import type * as Versioned from "./Versioned.js"
 
 /** A message in its wire form: type name, schema version and JSON-safe payload. */
 export interface WireMessage {
@@ -66,8 +67,10 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure = DecodeFailure>(
 export type TaggedSchema = Schema.Schema<{ readonly _tag: string }, any>
 
 /**
- * Declares a host from Schemas of tagged messages: type names, routing lists and the wire codec (version 1,
- * errors naming the field) are derived, so a new bounded context is its schemas plus `decide`.
+ * Declares a host from Schemas of tagged messages: type names, routing lists and the wire codec (errors naming the
+ * field) are derived, so a new bounded context is its schemas plus `decide`. Every message type is version 1 unless
+ * `versions` gives its current version and the upcasts that read its older ones (`Versioned.message`, or a contracts
+ * registry's definition); `state` may be a `Versioned.state` codec, so stored states carry their version too.
  */
 export const fromSchemas = <
   S,
@@ -84,6 +87,8 @@ export const fromSchemas = <
   readonly inbound: Schema.Schema<In, InI>
   readonly events?: Schema.Schema<Ev, EvI>
   readonly commands?: Schema.Schema<Cmd, CmdI>
+  /** Message types written at a version above 1, each with the upcasts of its older versions. */
+  readonly versions?: ReadonlyArray<Versioned.MessageVersions<any>>
   readonly keyOf: (message: In) => string
   readonly keyOfOutbound?: (message: Ev | Cmd) => string
   readonly atomicity?: string
@@ -97,12 +102,21 @@ export const fromSchemas = <
   const publishes = options.events === undefined ? [] : tagsOf(options.events)
   const sends = options.commands === undefined ? [] : tagsOf(options.commands)
   const decodeInbound = Schema.decodeUnknownEither(options.inbound)
+  const validateInbound = Schema.validateEither(options.inbound)
   const all = Schema.Union(
     options.inbound as unknown as TaggedSchema,
     ...(options.events === undefined ? [] : [options.events as unknown as TaggedSchema]),
     ...(options.commands === undefined ? [] : [options.commands as unknown as TaggedSchema])
   )
   const encodeAny = Schema.encodeSync(all)
+  const versions = new Map<string, Versioned.MessageVersions<any>>()
+  for (const entry of options.versions ?? []) {
+    const [type] = tagsOf(entry.schema)
+    if (type === undefined || versions.has(type))
+      throw new Error(`${options.name}: versions of ${type} given twice`)
+    versions.set(type, entry)
+  }
+  const versionOf = (type: string) => versions.get(type)?.version ?? 1
   return make<S, In, Ev, Cmd>({
     name: options.name,
     state: options.state,
@@ -115,21 +129,39 @@ export const fromSchemas = <
           message: `${options.name} does not accept ${message.type} (it accepts ${consumes.join(", ")})`
         })
       }
-      if (message.version !== 1)
-        return Either.left({
-          message: `${message.type} v${message.version} is not known; this release reads v1`
-        })
       const payload =
         typeof message.payload === "object" && message.payload !== null
           ? { _tag: message.type, ...message.payload }
           : message.payload
-      return Either.mapLeft(decodeInbound(payload), (error) => ({
-        message: `Invalid ${message.type} message: ${ParseResult.ArrayFormatter.formatErrorSync(error)
+      const current = versionOf(message.type)
+      const upcast = versions.get(message.type)?.upcasts.find((u) => u.version === message.version)
+      if (message.version !== current && upcast === undefined) {
+        const readable = [current, ...(versions.get(message.type)?.upcasts ?? []).map((u) => u.version)]
+          .sort((a, b) => a - b)
+          .map((v) => `v${v}`)
+          .join(", ")
+        return Either.left({
+          message: `${message.type} v${message.version} is not known; this release reads ${readable}`
+        })
+      }
+      // An upcast's result is checked against today's Schema too, so a lift never lets an invalid message in.
+      const decoded: Either.Either<In, ParseResult.ParseError> =
+        upcast === undefined
+          ? decodeInbound(payload)
+          : Either.flatMap(upcast.decode(payload), (lifted) => validateInbound(lifted))
+      return Either.mapLeft(decoded, (error) => ({
+        message: `Invalid ${message.type} message${message.version === current ? "" : ` (v${message.version})`}: ${ParseResult.ArrayFormatter.formatErrorSync(
+          error
+        )
           .map((issue) => `${issue.path.join(".") || "(message)"}: ${issue.message}`)
           .join("; ")}`
       }))
     },
-    encode: (message) => ({ type: message._tag, version: 1, payload: encodeAny(message) }),
+    encode: (message) => ({
+      type: message._tag,
+      version: versionOf(message._tag),
+      payload: encodeAny(message)
+    }),
     keyOf: options.keyOf,
     ...(options.keyOfOutbound === undefined ? {} : { keyOfOutbound: options.keyOfOutbound }),
     ...(options.atomicity === undefined ? {} : { atomicity: options.atomicity }),

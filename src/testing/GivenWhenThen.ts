@@ -53,6 +53,8 @@ export const withId = <M>(messageId: string, message: M, occurredAt?: number): D
 export interface Step<S, M, Ev, Cmd> {
   readonly message: M
   readonly messageId: Envelope.MessageId
+  /** When the message occurred (the context's time). */
+  readonly occurredAt: number
   readonly before: S | undefined
   readonly effects: Effects.Effects<S, Ev, Cmd>
   readonly after: S | undefined
@@ -127,11 +129,12 @@ export const apply = <S, M, Ev, Cmd, Ctx>(
   delivery: Delivery<M>,
   index = 0
 ): Step<S, M, Ev, Cmd> => {
-  const ctx = decider.context(delivery.messageId, delivery.occurredAt ?? 1_000 * index)
-  const effects = decider.decide(before, delivery.message, ctx)
+  const occurredAt = delivery.occurredAt ?? 1_000 * index
+  const effects = decider.decide(before, delivery.message, decider.context(delivery.messageId, occurredAt))
   return {
     message: delivery.message,
     messageId: delivery.messageId,
+    occurredAt,
     before,
     effects,
     after: effects.state ?? before

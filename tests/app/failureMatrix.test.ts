@@ -9,6 +9,7 @@ import {
   deposit,
   eventsOf,
   game,
+  historyOf,
   layer,
   move,
   positionOf,
@@ -213,7 +214,7 @@ describe("§4 target host crashes while processing", () => {
       const stats = yield* app.actor.stats
       assert.deepStrictEqual([stats.defects, stats.restarts, stats.parked], [1, 1, 0])
       assert.deepStrictEqual(yield* positionOf(gameId, "Germany"), { current: "Factory", pending: null })
-      const ledger = Accounting.ledger((yield* TestApp.stateOf(accounting, gameId))!)
+      const { ledger } = yield* historyOf(gameId)
       assert.strictEqual(ledger.filter((e) => e.kind === "Charge").length, 1)
       assert.deepStrictEqual(yield* balancesOf(gameId), { Germany: 6, France: 10, Bank: -16 })
       // A crash is not a typed failure: nothing reached the failure feeds, and nothing was committed twice.

@@ -7,6 +7,7 @@ import * as GameId from "../../hosts/contracts/GameId.js"
 import type * as Nation from "../../hosts/contracts/Nation.js"
 import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import type * as Space from "../../hosts/contracts/Space.js"
+import * as LedgerProjection from "../../hosts/accounting/LedgerProjection.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as TestApp from "../../src/testing/TestApp.js"
 
@@ -82,3 +83,7 @@ export const commandsOf = <T extends Contracts.Message["_tag"]>(gameId: GameId.G
 /** Both hosts' state of one game, for "nothing changed" comparisons. */
 export const snapshot = (gameId: GameId.GameId) =>
   Effect.all({ rondel: TestApp.stateOf(rondel, gameId), accounting: TestApp.stateOf(accounting, gameId) })
+
+/** A game's ledger and charge history, projected from Accounting's audit log (as the host's queries do). */
+export const historyOf = (gameId: string) =>
+  Effect.map(TestApp.auditOf(accounting.name, gameId), LedgerProjection.project)

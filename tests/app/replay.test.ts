@@ -9,6 +9,7 @@ import {
   accounting,
   deposit,
   game,
+  historyOf,
   layer,
   move,
   type Nations,
@@ -112,11 +113,47 @@ describe("Replay", () => {
             Accounting.balances(books).reduce((sum, b) => sum + b.amount, 0),
             0
           )
-          for (const charge of Accounting.charges(books))
+          for (const charge of (yield* historyOf(gameId)).charges)
             if (charge.status === "Paid") keptBills.add(charge.billingId)
         }
         assert.deepStrictEqual([...keptBills].sort(), [...completedBills].sort())
       }).pipe(Effect.provide(layer()))
+  )
+
+  it.effect("Replay.verify: every key of both hosts matches its stored state; a changed state is named", () =>
+    Effect.gen(function* () {
+      yield* randomRun
+      for (const definition of [rondel, accounting] as ReadonlyArray<AnyHostDefinition>) {
+        const reports = yield* Replay.verify(definition)
+        assert.strictEqual(reports.length, games, definition.name)
+        assert.deepStrictEqual(
+          reports.filter((r) => r.differences.length > 0 || r.problem !== undefined),
+          [],
+          definition.name
+        )
+        assert.isTrue(reports.every((r) => r.entries > 0))
+      }
+      // One key's stored state altered: exactly that key differs, at the field that changed.
+      const key = game("replay-3")
+      const log = yield* TestApp.auditOf(rondel.name, key)
+      const stored = (yield* TestApp.stateOf(rondel, key))!
+      const altered = {
+        ...stored,
+        nations: stored.nations.map((n, i) => (i === 0 ? { ...n, position: null } : n)) as never
+      }
+      const [report] = Replay.compare(rondel, log, new Map([[key, altered]]))
+      assert.strictEqual(report?.key, key)
+      assert.deepStrictEqual(
+        report?.differences.map((d) => [d.path, d.stored]),
+        [["nations[0].position", null]]
+      )
+      assert.isNotNull(report?.differences[0]?.replayed)
+      // One key's reports only, when asked for.
+      assert.deepStrictEqual(
+        (yield* Replay.verify(accounting, { keys: [key] })).map((r) => [r.key, r.differences.length]),
+        [[key, 0]]
+      )
+    }).pipe(Effect.provide(layer()))
   )
 
   it.effect("the same seed gives the same run: identical audit logs", () =>

@@ -279,7 +279,8 @@ describe("Contracts: message sets per host", () => {
       "RondelInvoicePaymentFailed",
       "RondelChargeRefunded",
       "FundsDeposited",
-      "DepositRejected"
+      "DepositRejected",
+      "HeldUntilAccountsOpen"
     ])
   })
 

@@ -36,7 +36,7 @@ describe("Rondel: starting positions", () => {
           { nation: "France", position: null, pending: null },
           { nation: "Russia", position: null, pending: null }
         ],
-        handledMoves: []
+        recentMoves: []
       })
   })
 
@@ -361,7 +361,21 @@ describe("Rondel: redelivered moves", () => {
       .given(start(), withId("m-1", move("Italy", "Investor")))
       .when(withId("m-2", move("Italy", "Import")))
       .thenEmits({ events: [determined("Italy", "Import")] })
-      .thenState((state) => assert.deepStrictEqual(state?.handledMoves, [messageId("m-1"), messageId("m-2")]))
+      .thenState((state) => assert.deepStrictEqual(state?.recentMoves, [messageId("m-1"), messageId("m-2")]))
+  })
+
+  it("remembers only the newest Move ids, so the state stays small however long the game", () => {
+    const moves = Array.from({ length: 1_000 }, (_, i) =>
+      withId(`m-${i}`, move("Italy", Space.Spaces[(i % 2) * 2]!))
+    )
+    const given = rondel.given(start(), ...moves)
+    assert.deepStrictEqual(
+      given.state?.recentMoves,
+      moves.slice(-RondelState.recentLimit).map((m) => m.messageId)
+    )
+    // A redelivery among the newest changes nothing.
+    given.when(moves.at(-RondelState.recentLimit)!).thenNothing()
+    assert.isBelow(Schema.encodeSync(RondelState.RondelStateFromJson)(given.state!).length, 4_096)
   })
 })
 

@@ -8,18 +8,27 @@ import * as Nation from "../../hosts/contracts/Nation.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as Rondel from "../../hosts/rondel/Rondel.js"
 import type * as RondelState from "../../hosts/rondel/RondelState.js"
-import { accountingDecider, open } from "./accountingFixtures.js"
+import { type AccountingStep, accountingDecider, historyOf, open } from "./accountingFixtures.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 import { move, rondelDecider, start } from "./rondelFixtures.js"
 
 // Both deciders wired by hand, as the hosts will be: Rondel's commands go to Accounting, Accounting's answers
-// to charges go back to Rondel. Messages in flight are delivered in any order, some more than once.
+// to charges go back to Rondel. Messages in flight are delivered in any order that keeps each producer's own order
+// (what both boundaries guarantee per key: one lane per producer and destination), some more than once.
 
 const players = ["Italy", "France", "Germany"] as const
 
 type InFlight =
-  | { readonly to: "rondel"; readonly delivery: GivenWhenThen.Delivery<Contracts.RondelInbound> }
-  | { readonly to: "accounting"; readonly delivery: GivenWhenThen.Delivery<Contracts.AccountingInbound> }
+  | {
+      readonly from: string
+      readonly to: "rondel"
+      readonly delivery: GivenWhenThen.Delivery<Contracts.RondelInbound>
+    }
+  | {
+      readonly from: string
+      readonly to: "accounting"
+      readonly delivery: GivenWhenThen.Delivery<Contracts.AccountingInbound>
+    }
 
 type Action =
   | { readonly _tag: "Move"; readonly nation: Nation.Nation; readonly space: Space.Space }
@@ -48,12 +57,19 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
   let rondel: RondelState.RondelState | undefined
   let accounting: AccountingState.AccountingState | undefined
   const inFlight: Array<InFlight> = [
-    { to: "rondel", delivery: GivenWhenThen.withId("setup-rondel", start(players), 0) },
+    { from: "outside", to: "rondel", delivery: GivenWhenThen.withId("setup-rondel", start(players), 0) },
     {
+      from: "outside",
       to: "accounting",
       delivery: GivenWhenThen.withId("setup-accounting", open(startingBalance, players), 0)
     }
   ]
+  const accountingSteps: Array<AccountingStep> = []
+  // The oldest message of each lane (producer → destination) is the only one of its lane that can arrive next.
+  const heads = () =>
+    inFlight.flatMap((item, i) =>
+      inFlight.findIndex((other) => other.from === item.from && other.to === item.to) === i ? [i] : []
+    )
   // What each nation paid for moves that completed (Rondel moved it on a confirmed payment).
   const paidForMoves = new Map<Nation.Nation, number>()
   let clock = 0
@@ -74,14 +90,23 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
         paidForMoves.set(message.nation, (paidForMoves.get(message.nation) ?? 0) + message.amount)
       }
       step.effects.commands.forEach((command, k) => {
-        inFlight.push({ to: "accounting", delivery: GivenWhenThen.withId(`${id}/c${k}`, command, clock) })
+        inFlight.push({
+          from: "rondel",
+          to: "accounting",
+          delivery: GivenWhenThen.withId(`${id}/c${k}`, command, clock)
+        })
       })
     } else {
       const step = GivenWhenThen.apply(accountingDecider, accounting, item.delivery)
+      accountingSteps.push(step)
       accounting = step.after
       step.effects.events.forEach((event, k) => {
         if (event._tag === "RondelInvoicePaid" || event._tag === "RondelInvoicePaymentFailed") {
-          inFlight.push({ to: "rondel", delivery: GivenWhenThen.withId(`${id}/e${k}`, event, clock) })
+          inFlight.push({
+            from: "accounting",
+            to: "rondel",
+            delivery: GivenWhenThen.withId(`${id}/e${k}`, event, clock)
+          })
         }
       })
     }
@@ -90,11 +115,13 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
   actions.forEach((next, i) => {
     if (next._tag === "Move") {
       inFlight.push({
+        from: "outside",
         to: "rondel",
         delivery: GivenWhenThen.withId(`move-${i}`, move(next.nation, next.space), clock)
       })
     } else if (inFlight.length > 0) {
-      deliver(next.pick % inFlight.length, next.again)
+      const lanes = heads()
+      deliver(lanes[next.pick % lanes.length]!, next.again)
     }
   })
   // Settle: deliver everything still in flight, oldest first (each delivery may add at most a few new ones).
@@ -102,7 +129,7 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
     assert.isAbove(budget, 0, "the two hosts settle")
     deliver(0, false)
   }
-  return { rondel: rondel!, accounting: accounting!, paidForMoves }
+  return { rondel: rondel!, accounting: accounting!, paidForMoves, history: historyOf(...accountingSteps) }
 }
 
 describe("Rondel and Accounting together", () => {
@@ -110,7 +137,7 @@ describe("Rondel and Accounting together", () => {
     "once settled, no payment is pending and each nation paid exactly for its completed long moves",
     [fc.integer({ min: 0, max: 12 }), fc.array(action, { maxLength: 80, size: "medium" })],
     ([startingBalance, actions]) => {
-      const { rondel, accounting, paidForMoves } = simulate(startingBalance, actions)
+      const { rondel, accounting, paidForMoves, history } = simulate(startingBalance, actions)
       for (const position of Rondel.positions(rondel)) {
         assert.isNull(position.pending, `${position.nation} still waits for a payment`)
       }
@@ -127,9 +154,7 @@ describe("Rondel and Accounting together", () => {
         0
       )
       for (const nation of players) {
-        const paidCharges = Accounting.charges(accounting).filter(
-          (c) => c.nation === nation && c.status === "Paid"
-        )
+        const paidCharges = history.charges.filter((c) => c.nation === nation && c.status === "Paid")
         assert.strictEqual(
           paidCharges.reduce((sum, c) => sum + c.amount, 0),
           paidForMoves.get(nation) ?? 0,

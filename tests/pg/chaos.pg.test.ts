@@ -6,14 +6,18 @@ import * as Accounting from "../../hosts/accounting/Accounting.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as Space from "../../hosts/contracts/Space.js"
+import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Relay from "../../src/commit/Relay.js"
+import * as Replay from "../../src/commit/Replay.js"
 import * as Embedded from "../../src/pg/internal/embeddedServer.js"
 import * as Placement from "../../src/pg/Placement.js"
 import * as PostgresServer from "../../src/pg/testing/PostgresServer.js"
 import {
   type Databases,
+  accountingHistories,
   accountingState,
   audit,
   convergenceProblems,
@@ -287,6 +291,7 @@ const chaos = (where: Where) =>
     }
 
     // Per game: moves handled in submission order, and the money adds up.
+    const histories = new Map(yield* accountingHistories(sql))
     for (const gameId of games) {
       assert.deepStrictEqual(
         log.filter((e) => e.key === gameId && e.type === "Move").map((e) => e.message_id),
@@ -297,7 +302,9 @@ const chaos = (where: Where) =>
       const held = Accounting.balances(state)
         .filter((b) => b.account !== "Bank")
         .reduce((sum, b) => sum + b.amount, 0)
-      const paid = state.charges.filter((c) => c.status === "Paid").reduce((sum, c) => sum + c.amount, 0)
+      const paid = (histories.get(gameId)?.charges ?? [])
+        .filter((c) => c.status === "Paid")
+        .reduce((sum, c) => sum + c.amount, 0)
       assert.strictEqual(
         held,
         nations.length * startingBalance + (deposits.get(gameId) ?? 0) - paid,
@@ -305,6 +312,18 @@ const chaos = (where: Where) =>
       )
     }
     assert.deepStrictEqual(yield* convergenceProblems(sql), [], replay)
+
+    // Determinism of replay, each context audited on its own tables: every key of both hosts, rebuilt from its own
+    // audit log, equals its stored state, whatever was killed on the way.
+    for (const definition of [RondelHost.definition, AccountingHost.definition]) {
+      const reports = yield* watcher.run(Replay.verify(definition))
+      assert.isAtLeast(reports.length, games.length, definition.name)
+      assert.deepStrictEqual(
+        reports.filter((report) => report.differences.length > 0 || report.problem !== undefined),
+        [],
+        `${definition.name}: keys whose replay differs from the stored state (${replay})`
+      )
+    }
     console.log(
       `[chaos] seed ${seed}: ${kills} kills, ${children.spawned()} host starts; ${moves.length} moves (${charged} charged): ${[
         ...fates

@@ -29,7 +29,7 @@ const state = (
 ): RondelState.RondelState => ({
   gameId: gameId as GameId.GameId,
   nations: [{ nation: "Italy", position, pending: null }],
-  handledMoves: []
+  recentMoves: []
 })
 
 // The batch commit's contract, straight through the boundary: version check, inbox dedupe, and a conflict that

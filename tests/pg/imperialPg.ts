@@ -5,6 +5,8 @@ import { Context, Effect, Exit, Layer, Redacted, Schema, Scope } from "effect"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import * as AccountingState from "../../hosts/accounting/AccountingState.js"
+import * as Ledger from "../../hosts/accounting/Ledger.js"
+import * as LedgerProjection from "../../hosts/accounting/LedgerProjection.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as GameId from "../../hosts/contracts/GameId.js"
@@ -15,7 +17,7 @@ import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as RondelState from "../../hosts/rondel/RondelState.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import type * as Application from "../../src/commit/Application.js"
-import type { PersistenceError } from "../../src/commit/CommitBoundary.js"
+import type { AuditEntry, PersistenceError } from "../../src/commit/CommitBoundary.js"
 import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
 import * as Progress from "../../src/testing/internal/progress.js"
 import { freshDatabase } from "./support.js"
@@ -273,7 +275,7 @@ export const rondelState = (sql: Databases, gameId: string) =>
       version: string
     }>`SELECT state, version FROM rondel.state WHERE key = ${gameId}`,
     (rows) =>
-      rows[0] === undefined ? undefined : Schema.decodeUnknownSync(RondelState.RondelState)(rows[0].state)
+      rows[0] === undefined ? undefined : Schema.decodeUnknownSync(RondelState.Stored)(rows[0].state)
   )
 
 /** Every nation's confirmed space and pending target, as stored. */
@@ -291,9 +293,7 @@ export const accountingState = (sql: Databases, gameId: string) =>
   Effect.map(
     on(sql, "accounting")<{ state: unknown }>`SELECT state FROM accounting.state WHERE key = ${gameId}`,
     (rows) =>
-      rows[0] === undefined
-        ? undefined
-        : Schema.decodeUnknownSync(AccountingState.AccountingState)(rows[0].state)
+      rows[0] === undefined ? undefined : Schema.decodeUnknownSync(AccountingState.Stored)(rows[0].state)
   )
 
 /** Balances by account as stored. */
@@ -327,12 +327,12 @@ export const safetyProblems = (sql: Databases) =>
       }
       const total = Accounting.balances(state).reduce((sum, b) => sum + b.amount, 0)
       if (total !== 0) problems.push(`${key}: balances sum to ${total}`)
-      const ids = new Set(state.charges.map((c) => c.billingId))
-      if (ids.size !== state.charges.length) problems.push(`${key}: a billing id recorded twice`)
+    }
+    for (const [key, history] of yield* accountingHistories(sql)) {
       // Each billing id is charged at most once and refunded at most once (after its charge), and the charge's
-      // status says exactly that.
-      for (const charge of state.charges) {
-        const entries = state.ledger.filter((e) => e.billingId === charge.billingId)
+      // status says exactly that (the history is projected from the audit log; the state keeps only balances).
+      for (const charge of history.charges) {
+        const entries = history.ledger.filter((e) => e.billingId === charge.billingId)
         const kinds = entries.map((e) => e.kind).join(",")
         const expected =
           charge.status === "Paid" ? "Charge" : charge.status === "Refunded" ? "Charge,Refund" : ""
@@ -410,8 +410,18 @@ export const convergenceProblems = (sql: Databases) =>
         .map((entry) => String(entry.payload.billingId))
     )
     const paidBills = new Set<string>()
-    for (const [, state] of yield* accountingStates(sql)) {
-      for (const charge of state.charges) if (charge.status === "Paid") paidBills.add(charge.billingId)
+    const histories = new Map(yield* accountingHistories(sql))
+    for (const [, history] of histories) {
+      for (const charge of history.charges) if (charge.status === "Paid") paidBills.add(charge.billingId)
+    }
+    // Once settled, the balances the state keeps are those of the ledger projected from the audit log.
+    for (const [key, state] of yield* accountingStates(sql)) {
+      const ledger = histories.get(key)?.ledger ?? []
+      for (const { account, amount } of Accounting.balances(state))
+        if (Ledger.balanceOf(ledger, account) !== amount)
+          problems.push(
+            `${key}: ${account} holds ${amount} but its ledger says ${Ledger.balanceOf(ledger, account)}`
+          )
     }
     for (const bill of paidBills) {
       if (!completedByPayment.has(bill)) problems.push(`${bill} is paid but Rondel did not complete its move`)
@@ -424,7 +434,7 @@ export const convergenceProblems = (sql: Databases) =>
       state: unknown
     }>`SELECT key, state FROM rondel.state ORDER BY key`
     for (const row of rondelGames) {
-      const state = Schema.decodeUnknownSync(RondelState.RondelState)(row.state)
+      const state = Schema.decodeUnknownSync(RondelState.Stored)(row.state)
       for (const n of state.nations) {
         if (n.pending !== null)
           problems.push(`${row.key}: ${n.nation} still waits for ${n.pending.billingId}`)
@@ -441,9 +451,43 @@ const accountingStates = (sql: Databases) =>
       state: unknown
     }>`SELECT key, state FROM accounting.state ORDER BY key`,
     (rows) =>
-      rows.map(
-        (row) => [row.key, Schema.decodeUnknownSync(AccountingState.AccountingState)(row.state)] as const
-      )
+      rows.map((row) => [row.key, Schema.decodeUnknownSync(AccountingState.Stored)(row.state)] as const)
+  )
+
+/** Every game's ledger and charge history, projected from Accounting's audit log (read in one statement). */
+export const accountingHistories = (sql: Databases) =>
+  Effect.map(
+    on(sql, "accounting").unsafe<{
+      seq: string
+      key: string
+      message: Envelope
+      events: ReadonlyArray<Envelope>
+      commands: ReadonlyArray<Envelope>
+      state_changed: boolean
+      version: string
+      committed_at: Date
+    }>(
+      `SELECT seq, key, message, events, commands, state_changed, version, committed_at FROM accounting.audit ORDER BY seq`
+    ),
+    (rows) => {
+      const logs = new Map<string, Array<AuditEntry>>()
+      for (const row of rows) {
+        const log = logs.get(row.key) ?? []
+        logs.set(row.key, log)
+        log.push({
+          seq: Number(row.seq),
+          host: "accounting",
+          key: row.key,
+          message: row.message,
+          events: row.events,
+          commands: row.commands,
+          stateChanged: row.state_changed,
+          version: Number(row.version),
+          committedAt: new Date(row.committed_at).getTime()
+        })
+      }
+      return [...logs].map(([key, log]) => [key, LedgerProjection.project(log)] as const)
+    }
   )
 
 /** Asserts the convergence invariants (see `convergenceProblems`). */

@@ -177,34 +177,36 @@ describe("sandbox JSON mode: bad input", () => {
 })
 
 describe("sandbox JSON mode: what a refusal leaves behind", () => {
-  it.live("a deposit refused for an unknown game makes no game that games or use accept", () =>
-    Effect.gen(function* () {
-      const out = yield* run([
-        `send accounting Deposit {"gameId":"game-99","nation":"Germany","amount":1}`,
-        "games",
-        "use game-99",
-        "new-game Germany",
-        "games",
-        "use game-99",
-        "use game-98"
-      ])
-      assert.deepInclude(events(step(out, "send").events, "DepositRejected")[0], {
-        gameId: "game-99",
-        reason: "NoAccount"
+  it.live(
+    "a deposit held for a game whose accounts are not open makes no game that games or use accept",
+    () =>
+      Effect.gen(function* () {
+        const out = yield* run([
+          `send accounting Deposit {"gameId":"game-99","nation":"Germany","amount":1}`,
+          "games",
+          "use game-99",
+          "new-game Germany",
+          "games",
+          "use game-99",
+          "use game-98"
+        ])
+        assert.deepInclude(events(step(out, "send").events, "HeldUntilAccountsOpen")[0], {
+          gameId: "game-99",
+          held: "Deposit"
+        })
+        assert.deepStrictEqual(step(out, "games", 0).result.games, [])
+        assert.deepInclude(step(out, "use", 0).result, { ok: false })
+        assert.deepStrictEqual(step(out, "use", 0).result.error, {
+          tag: "UnknownGame",
+          message: "no game game-99: there are no games yet (start one with new-game)"
+        })
+        assert.deepStrictEqual(step(out, "games", 1).result.games, [{ gameId: "game-1", current: true }])
+        assert.deepStrictEqual(step(out, "use", 1).result.error, {
+          tag: "UnknownGame",
+          message: "no game game-99; games: game-1"
+        })
+        assert.notInclude(step(out, "use", 2).result.error.message, "no host knows no game")
       })
-      assert.deepStrictEqual(step(out, "games", 0).result.games, [])
-      assert.deepInclude(step(out, "use", 0).result, { ok: false })
-      assert.deepStrictEqual(step(out, "use", 0).result.error, {
-        tag: "UnknownGame",
-        message: "no game game-99: there are no games yet (start one with new-game)"
-      })
-      assert.deepStrictEqual(step(out, "games", 1).result.games, [{ gameId: "game-1", current: true }])
-      assert.deepStrictEqual(step(out, "use", 1).result.error, {
-        tag: "UnknownGame",
-        message: "no game game-99; games: game-1"
-      })
-      assert.notInclude(step(out, "use", 2).result.error.message, "no host knows no game")
-    })
   )
 
   it.live("a refused send uses up no message id; an accepted one does", () =>

@@ -252,6 +252,7 @@ describe("sandbox command parsing", () => {
         "reconcile",
         "map",
         "flow",
+        "replay",
         "fault",
         "help",
         "quit"

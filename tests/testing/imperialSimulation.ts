@@ -1,12 +1,13 @@
 import * as Accounting from "../../hosts/accounting/Accounting.js"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
-import type * as AccountingState from "../../hosts/accounting/AccountingState.js"
+import * as LedgerProjection from "../../hosts/accounting/LedgerProjection.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import * as GameId from "../../hosts/contracts/GameId.js"
 import * as Nation from "../../hosts/contracts/Nation.js"
 import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelState from "../../hosts/rondel/RondelState.js"
 import type { AuditEntry } from "../../src/commit/CommitBoundary.js"
 import * as Simulation from "../../src/testing/Simulation.js"
 
@@ -79,10 +80,12 @@ export const moneyConserved = Simulation.invariant("money is conserved", (world)
     if (total !== 0) return `${gameId}: balances sum to ${total}`
     const negative = balances.find((b) => b.account !== "Bank" && b.amount < 0)
     if (negative !== undefined) return `${gameId}: ${negative.account} has ${negative.amount}M`
+    // The history is in the audit log; the state keeps only the balances.
+    const history = LedgerProjection.project(world.audit(accounting, gameId))
     const sum = (kind: string) =>
-      books.ledger.filter((e) => e.kind === kind).reduce((acc, e) => acc + e.amount, 0)
+      history.ledger.filter((e) => e.kind === kind).reduce((acc, e) => acc + e.amount, 0)
     const purses = balances.filter((b) => b.account !== "Bank").reduce((acc, b) => acc + b.amount, 0)
-    const kept = books.charges.filter((c) => c.status === "Paid").reduce((acc, c) => acc + c.amount, 0)
+    const kept = history.charges.filter((c) => c.status === "Paid").reduce((acc, c) => acc + c.amount, 0)
     const expected = sum("Opening") + sum("Deposit") - kept
     if (purses !== expected) {
       return `${gameId}: purses hold ${purses}M but openings + deposits − kept charges = ${expected}M`
@@ -92,7 +95,8 @@ export const moneyConserved = Simulation.invariant("money is conserved", (world)
 
 /** No billing id is charged twice net: at most one charge entry, at most one refund, net 0 or the amount. */
 export const noDoubleCharge = Simulation.invariant("no billing id charged twice net", (world) => {
-  for (const [gameId, books] of Simulation.statesOf(world, accounting)) {
+  for (const gameId of world.keys(accounting)) {
+    const books = LedgerProjection.project(world.audit(accounting, gameId))
     const ids = new Set<string>()
     for (const charge of books.charges) {
       if (ids.has(charge.billingId)) return `${gameId}: charge ${charge.billingId} recorded twice`
@@ -126,8 +130,9 @@ export const positionsValid = Simulation.invariant("positions valid", (world) =>
   for (const [gameId, state] of Simulation.statesOf(world, rondel)) {
     const names = state.nations.map((n) => n.nation)
     if (new Set(names).size !== names.length) return `${gameId}: a nation appears twice`
-    if (new Set(state.handledMoves).size !== state.handledMoves.length)
+    if (new Set(state.recentMoves).size !== state.recentMoves.length)
       return `${gameId}: a move id handled twice`
+    if (state.recentMoves.length > RondelState.recentLimit) return `${gameId}: more move ids than the bound`
     for (const entry of state.nations) {
       if (entry.position !== null && !Space.Spaces.includes(entry.position))
         return `${gameId}: ${entry.nation} on ${entry.position}`
@@ -172,7 +177,7 @@ export const paidMovesEnd = Simulation.atConvergence(
         return `${gameId}: ${stuck.nation}'s move to ${stuck.pending!.space} (${stuck.pending!.billingId}) is still pending`
       }
       const log = world.audit(rondel, gameId)
-      const books: AccountingState.AccountingState | undefined = world.state(accounting, gameId)
+      const books = LedgerProjection.project(world.audit(accounting, gameId))
       for (const awaiting of eventsOf(log, "MovementAwaitingPayment")) {
         const billingId = billingOf(awaiting)
         const completed = outcomes(log, "RondelInvoicePaid", billingId)
@@ -183,7 +188,7 @@ export const paidMovesEnd = Simulation.atConvergence(
         if (completed + failed + superseded !== 1) {
           return `${gameId}: ${billingId} completed ${completed}×, failed ${failed}×, superseded ${superseded}×`
         }
-        const status = books === undefined ? "Unknown" : Accounting.chargeStatus(books, billingId as never)
+        const status = LedgerProjection.chargeStatus(books, billingId as never)
         if ((completed === 1) !== (status === "Paid")) {
           return `${gameId}: Rondel ${completed === 1 ? "completed" : "did not complete"} ${billingId} but Accounting says ${status}`
         }

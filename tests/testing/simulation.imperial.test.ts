@@ -43,7 +43,7 @@ describe("Imperial under the simulator", () => {
         "MovementAwaitingPayment",
         "RondelInvoicePaid",
         "RondelInvoicePaymentFailed:InsufficientFunds",
-        "RondelInvoicePaymentFailed:NoAccount",
+        "HeldUntilAccountsOpen",
         "MoveToActionSpaceRejected:Superseded",
         "MoveToActionSpaceRejected:PaymentFailed",
         "MoveToActionSpaceRejected:NationNotInGame",

@@ -2,12 +2,13 @@ import * as Effects from "../../../src/commit/Effects.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
 import type * as ChargeMessages from "../../contracts/ChargeMessages.js"
 import * as AccountingState from "../AccountingState.js"
-import * as Ledger from "../Ledger.js"
-import { type Decision, hasAccount, record } from "./decision.js"
+import { balanceOf, credit, type Decision, hasAccount, isCharged } from "./decision.js"
+import { hold } from "./hold.js"
 
 /**
- * Applies a rondel charge once per billing id: refused if voided first or if the nation has no account or too
- * little money, otherwise paid from the nation to the bank. Every outcome is recorded, so a duplicate changes nothing.
+ * Applies a rondel charge once per billing id: held until the accounts are open; refused if voided first or if the
+ * nation has no account or too little money, otherwise paid from the nation to the bank. The nation's previous
+ * charge is settled for good (Rondel voids a charge before it sends the nation's next one).
  */
 export const chargeMovement = (
   state: AccountingState.AccountingState | undefined,
@@ -15,27 +16,39 @@ export const chargeMovement = (
   ctx: Effects.DecideContext
 ): Decision => {
   const base = state ?? AccountingState.empty(message.gameId)
-  if (base.charges.some((charge) => charge.billingId === message.billingId)) return Effects.none
+  if (base.accounts === null) return hold(base, { messageId: ctx.messageId, message })
+  if (isCharged(base, message.billingId)) return Effects.none
 
-  const failure = base.voids.includes(message.billingId)
+  const failure = base.earlyVoids.includes(message.billingId)
     ? "Voided"
     : !hasAccount(base, message.nation)
       ? "NoAccount"
-      : Ledger.balanceOf(base.ledger, message.nation) < message.amount
+      : balanceOf(base, message.nation) < message.amount
         ? "InsufficientFunds"
         : undefined
   const charge = { billingId: message.billingId, nation: message.nation, amount: message.amount }
+  const previous = base.voidable.find((c) => c.nation === message.nation)
+  const settledBefore: AccountingState.AccountingState =
+    previous === undefined
+      ? base
+      : {
+          ...base,
+          voidable: base.voidable.filter((c) => c !== previous),
+          settled: AccountingState.remember(base.settled, {
+            billingId: previous.billingId,
+            status: previous.status
+          })
+        }
 
   if (failure !== undefined) {
     return Effects.make({
       state: {
-        ...base,
-        charges: [
-          ...base.charges,
-          failure === "Voided"
-            ? { ...charge, status: "Voided" }
-            : { ...charge, status: "Failed", reason: failure }
-        ]
+        ...settledBefore,
+        settled: AccountingState.remember(settledBefore.settled, {
+          billingId: message.billingId,
+          status: failure === "Voided" ? "Voided" : "Failed"
+        }),
+        earlyVoids: settledBefore.earlyVoids.filter((id) => id !== message.billingId)
       },
       events: [
         AccountingMessages.RondelInvoicePaymentFailed.make({
@@ -46,18 +59,9 @@ export const chargeMovement = (
       ]
     })
   }
-  const paid: AccountingState.AccountingState = {
-    ...base,
-    charges: [...base.charges, { ...charge, status: "Paid" }]
-  }
+  const paid = credit(settledBefore, message.nation, -message.amount)
   return Effects.make({
-    state: record(paid, ctx, {
-      kind: "Charge",
-      from: message.nation,
-      to: Ledger.Bank,
-      amount: message.amount,
-      billingId: message.billingId
-    }),
+    state: { ...paid, voidable: [...paid.voidable, { ...charge, status: "Paid" }] },
     events: [AccountingMessages.RondelInvoicePaid.make({ gameId: base.gameId, ...charge })]
   })
 }

@@ -3,12 +3,12 @@ import * as AccountingMessages from "../../contracts/AccountingMessages.js"
 import * as Amount from "../../contracts/Amount.js"
 import type * as Nation from "../../contracts/Nation.js"
 import * as AccountingState from "../AccountingState.js"
-import * as Ledger from "../Ledger.js"
-import { type Decision, hasAccount, record } from "./decision.js"
+import { balanceOf, credit, type Decision, hasAccount } from "./decision.js"
+import { hold } from "./hold.js"
 
 /**
- * Pays money from the bank to a nation, once per message id; refused (and reported) when the nation has no account
- * or the deposit would take its money past `Amount.limit`.
+ * Pays money from the bank to a nation, once per message id: held until the accounts are open; refused (and
+ * reported) when the nation has no account or the deposit would take its money past `Amount.limit`.
  */
 export const deposit = (
   state: AccountingState.AccountingState | undefined,
@@ -16,8 +16,12 @@ export const deposit = (
   ctx: Effects.DecideContext
 ): Decision => {
   const base = state ?? AccountingState.empty(message.gameId)
+  if (base.accounts === null) return hold(base, { messageId: ctx.messageId, message })
   if (base.deposits.includes(ctx.messageId)) return Effects.none
-  const handled: AccountingState.AccountingState = { ...base, deposits: [...base.deposits, ctx.messageId] }
+  const handled: AccountingState.AccountingState = {
+    ...base,
+    deposits: AccountingState.remember(base.deposits, ctx.messageId)
+  }
   const { gameId, nation, amount } = message
   const refusal = !hasAccount(base, nation)
     ? "NoAccount"
@@ -31,15 +35,15 @@ export const deposit = (
     })
   }
   return Effects.make({
-    state: record(handled, ctx, { kind: "Deposit", from: Ledger.Bank, to: nation, amount }),
+    state: credit(handled, nation, amount),
     events: [AccountingMessages.FundsDeposited.make({ gameId, nation, amount })]
   })
 }
 
 // internal
 
-// A nation's money: its balance plus its paid charges, which a void can still refund. Charges and refunds move money
-// between the two parts, so only openings and deposits raise it: bounding it at Amount.limit bounds every balance.
+// A nation's money: its balance plus its voidable charge, which a void can still refund. Charges and refunds move
+// money between the two parts, so only openings and deposits raise it: bounding it at Amount.limit bounds every balance.
 const holdings = (state: AccountingState.AccountingState, nation: Nation.Nation): number =>
-  Ledger.balanceOf(state.ledger, nation) +
-  state.charges.reduce((sum, c) => (c.nation === nation && c.status === "Paid" ? sum + c.amount : sum), 0)
+  balanceOf(state, nation) +
+  state.voidable.reduce((sum, c) => (c.nation === nation ? sum + c.amount : sum), 0)

@@ -1,10 +1,16 @@
 import * as Effects from "../../../src/commit/Effects.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
+import type * as Contracts from "../../contracts/Contracts.js"
 import * as AccountingState from "../AccountingState.js"
-import * as Ledger from "../Ledger.js"
-import { type Decision, record } from "./decision.js"
+import { chargeMovement } from "./chargeMovement.js"
+import type { Decision } from "./decision.js"
+import { deposit } from "./deposit.js"
+import { voidCharge } from "./voidCharge.js"
 
-/** Opens one account per nation, each funded from the bank; a game whose accounts are open is left as it is. */
+/**
+ * Opens one account per nation, each funded from the bank, then applies the messages held until now in their arrival
+ * order, each with its usual outcome; a game whose accounts are open is left as it is.
+ */
 export const openAccounts = (
   state: AccountingState.AccountingState | undefined,
   message: AccountingMessages.OpenAccounts,
@@ -12,28 +18,29 @@ export const openAccounts = (
 ): Decision => {
   if (state?.accounts != null) return Effects.none
   const base = state ?? AccountingState.empty(message.gameId)
-  const opened: AccountingState.AccountingState = {
+  let opened: AccountingState.AccountingState = {
     ...base,
-    accounts: { nations: message.nations, startingBalance: message.startingBalance }
+    accounts: { nations: message.nations, startingBalance: message.startingBalance },
+    balances: Object.fromEntries(message.nations.map((nation) => [nation, message.startingBalance])),
+    held: []
   }
-  // A zero starting balance moves no money, so it writes no entry (every entry moves a positive amount).
-  const funding =
-    message.startingBalance > 0
-      ? message.nations.map((nation) => ({
-          kind: "Opening" as const,
-          from: Ledger.Bank,
-          to: nation,
-          amount: message.startingBalance
-        }))
-      : []
-  return Effects.make({
-    state: record(opened, ctx, ...funding),
-    events: [
-      AccountingMessages.AccountsOpened.make({
-        gameId: message.gameId,
-        nations: message.nations,
-        startingBalance: message.startingBalance
-      })
-    ]
-  })
+  const events: Array<Contracts.AccountingEvent> = [
+    AccountingMessages.AccountsOpened.make({
+      gameId: message.gameId,
+      nations: message.nations,
+      startingBalance: message.startingBalance
+    })
+  ]
+  for (const { messageId, message: held } of base.held) {
+    const heldCtx = { messageId, now: ctx.now }
+    const effects =
+      held._tag === "ChargeMovement"
+        ? chargeMovement(opened, held, heldCtx)
+        : held._tag === "VoidCharge"
+          ? voidCharge(opened, held, heldCtx)
+          : deposit(opened, held, heldCtx)
+    if (effects.state !== undefined) opened = effects.state
+    events.push(...effects.events)
+  }
+  return Effects.make({ state: opened, events })
 }

@@ -2,12 +2,12 @@ import * as Effects from "../../../src/commit/Effects.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
 import type * as ChargeMessages from "../../contracts/ChargeMessages.js"
 import * as AccountingState from "../AccountingState.js"
-import * as Ledger from "../Ledger.js"
-import { type Decision, record } from "./decision.js"
+import { credit, type Decision, isCharged } from "./decision.js"
+import { hold } from "./hold.js"
 
 /**
- * Voids a charge once: a paid charge is refunded (compensation); any other is only remembered, so a charge that
- * arrives later is not applied. A second void of the same billing id changes nothing.
+ * Voids a charge once: held until the accounts are open; a voidable (paid) charge is refunded (compensation); a
+ * settled one stays as it is; one never seen is remembered, so a charge that arrives later is not applied.
  */
 export const voidCharge = (
   state: AccountingState.AccountingState | undefined,
@@ -15,23 +15,22 @@ export const voidCharge = (
   ctx: Effects.DecideContext
 ): Decision => {
   const base = state ?? AccountingState.empty(message.gameId)
-  if (base.voids.includes(message.billingId)) return Effects.none
-  const voided: AccountingState.AccountingState = { ...base, voids: [...base.voids, message.billingId] }
-  const charge = base.charges.find((c) => c.billingId === message.billingId)
-  if (charge?.status !== "Paid") return Effects.make({ state: voided })
-
-  const refunded: AccountingState.AccountingState = {
-    ...voided,
-    charges: voided.charges.map((c) => (c.billingId === charge.billingId ? { ...c, status: "Refunded" } : c))
+  if (base.accounts === null) return hold(base, { messageId: ctx.messageId, message })
+  const charge = base.voidable.find((c) => c.billingId === message.billingId)
+  if (charge === undefined) {
+    return isCharged(base, message.billingId) || base.earlyVoids.includes(message.billingId)
+      ? Effects.none
+      : Effects.make({
+          state: { ...base, earlyVoids: AccountingState.remember(base.earlyVoids, message.billingId) }
+        })
   }
+  const refunded = credit(base, charge.nation, charge.amount)
   return Effects.make({
-    state: record(refunded, ctx, {
-      kind: "Refund",
-      from: Ledger.Bank,
-      to: charge.nation,
-      amount: charge.amount,
-      billingId: charge.billingId
-    }),
+    state: {
+      ...refunded,
+      voidable: refunded.voidable.filter((c) => c !== charge),
+      settled: AccountingState.remember(refunded.settled, { billingId: charge.billingId, status: "Refunded" })
+    },
     events: [
       AccountingMessages.RondelChargeRefunded.make({
         gameId: base.gameId,

@@ -3,7 +3,7 @@ import * as ChargeMessages from "../../contracts/ChargeMessages.js"
 import type * as Contracts from "../../contracts/Contracts.js"
 import * as RondelMessages from "../../contracts/RondelMessages.js"
 import type * as RondelContext from "../RondelContext.js"
-import type * as RondelState from "../RondelState.js"
+import * as RondelState from "../RondelState.js"
 import { actionDetermined, type Decision, findNation, withNation } from "./decision.js"
 import * as Movement from "./movement.js"
 
@@ -22,8 +22,11 @@ export const move = (
       events: [rejected(message, "UnknownGame", `game ${message.gameId} has no starting positions`)]
     })
   }
-  if (state.handledMoves.includes(ctx.messageId)) return Effects.none
-  const handled: RondelState.RondelState = { ...state, handledMoves: [...state.handledMoves, ctx.messageId] }
+  if (state.recentMoves.includes(ctx.messageId)) return Effects.none
+  const handled: RondelState.RondelState = {
+    ...state,
+    recentMoves: RondelState.rememberMove(state.recentMoves, ctx.messageId)
+  }
   const entry = findNation(state, message.nation)
   if (entry === undefined) {
     const playing = state.nations.map((n) => n.nation).join(", ")

@@ -42,7 +42,12 @@ export const invoicePaymentFailed = (
 
 // internal
 
-/** The pending move this outcome is about; undefined for unknown games and unknown or superseded billing ids. */
+/**
+ * The pending move this outcome is about; undefined for unknown games and unknown or superseded billing ids, whose
+ * outcomes change nothing. An outcome for an unknown game is ignored rather than held: Rondel only charges for a
+ * game it has, so no order of delivery makes an outcome overtake its game (holding it would wait forever), and no
+ * context would act on a report of it; the audit log records it as handled with no change.
+ */
 const pendingFor = (
   state: RondelState.RondelState | undefined,
   message: AccountingMessages.RondelInvoicePaid | AccountingMessages.RondelInvoicePaymentFailed

@@ -15,7 +15,7 @@ export const setToStartingPositions = (
         state: {
           gameId: message.gameId,
           nations: Arr.map(message.nations, (nation) => ({ nation, position: null, pending: null })),
-          handledMoves: []
+          recentMoves: []
         },
         events: [RondelMessages.PositionedAtStart.make({ gameId: message.gameId, nations: message.nations })]
       })
