@@ -9,6 +9,8 @@ import type * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import * as Signals from "../commit/internal/signals.js"
 import * as Relay from "../commit/Relay.js"
+import * as StoredTimers from "../commit/StoredTimers.js"
+import type { Timers } from "../commit/Timers.js"
 import * as Routing from "../commit/Routing.js"
 import * as Databases from "./internal/databases.js"
 import * as Notifications from "./internal/notifications.js"
@@ -62,7 +64,7 @@ export interface PgPlacedOptions extends PgBoundaryOptions {
 export const layer = (
   options: PgBoundaryOptions
 ): Layer.Layer<
-  CommitBoundary | Relay.Relay | Storages,
+  CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings,
   SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults
 > =>
@@ -85,7 +87,7 @@ export const layer = (
 export const layerPlaced = (
   options: PgPlacedOptions
 ): Layer.Layer<
-  CommitBoundary | Relay.Relay | Storages,
+  CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings,
   Bus.Bus | Faults.Faults
 > =>
@@ -271,7 +273,7 @@ export const config = (hosts: ReadonlyArray<string>) =>
 export const layerConfig = (
   hosts: ReadonlyArray<AnyHostDefinition>
 ): Layer.Layer<
-  CommitBoundary | Relay.Relay | Storages,
+  CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings | ConfigError.ConfigError,
   Bus.Bus | Faults.Faults
 > =>
@@ -385,9 +387,11 @@ const boundaryOn = (databases: ReadonlyArray<Databases.Database>, options: PgBou
 
   const signals = Layer.sync(Signals.SignalsTag, Signals.make)
   const handover = options.handover === undefined ? {} : { handover: options.handover }
-  return Layer.mergeAll(DurableCommit.layer(routing, handover), Relay.layer(relayOptions)).pipe(
-    Layer.provideMerge(Layer.merge(storages, signals))
-  )
+  return Layer.mergeAll(
+    DurableCommit.layer(routing, handover),
+    Relay.layer(relayOptions),
+    StoredTimers.layer
+  ).pipe(Layer.provideMerge(Layer.merge(storages, signals)))
 }
 
 /**
