@@ -67,6 +67,21 @@ describe.concurrent("timers on Postgres", () => {
   )
 
   it.scopedLive(
+    "the relay wakes for the due time itself: with polling an hour apart, the deadline still fires",
+    () =>
+      Effect.gen(function* () {
+        const { url, sql } = yield* setting
+        const app = yield* deadlineApp(url, { relay: { pollInterval: "1 hour" } })
+        yield* app.run(place("w", 300))
+        yield* eventually(sql, "the order to expire", status(sql, "w", "Expired"))
+        assert.deepStrictEqual(
+          (yield* deadlinesHandled(sql)).map((h) => [h.key, Number(h.n)]),
+          [["w", 1]]
+        )
+      })
+  )
+
+  it.scopedLive(
     "paid first: the cancellation deletes the scheduled row in the paying commit, so it never fires",
     () =>
       Effect.gen(function* () {
