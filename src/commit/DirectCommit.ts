@@ -166,6 +166,8 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
               consumed: request.consumed,
               events: request.events,
               commands: request.commands,
+              ...(request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
+              ...(request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
               stateChanged: changed,
               duplicate: false
             })

@@ -99,6 +99,8 @@ export const make = (routing: Routing.Routing, options: DurableCommitOptions = {
               consumed: request.consumed,
               events: duplicate ? [] : request.events,
               commands: duplicate ? [] : request.commands,
+              ...(duplicate || request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
+              ...(duplicate || request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
               stateChanged: !duplicate && request.state !== undefined,
               duplicate
             })
