@@ -398,6 +398,14 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
             const before = yield* timers.pending
             const now = advance === undefined ? yield* clock.now : yield* clock.advance(advance)
             const fired = advance === undefined ? [] : before.filter((t) => t.dueAt <= now)
+            // The timers woken by the advance hand their messages to the mailboxes a few scheduler turns later:
+            // wait for that, so a settle after this command (JSON mode) sees what they started.
+            const firedIds = new Set(fired.map((t) => t.messageId))
+            for (let turn = 0; turn < 10_000 && firedIds.size > 0; turn++) {
+              const left = yield* timers.pending
+              if (!left.some((t) => firedIds.has(t.messageId))) break
+              yield* Effect.yieldNow()
+            }
             return {
               command: "clock",
               now,

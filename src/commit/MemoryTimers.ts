@@ -43,11 +43,13 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
       if (done.size > limit) done.delete(done.values().next().value!)
     }
 
+    // Ids being handed on: a cancel is too late for them. They stay pending until handed to every consumer.
+    const firing = new Set<string>()
     // A timer that fires is delivered like a command the memory boundary dispatches: to each consumer's mailbox,
-    // a failure reported (observation and log), never swallowed.
+    // a failure reported (observation and log), never swallowed; uninterruptible, so no consumer is left out.
     const fire = (host: string, item: ScheduledEnvelope) =>
       Effect.gen(function* () {
-        waiting.delete(item.envelope.messageId)
+        firing.add(item.envelope.messageId)
         remember(item.envelope.messageId)
         const consumers = bus.consumersOf(item.envelope.type)
         const failures: Array<{ readonly to: string; readonly error: string }> =
@@ -69,7 +71,15 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
             `scheduled ${item.envelope.type} ${item.envelope.messageId} of ${host} could not be delivered to ${failure.to}: ${failure.error}`
           )
         }
-      })
+      }).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            firing.delete(item.envelope.messageId)
+            waiting.delete(item.envelope.messageId)
+          })
+        ),
+        Effect.uninterruptible
+      )
 
     return MemoryTimers.of({
       schedule: (host, scheduled) =>
@@ -103,7 +113,7 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
           ids,
           (id) =>
             Effect.suspend(() => {
-              if (!waiting.delete(id)) return Effect.void
+              if (firing.has(id) || !waiting.delete(id)) return Effect.void
               remember(id)
               return FiberMap.remove(fibers, id)
             }),
