@@ -1,4 +1,4 @@
-import { Deferred, Effect, Exit } from "effect"
+import { Deferred, Effect, Exit, type Layer } from "effect"
 import * as Application from "../src/commit/Application.js"
 import type { GameId } from "../hosts/contracts/GameId.js"
 import type * as Nation from "../hosts/contracts/Nation.js"
@@ -214,7 +214,10 @@ const history = (url: string | undefined, quick: boolean) => {
   }).pipe(
     Effect.provide(
       url === undefined
-        ? Apps.memory([RondelHost.definition, AccountingHost.definition], { onCommit })
+        ? (Apps.memory([RondelHost.definition, AccountingHost.definition], { onCommit }) as Layer.Layer<
+            Application.Application,
+            unknown
+          >)
         : Apps.postgres(url, [RondelHost.definition, AccountingHost.definition], { onCommit })
     ),
     Effect.scoped

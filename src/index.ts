@@ -41,6 +41,10 @@ export * as Bus from "./commit/Bus.js"
 export * as Faults from "./commit/Faults.js"
 /** Text every boundary can store: what a message or state must not hold (NUL, lone surrogates). */
 export * as StorableText from "./commit/StorableText.js"
+/** Messages scheduled for later: the scheduled messages not yet delivered, on either boundary. */
+export * as Timers from "./commit/Timers.js"
+/** The memory boundary's timers (on Effect's Clock). */
+export * as MemoryTimers from "./commit/MemoryTimers.js"
 /** Message ids. */
 export * as MessageIds from "./commit/MessageIds.js"
 /** Your hosts running in one layer: `layerMemory({ hosts })` (PostgreSQL: `MailroomPg` in `mailroom/pg`). */

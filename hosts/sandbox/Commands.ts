@@ -31,6 +31,8 @@ export type Command = Data.TaggedEnum<{
   Flow: { readonly id: string; readonly format: "lanes" | "mermaid" }
   Replay: { readonly gameId: GameId.GameId | undefined }
   Fault: { readonly fault: string | undefined; readonly count: number }
+  Timers: {}
+  Clock: { readonly advance: Duration.Duration | undefined }
   Quit: {}
   Help: { readonly topic: string | undefined }
 }>
@@ -178,26 +180,56 @@ export const specs: ReadonlyArray<Spec> = [
     ],
     options: ["--game"]
   }),
-  spec("fault", "fault [kind] [count]", "inject failures (save, publish, dispatch, relay, crash-<host>)", {
+  spec("timers", "timers", "messages scheduled for later: due time, host, type, game, cause", {
     detail: [
-      "Without a kind: lists what is armed. count (default 1) is a number of failures; clear disarms all.",
-      "save: the next count commits fail before anything is written or sent.",
-      "crash-rondel / crash-accounting: the host's handler dies on its next count attempts; each time the",
-      "supervisor restarts it (a line in the feed) and retries the message, 3 attempts per message.",
-      "What happens next depends on the mode:",
-      "In memory: a message that dies 3 times is parked (parked lists it, redrive <id> retries it) and the",
-      "  host goes on with the next one; a failed save loses its message (the feed reports it).",
-      "  publish / dispatch: the next count event / command deliveries fail after the state was saved.",
-      "In Postgres mode nothing is lost and the relay owns every message: one that dies 3 times goes back",
-      "  to the relay (HandedBackToRelay in the feed), which delivers it again after a backoff (100 ms,",
-      `  doubling) and parks it only after ${relayMaxAttempts} failed deliveries; so fault crash-accounting 3 delays`,
-      "  the message, then it is handled. A failed save is retried the same way (inbox shows the attempts).",
-      "  relay: the relay's next count rounds of moving outbox rows fail (about 4 a second per host), so",
-      "  messages wait in the outbox. publish and dispatch do not exist there (events and commands are",
-      "  rows written in the state's transaction), and relay does not exist in memory."
-    ],
-    args: ["fault", "free"]
+      "Every message a decision scheduled and that has not been delivered yet, soonest first: when it is due",
+      "(and in how long; overdue ones are due and not yet delivered), the host that scheduled it, the host it",
+      "is for, its type, its game, and the message whose handling scheduled it. In Postgres mode it reads the",
+      "outbox rows that have a due time."
+    ]
   }),
+  spec(
+    "clock",
+    "clock [advance D]",
+    "show the clock; in memory mode, move it ahead and fire what falls due",
+    {
+      detail: [
+        "clock: the time now (and, in memory mode, how far it was moved ahead of real time).",
+        "clock advance D (memory mode): moves the clock D ahead (500ms, 2s, 2m); every scheduled message due by",
+        "then fires at once, in due order, and the feed shows what follows. Postgres mode runs on real time:",
+        "its timers are outbox rows the database's clock judges, so the clock cannot be moved there."
+      ],
+      args: ["free", "free"]
+    }
+  ),
+  spec(
+    "fault",
+    "fault [kind] [count]",
+    "inject failures (save, publish, dispatch, relay, crash-<host>, drop-<host>)",
+    {
+      detail: [
+        "Without a kind: lists what is armed. count (default 1) is a number of failures; clear disarms all.",
+        "save: the next count commits fail before anything is written or sent.",
+        "crash-rondel / crash-accounting: the host's handler dies on its next count attempts; each time the",
+        "supervisor restarts it (a line in the feed) and retries the message, 3 attempts per message.",
+        "drop-rondel / drop-accounting: the host takes its next count messages and does nothing with them (no",
+        "  state change, no answer), as a context that never answers would: a paid move then waits for a payment",
+        "  outcome that never comes (a deadline, where the domain schedules one, is what ends the wait).",
+        "What happens next depends on the mode:",
+        "In memory: a message that dies 3 times is parked (parked lists it, redrive <id> retries it) and the",
+        "  host goes on with the next one; a failed save loses its message (the feed reports it).",
+        "  publish / dispatch: the next count event / command deliveries fail after the state was saved.",
+        "In Postgres mode nothing is lost and the relay owns every message: one that dies 3 times goes back",
+        "  to the relay (HandedBackToRelay in the feed), which delivers it again after a backoff (100 ms,",
+        `  doubling) and parks it only after ${relayMaxAttempts} failed deliveries; so fault crash-accounting 3 delays`,
+        "  the message, then it is handled. A failed save is retried the same way (inbox shows the attempts).",
+        "  relay: the relay's next count rounds of moving outbox rows fail (about 4 a second per host), so",
+        "  messages wait in the outbox. publish and dispatch do not exist there (events and commands are",
+        "  rows written in the state's transaction), and relay does not exist in memory."
+      ],
+      args: ["fault", "free"]
+    }
+  ),
   spec("help", "help [command]", "list commands, or explain one", { args: ["command"] }),
   spec("quit", "quit", "drain every mailbox, then exit")
 ]
@@ -212,6 +244,7 @@ export const faultKinds = (hosts: ReadonlyArray<string>): ReadonlyArray<string> 
   "dispatch",
   "relay",
   ...hosts.map((host) => `crash-${host}`),
+  ...hosts.map((host) => `drop-${host}`),
   "clear"
 ]
 /** Parses a duration like `500ms`, `2s`, `1.5 s`, `1m` or a plain number of milliseconds. */

@@ -15,10 +15,13 @@ export type FeedItem =
   | {
       readonly _tag: "Emitted"
       readonly host: string
-      readonly kind: "event" | "command"
+      /** `scheduled`: a message for later, delivered at `dueAt`. */
+      readonly kind: "event" | "command" | "scheduled"
       /** Hosts the message is delivered to. */
       readonly to: ReadonlyArray<string>
       readonly envelope: Envelope
+      /** When a scheduled message is due, in epoch milliseconds. */
+      readonly dueAt?: number
       /** Position among the messages its cause produced (events first, then commands). */
       readonly index: number
       readonly causedBy: Envelope
@@ -35,6 +38,13 @@ export type FeedItem =
       readonly to: string
       readonly envelope: Envelope
       readonly error: string
+    }
+  | {
+      /** Scheduled messages a commit cancelled (those not yet handed on are then never delivered). */
+      readonly _tag: "Cancelled"
+      readonly host: string
+      readonly messageIds: ReadonlyArray<string>
+      readonly causedBy: Envelope
     }
   | { readonly _tag: "Notice"; readonly level: string; readonly message: string }
   | {
@@ -82,10 +92,23 @@ export const fromObservation = (
   switch (observation._tag) {
     case "Committed": {
       const { host, consumed } = observation
-      const produced = [
+      const produced: ReadonlyArray<{
+        readonly envelope: Envelope
+        readonly kind: "event" | "command" | "scheduled"
+        readonly dueAt?: number
+      }> = [
         ...observation.events.map((envelope) => ({ envelope, kind: "event" as const })),
-        ...observation.commands.map((envelope) => ({ envelope, kind: "command" as const }))
+        ...observation.commands.map((envelope) => ({ envelope, kind: "command" as const })),
+        ...(observation.scheduled ?? []).map(({ envelope, dueAt }) => ({
+          envelope,
+          kind: "scheduled" as const,
+          dueAt
+        }))
       ]
+      const cancelled: ReadonlyArray<FeedItem> =
+        observation.cancelled === undefined || observation.cancelled.length === 0
+          ? []
+          : [{ _tag: "Cancelled", host, messageIds: observation.cancelled, causedBy: consumed }]
       return [
         {
           _tag: "Handled",
@@ -95,13 +118,15 @@ export const fromObservation = (
           duplicate: observation.duplicate,
           produced: produced.length
         },
+        ...cancelled,
         ...produced.map(
-          ({ envelope, kind }, index): FeedItem => ({
+          ({ envelope, kind, dueAt }, index): FeedItem => ({
             _tag: "Emitted",
             host,
             kind,
             to: consumersOf(envelope.type),
             envelope,
+            ...(dueAt === undefined ? {} : { dueAt }),
             index,
             causedBy: consumed
           })
@@ -197,6 +222,7 @@ export const toJson = (item: FeedItem): Record<string, unknown> => {
         kind: item.kind,
         host: item.host,
         to: item.to,
+        ...(item.dueAt === undefined ? {} : { dueAt: new Date(item.dueAt).toISOString() }),
         messageId: item.envelope.messageId,
         causationId: item.envelope.causationId,
         causedBy: item.causedBy.type
@@ -230,6 +256,15 @@ export const toJson = (item: FeedItem): Record<string, unknown> => {
         type: item.envelope.type,
         messageId: item.envelope.messageId,
         error: item.error
+      }
+    case "Cancelled":
+      return {
+        event: "ScheduledCancelled",
+        gameId: item.causedBy.key,
+        host: item.host,
+        messageIds: item.messageIds,
+        causationId: item.causedBy.messageId,
+        causedBy: item.causedBy.type
       }
     case "Notice":
       return { event: "Notice", level: item.level, message: item.message }
@@ -305,14 +340,17 @@ export const toText = (item: FeedItem, style: Style.Style): string => {
             ? Style.red(style, item.envelope.type)
             : Style.green(style, item.envelope.type)
       const route =
-        item.kind === "command"
-          ? `${item.host} ${arrowTo} ${item.to.join(", ") || "(nobody)"}`
-          : `${item.host} ${arrowOut}`
+        item.kind === "scheduled"
+          ? `${item.host} ${arrowTo} ${item.to.join(", ") || "(nobody)"} later`
+          : item.kind === "command"
+            ? `${item.host} ${arrowTo} ${item.to.join(", ") || "(nobody)"}`
+            : `${item.host} ${arrowOut}`
+      const due = item.dueAt === undefined ? "" : ` due ${new Date(item.dueAt).toISOString()}`
       const cause = Style.dim(
         style,
         `${item.envelope.messageId} caused by ${item.causedBy.type} ${item.causedBy.messageId}`
       )
-      return `${game(item.envelope.key)} ${route} ${Style.bold(style, name)} ${fieldsText(item.envelope)}  ${cause}`
+      return `${game(item.envelope.key)} ${route} ${Style.bold(style, name)} ${fieldsText(item.envelope)}${due}  ${cause}`
     }
     case "HandlingFailed":
       return Style.red(
@@ -324,6 +362,11 @@ export const toText = (item: FeedItem, style: Style.Style): string => {
         style,
         `${game(item.envelope.key)} ${item.step} of ${item.envelope.type} ${item.envelope.messageId} to ${item.to} failed: ${item.error}`
       )
+    case "Cancelled":
+      return `${game(item.causedBy.key)} ${item.host} cancels ${item.messageIds.join(", ")}  ${Style.dim(
+        style,
+        `caused by ${item.causedBy.type} ${item.causedBy.messageId}`
+      )}`
     case "Notice":
       return (item.level === "info" ? Style.dim : Style.yellow)(style, `notice: ${item.message}`)
     case "HostRestarted":
@@ -361,6 +404,8 @@ const anchor = (item: FeedItem): string | undefined => {
     case "HandedBack":
     case "MessageParked":
       return item.envelope.messageId
+    case "Cancelled":
+      return item.causedBy.messageId
     default:
       return undefined
   }
@@ -373,6 +418,7 @@ const rank = (item: FeedItem): number =>
     // A message's restarts come before its handling (the attempt that finally worked) and its parking.
     HostRestarted: 2,
     Handled: 3,
+    Cancelled: 3.5,
     HandlingFailed: 4,
     HandedBack: 5,
     MessageParked: 5,

@@ -3,6 +3,7 @@ import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
 import * as Faults from "../../src/commit/Faults.js"
+import type { AnyHostDefinition } from "../../src/commit/HostDefinition.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
 import * as PgBoundary from "../../src/pg/PgBoundary.js"
 import * as Placement from "../../src/pg/Placement.js"
@@ -26,12 +27,19 @@ export const layerHosts = Layer.merge(RondelHost.layer, AccountingHost.layer)
 const layerRuntime = (system: ActorSystem.ActorSystemOptions = {}) =>
   Layer.mergeAll(ActorSystem.layerWith(system), MessageIds.layer, Bus.layer, Faults.layer)
 
+/** A change the sandbox makes to each host definition it runs (its fault injection); none by default. */
+export type Wrap = <D extends AnyHostDefinition>(definition: D) => D
+
+/** The whole application on the in-memory direct-commit boundary, each host definition passed through `wrap`. */
+export const layerMemoryWith = (wrap: Wrap = (definition) => definition) =>
+  layerHosts.pipe(
+    Layer.provideMerge(Application.layer(definitions.map(wrap))),
+    Layer.provideMerge(DirectCommit.layer),
+    Layer.provideMerge(layerRuntime())
+  )
+
 /** The whole application on the in-memory direct-commit boundary. */
-export const layerMemory = layerHosts.pipe(
-  Layer.provideMerge(Application.layer(definitions)),
-  Layer.provideMerge(DirectCommit.layer),
-  Layer.provideMerge(layerRuntime())
-)
+export const layerMemory = layerMemoryWith()
 
 /** Options of the durable application. */
 export interface PostgresOptions {
@@ -51,6 +59,8 @@ export interface PostgresOptions {
   readonly connectRetry?: PgBoundary.ConnectRetry | false
   /** Hand messages to consumers in this process right after the commit (default true; see `PgBoundary`). */
   readonly handover?: boolean
+  /** A change made to each host definition that runs here (the sandbox's fault injection). */
+  readonly wrap?: Wrap
 }
 
 /**
@@ -62,7 +72,9 @@ export const layerPostgresApplication = (
   options: PostgresOptions & { readonly local: ReadonlyArray<HostName> }
 ) =>
   Application.layer(
-    definitions.filter((definition) => options.local.includes(definition.name)),
+    definitions
+      .filter((definition) => options.local.includes(definition.name))
+      .map(options.wrap ?? ((definition) => definition)),
     { remote: definitions.filter((definition) => !options.local.includes(definition.name)) }
   ).pipe(
     Layer.provideMerge(

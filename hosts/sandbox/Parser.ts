@@ -198,6 +198,19 @@ const parseArgs = (
     }
     case "fault":
       return parseFault(spec, args, context)
+    case "timers":
+      return none(Commands.Command.Timers())
+    case "clock": {
+      if (args.length === 0) return Either.right(Commands.Command.Clock({ advance: undefined }))
+      if (args[0]!.toLowerCase() !== "advance" || args.length !== 2)
+        return Either.left(wrong(spec, "clock takes nothing, or advance and a duration"))
+      const advance = Commands.parseDuration(args[1]!)
+      return advance === undefined
+        ? Either.left(
+            new SandboxError.InvalidArgument({ message: `clock advance: not a duration: "${args[1]}"` })
+          )
+        : Either.right(Commands.Command.Clock({ advance }))
+    }
     case "help":
       if (args.length > 1) return Either.left(wrong(spec, "help takes at most one command name"))
       if (args[0] !== undefined && Commands.specOf(args[0]) === undefined) {

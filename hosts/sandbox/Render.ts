@@ -198,6 +198,35 @@ export const result = (r: Result.Result, style: Style.Style): string => {
       const onlyThis = totals.size === 1 && totals.get(r.armedNow.fault) === r.armedNow.count
       return onlyThis ? now : `${now} (armed in all: ${list})`
     }
+    case "timers":
+      return r.timers.length === 0
+        ? "no message scheduled"
+        : table(
+            ["due", "in", "host", "→", "type", "game", "message", "caused by"],
+            r.timers.map((t) => [
+              new Date(t.dueAt).toISOString(),
+              t.dueInMillis <= 0 ? `overdue ${formatMillis(-t.dueInMillis)}` : formatMillis(t.dueInMillis),
+              t.host,
+              t.destination,
+              t.type,
+              t.gameId,
+              t.messageId,
+              t.cause
+            ]),
+            style
+          )
+    case "clock": {
+      const ahead = r.aheadMillis > 0 ? ` (${formatMillis(r.aheadMillis)} ahead of real time)` : ""
+      const mode = r.adjustable ? "" : " (real time: Postgres mode)"
+      if (r.advancedMillis === undefined) return `clock ${r.iso}${ahead}${mode}`
+      const fired = r.fired ?? []
+      return [
+        `clock advanced ${formatMillis(r.advancedMillis)} to ${r.iso}${ahead}`,
+        fired.length === 0
+          ? "  nothing fell due"
+          : `  fell due: ${fired.map((t) => `${t.type} ${t.messageId} → ${t.destination} [${t.gameId}]`).join(", ")}`
+      ].join("\n")
+    }
     case "help":
       if ("commands" in r) {
         const width = Math.max(...r.commands.map((c) => c.usage.length))
@@ -329,4 +358,14 @@ const table = (
       .join("  ")
       .replace(/\s+$/, "")
   return [Style.bold(style, line(header)), ...rows.map(line)].join("\n")
+}
+
+/** A duration in the largest unit that keeps it readable: 850ms, 12.5s, 2m 5s. */
+const formatMillis = (millis: number): string => {
+  const ms = Math.round(millis)
+  if (ms < 1000) return `${ms}ms`
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`
+  const minutes = Math.floor(ms / 60_000)
+  const seconds = Math.round((ms % 60_000) / 1000)
+  return seconds === 0 ? `${minutes}m` : `${minutes}m ${seconds}s`
 }

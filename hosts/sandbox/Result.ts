@@ -80,6 +80,21 @@ export interface StuckMessage {
 }
 
 /** Per-host figures as `stats` prints them. */
+/** A scheduled message not yet delivered. */
+export interface TimerRow {
+  readonly messageId: string
+  /** When it is due, in epoch milliseconds, and how long from now (negative: overdue). */
+  readonly dueAt: number
+  readonly dueInMillis: number
+  /** The host that scheduled it, and the one it is for. */
+  readonly host: string
+  readonly destination: string
+  readonly type: string
+  readonly gameId: string
+  /** The message whose handling scheduled it. */
+  readonly cause: string
+}
+
 export interface HostStatsRow {
   readonly host: string
   readonly mailboxDepth: number
@@ -211,6 +226,26 @@ export type Result =
         readonly host?: string
         readonly remaining: number
       }>
+    }
+  | {
+      readonly command: "timers"
+      /** The sandbox clock's time, in epoch milliseconds. */
+      readonly now: number
+      readonly timers: ReadonlyArray<TimerRow>
+    }
+  | {
+      readonly command: "clock"
+      readonly now: number
+      /** ISO 8601 of `now`. */
+      readonly iso: string
+      /** True in memory mode: `clock advance` moves it. */
+      readonly adjustable: boolean
+      /** How far the clock is ahead of real time, in milliseconds. */
+      readonly aheadMillis: number
+      /** What this command moved it by (absent when it only showed it). */
+      readonly advancedMillis?: number
+      /** Scheduled messages that fell due with this advance (in memory: fired). */
+      readonly fired?: ReadonlyArray<TimerRow>
     }
   | {
       readonly command: "help"

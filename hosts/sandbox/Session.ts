@@ -6,6 +6,7 @@ import * as Replay from "../../src/commit/Replay.js"
 import type * as FrontDoor from "../../src/commit/FrontDoor.js"
 import { Journal } from "../../src/operate/Journal.js"
 import * as MemoryJournal from "../../src/operate/MemoryJournal.js"
+import * as Timers from "../../src/commit/Timers.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import * as Accounting from "../accounting/Accounting.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
@@ -20,7 +21,9 @@ import * as ImperialApp from "./ImperialApp.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
 import * as Names from "./Names.js"
 import * as Parser from "./Parser.js"
+import * as SandboxClock from "./SandboxClock.js"
 import * as SandboxError from "./SandboxError.js"
+import * as Silence from "./Silence.js"
 import type * as Result from "./Result.js"
 import type * as Store from "./Store.js"
 
@@ -64,6 +67,23 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     const journal = Option.isSome(provided)
       ? provided.value
       : yield* MemoryJournal.make(ImperialApp.definitions)
+    const timers = yield* Timers.Timers
+    const clock = yield* SandboxClock.SandboxClock
+    const silence = yield* Silence.Silence
+    const timerRows = (
+      now: number,
+      list: ReadonlyArray<Timers.PendingTimer>
+    ): ReadonlyArray<Result.TimerRow> =>
+      list.map((t) => ({
+        messageId: t.messageId,
+        dueAt: t.dueAt,
+        dueInMillis: t.dueAt - now,
+        host: t.host,
+        destination: t.destination,
+        type: t.type,
+        gameId: t.key,
+        cause: t.causationId
+      }))
     const rondelHost = app.frontDoor(RondelHost.definition)
     const accountingHost = app.frontDoor(AccountingHost.definition)
     const hosts = [...app.frontDoors.keys()]
@@ -371,16 +391,59 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
           Effect.gen(function* () {
             const misplaced = misplacedFault(fault, app.boundary)
             if (misplaced !== undefined) return yield* new SandboxError.NotAvailable({ message: misplaced })
-            if (fault === "clear") yield* faults.clear
+            if (fault === "clear") yield* Effect.zipRight(faults.clear, silence.clear)
+            else if (fault?.startsWith("drop-")) yield* silence.arm(fault.slice("drop-".length), count)
             else if (fault === "save" || fault === "publish" || fault === "dispatch" || fault === "relay")
               yield* faults.arm(fault, count)
             else if (fault !== undefined)
               yield* faults.armCrash({ host: fault.slice("crash-".length) }, count)
-            const armed = yield* faults.armed
+            const armed = [
+              ...(yield* faults.armed),
+              ...(yield* silence.armed).map((d) => ({ point: "drop", host: d.host, remaining: d.remaining }))
+            ]
             return {
               command: "fault",
               armedNow: fault === undefined || fault === "clear" ? null : { fault, count },
               armed
+            } satisfies Result.Result
+          }),
+        Timers: () =>
+          Effect.gen(function* () {
+            const now = yield* clock.now
+            return {
+              command: "timers",
+              now,
+              timers: timerRows(now, yield* timers.pending)
+            } satisfies Result.Result
+          }),
+        Clock: ({ advance }) =>
+          Effect.gen(function* () {
+            if (advance !== undefined && !clock.adjustable) {
+              return yield* new SandboxError.NotAvailable({
+                message:
+                  "clock advance exists only in memory mode: in Postgres mode timers are outbox rows judged by the database's clock (real time)"
+              })
+            }
+            const before = yield* timers.pending
+            const now = advance === undefined ? yield* clock.now : yield* clock.advance(advance)
+            const fired = advance === undefined ? [] : before.filter((t) => t.dueAt <= now)
+            // The timers woken by the advance hand their messages to the mailboxes a few scheduler turns later:
+            // wait for that, so a settle after this command (JSON mode) sees what they started.
+            const firedIds = new Set(fired.map((t) => t.messageId))
+            for (let turn = 0; turn < 10_000 && firedIds.size > 0; turn++) {
+              const left = yield* timers.pending
+              if (!left.some((t) => firedIds.has(t.messageId))) break
+              yield* Effect.yieldNow()
+            }
+            return {
+              command: "clock",
+              now,
+              iso: new Date(now).toISOString(),
+              adjustable: clock.adjustable,
+              aheadMillis: yield* clock.offset,
+              ...(advance === undefined
+                ? {}
+                : { advancedMillis: Duration.toMillis(advance), fired: timerRows(now, fired) })
             } satisfies Result.Result
           }),
         Help: ({ topic }) => {

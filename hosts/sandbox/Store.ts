@@ -1,17 +1,20 @@
-import { Console, Layer, Schema } from "effect"
+import { Console, Effect, Layer, Schema } from "effect"
 import * as PgJournal from "../../src/pg/PgJournal.js"
 import * as Placement from "../../src/pg/Placement.js"
 import type * as Application from "../../src/commit/Application.js"
 import type * as Bus from "../../src/commit/Bus.js"
 import type { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import type * as Faults from "../../src/commit/Faults.js"
+import type * as Timers from "../../src/commit/Timers.js"
 import type * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type * as AccountingHost from "../accounting/AccountingHost.js"
 import type * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
 import * as ImperialApp from "./ImperialApp.js"
+import * as SandboxClock from "./SandboxClock.js"
 import * as SandboxError from "./SandboxError.js"
+import * as Silence from "./Silence.js"
 
 /** Where the application keeps its state: in memory (direct commit) or in Postgres (outbox, relay, inbox). */
 export type StoreChoice =
@@ -32,6 +35,9 @@ export type Services =
   | CommitBoundary
   | RondelHost.RondelHost
   | AccountingHost.AccountingHost
+  | Timers.Timers
+  | SandboxClock.SandboxClock
+  | Silence.Silence
 
 /** The chosen store cannot be started (not wired, no database URL). */
 export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
@@ -43,7 +49,17 @@ export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("St
 export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailable> => {
   switch (choice._tag) {
     case "memory":
-      return ImperialApp.layerMemory
+      // In memory the clock is adjustable (`clock advance`), so timers can be seen firing without waiting.
+      return Layer.unwrapEffect(
+        Effect.map(SandboxClock.makeAdjustable, ({ clock, service }) => {
+          const silence = Silence.make()
+          return ImperialApp.layerMemoryWith(silence.wrap).pipe(
+            Layer.provide(Layer.setClock(clock)),
+            Layer.merge(Layer.succeed(SandboxClock.SandboxClock, service)),
+            Layer.merge(Layer.succeed(Silence.Silence, silence.service))
+          )
+        })
+      )
     case "postgres": {
       const unplaced = Placement.unplaced(choice.placement, ImperialApp.hostNames)
       if (unplaced.length > 0) {
@@ -55,6 +71,7 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
         )
       }
       // The relay's view (outbox, inbox, relay-parked rows, lag) lights up the sandbox's delivery commands.
+      const silence = Silence.make()
       return Layer.merge(
         DeliveryInspector.layerRelay,
         // What `flow` reads: audit logs and box rows, on a few connections of its own.
@@ -62,6 +79,7 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
       ).pipe(
         Layer.provideMerge(
           ImperialApp.layerPostgres({
+            wrap: silence.wrap,
             placement: choice.placement,
             ...(choice.local === undefined ? {} : { local: choice.local }),
             relay: { maxAttempts: Commands.relayMaxAttempts },
@@ -71,7 +89,9 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
         ),
         Layer.mapError(
           (error) => new StoreUnavailable({ store: "postgres", message: SandboxError.describeDeep(error) })
-        )
+        ),
+        Layer.merge(SandboxClock.layerReal),
+        Layer.merge(Layer.succeed(Silence.Silence, silence.service))
       )
     }
   }

@@ -1,4 +1,4 @@
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 import type { ActorStats } from "../runtime/Actor.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
 import type * as Bus from "./Bus.js"
@@ -8,13 +8,19 @@ import * as FrontDoor from "./FrontDoor.js"
 import * as Host from "./Host.js"
 import type { AnyHostDefinition, DecodeFailure, HostDefinition } from "./HostDefinition.js"
 import type * as MessageIds from "./MessageIds.js"
+import * as Timers from "./Timers.js"
 
 /** `settle` gave up: work was still queued or in flight when the timeout passed. */
 export class SettleTimeout extends Schema.TaggedError<SettleTimeout>()("SettleTimeout", {
   timeoutMillis: Schema.Number,
   pending: Schema.Number,
-  backlog: Schema.Number
+  backlog: Schema.Number,
+  /** Scheduled messages not yet delivered, when the settle waited for them. */
+  timers: Schema.optional(Schema.Number)
 }) {}
+
+/** Whether a settle waits for scheduled messages to fall due and be handled ("wait") or not ("ignore", the default). */
+export type SettleTimers = "wait" | "ignore"
 
 /** Per-host runtime figures. */
 export interface HostStats extends ActorStats {
@@ -42,9 +48,13 @@ export class Application extends Context.Tag("mailroom/commit/Application")<
     readonly frontDoor: <S, In, Ev, Cmd, E extends DecodeFailure>(
       definition: HostDefinition<S, In, Ev, Cmd, E>
     ) => FrontDoor.FrontDoor<S, In, E>
-    /** Waits until every mailbox is empty, nothing is in flight and nothing committed awaits delivery. */
+    /**
+     * Waits until every mailbox is empty, nothing is in flight and nothing committed awaits delivery; with
+     * `timers: "wait"`, also until every scheduled message has fallen due and been handled (on the live clock).
+     */
     readonly settle: (options?: {
       readonly timeout?: Duration.DurationInput
+      readonly timers?: SettleTimers
     }) => Effect.Effect<void, SettleTimeout | PersistenceError>
     /** Runtime figures per host. */
     readonly stats: Effect.Effect<ReadonlyArray<HostStats>>
@@ -71,6 +81,9 @@ export const layer = (
     Effect.gen(function* () {
       const system = yield* ActorSystem.ActorSystem
       const boundary = yield* CommitBoundary
+      // Optional: a deployment without a timers service has no scheduled messages to wait for.
+      const timersService = yield* Effect.serviceOption(Timers.Timers)
+      const pendingTimers = timersService._tag === "Some" ? timersService.value.pending : Effect.succeed([])
       const hosts = new Map<string, Host.Host<any, any, any>>()
       for (const definition of definitions) {
         hosts.set(definition.name, yield* Host.start(definition, options.host?.(definition.name) ?? {}))
@@ -82,15 +95,26 @@ export const layer = (
 
       // Quiescence of the actors and an empty backlog must hold at the same moment: delivering the backlog
       // fills mailboxes again, so check until both are seen empty back to back.
-      const converged: Effect.Effect<void, PersistenceError> = Effect.gen(function* () {
-        while (true) {
-          yield* system.awaitQuiescent
-          const backlog = yield* boundary.backlog
-          const pending = yield* system.pending
-          if (backlog === 0 && pending === 0) return
-          if (backlog > 0) yield* Effect.sleep(Duration.millis(5))
-        }
-      })
+      const converged = (timers: SettleTimers): Effect.Effect<void, PersistenceError> =>
+        Effect.gen(function* () {
+          while (true) {
+            yield* system.awaitQuiescent
+            const backlog = yield* boundary.backlog
+            const pending = yield* system.pending
+            if (backlog === 0 && pending === 0) {
+              if (timers === "ignore") return
+              // Scheduled messages are not backlog until due: sleep until the next one falls due.
+              const waiting = yield* pendingTimers
+              if (waiting.length === 0) return
+              const now = yield* Clock.currentTimeMillis
+              yield* Effect.sleep(
+                Duration.millis(Math.max(1, Math.min(...waiting.map((t) => t.dueAt)) - now))
+              )
+              continue
+            }
+            if (backlog > 0) yield* Effect.sleep(Duration.millis(5))
+          }
+        })
 
       return Application.of({
         boundary: boundary.kind,
@@ -111,7 +135,8 @@ export const layer = (
         },
         settle: (settleOptions) => {
           const timeout = Duration.decode(settleOptions?.timeout ?? Duration.seconds(30))
-          return converged.pipe(
+          const timers = settleOptions?.timers ?? "ignore"
+          return converged(timers).pipe(
             Effect.timeoutFail({
               duration: timeout,
               onTimeout: () =>
@@ -119,10 +144,24 @@ export const layer = (
             }),
             Effect.catchTag("SettleTimeout", (error) =>
               Effect.flatMap(
-                Effect.all([system.pending, Effect.orElseSucceed(boundary.backlog, () => -1)]),
-                ([p, b]) =>
+                Effect.all([
+                  system.pending,
+                  Effect.orElseSucceed(boundary.backlog, () => -1),
+                  timers === "wait"
+                    ? Effect.orElseSucceed(
+                        Effect.map(pendingTimers, (t) => t.length),
+                        () => -1
+                      )
+                    : Effect.succeed(undefined)
+                ]),
+                ([p, b, t]) =>
                   Effect.fail(
-                    new SettleTimeout({ timeoutMillis: error.timeoutMillis, pending: p, backlog: b })
+                    new SettleTimeout({
+                      timeoutMillis: error.timeoutMillis,
+                      pending: p,
+                      backlog: b,
+                      ...(t === undefined ? {} : { timers: t })
+                    })
                   )
               )
             )

@@ -25,6 +25,10 @@ export type Observation =
       readonly consumed: Envelope
       readonly events: ReadonlyArray<Envelope>
       readonly commands: ReadonlyArray<Envelope>
+      /** Messages scheduled for later by this commit, with their due times (absent when none). */
+      readonly scheduled?: ReadonlyArray<{ readonly envelope: Envelope; readonly dueAt: number }>
+      /** Scheduled message ids this commit cancelled (absent when none). */
+      readonly cancelled?: ReadonlyArray<string>
       readonly stateChanged: boolean
       readonly duplicate: boolean
     }

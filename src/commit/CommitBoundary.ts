@@ -34,6 +34,13 @@ export interface Loaded {
   readonly version: number
 }
 
+/** A message a decision scheduled: its envelope (whose `occurredAt` is the due time) and when it is due. */
+export interface ScheduledEnvelope {
+  readonly envelope: Envelope
+  /** When to deliver it, in epoch milliseconds. */
+  readonly dueAt: number
+}
+
 /** One handled message's outcome, handed to the boundary to apply atomically (as far as the boundary can). */
 export interface CommitRequest {
   readonly host: AnyHostDefinition
@@ -46,6 +53,10 @@ export interface CommitRequest {
   readonly state: unknown
   readonly events: ReadonlyArray<Envelope>
   readonly commands: ReadonlyArray<Envelope>
+  /** Messages to deliver later, committed with the rest (none when absent). */
+  readonly scheduled?: ReadonlyArray<ScheduledEnvelope>
+  /** Ids of scheduled messages not to deliver any more, if still waiting (none when absent). */
+  readonly cancelled?: ReadonlyArray<string>
 }
 
 /** A message the boundary could not hand on after the state was saved (memory boundary only). */
@@ -74,6 +85,10 @@ export interface AuditEntry {
   readonly message: Envelope
   readonly events: ReadonlyArray<Envelope>
   readonly commands: ReadonlyArray<Envelope>
+  /** Messages scheduled for later by this handling (absent when none). */
+  readonly scheduled?: ReadonlyArray<ScheduledEnvelope>
+  /** Scheduled message ids this handling cancelled (absent when none). */
+  readonly cancelled?: ReadonlyArray<string>
   readonly stateChanged: boolean
   readonly version: number
   readonly committedAt: number

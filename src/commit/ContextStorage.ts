@@ -12,6 +12,8 @@ import type {
   VersionConflict
 } from "./CommitBoundary.js"
 import type { AnyHostDefinition } from "./HostDefinition.js"
+import type { ScheduledRoute } from "./Routing.js"
+import type { PendingTimer } from "./Timers.js"
 
 /** A message stored in an inbox (for the host to handle) or an outbox (for the relay to forward). */
 export interface StoredMessage {
@@ -52,6 +54,15 @@ export interface StorageCommit {
   readonly handedOverBy?: string
   /** The written outbox rows are wanted back (to hand them over in this process); otherwise `written` may be empty. */
   readonly handOver?: boolean
+  /** Messages scheduled for later, each with its destination: outbox rows that wait for their due time. */
+  readonly scheduled?: ReadonlyArray<ScheduledRoute>
+}
+
+/** What one claim of an outbox took, and when the next scheduled message falls due. */
+export interface OutboxClaim {
+  readonly messages: ReadonlyArray<OutboxMessage>
+  /** Milliseconds until the next scheduled message not yet due falls due (absent: none, or the claim was not got). */
+  readonly nextDueIn?: number
 }
 
 /** What the relay does with a message whose attempt failed: retry it after a delay, or park it. */
@@ -159,12 +170,13 @@ export interface ContextStorage {
 
   /**
    * Takes the oldest pending outbox messages of the destinations not listed in `skip`, in order, for this process alone
-   * while the scope is open (no other process forwards this outbox meanwhile). Empty when another process holds it.
+   * while the scope is open (no other process forwards this outbox meanwhile): messages to send now and scheduled ones
+   * that are due. Empty when another process holds it.
    */
   readonly claimOutbox: (
     limit: number,
     skip: ReadonlyArray<string>
-  ) => Effect.Effect<ReadonlyArray<OutboxMessage>, PersistenceError, Scope.Scope>
+  ) => Effect.Effect<OutboxClaim, PersistenceError, Scope.Scope>
   /**
    * Records that outbox messages were forwarded (they are in their destination's inbox, or handled there): they
    * leave the outbox (the PostgreSQL storage deletes them; the consumer's inbox keeps the message from then on).
@@ -173,11 +185,16 @@ export interface ContextStorage {
   /** Records a failed forward of an outbox message: counted, and parked when the deferral says so. */
   readonly deferOutbox: (message: OutboxMessage, deferral: Deferral) => Effect.Effect<void, PersistenceError>
 
-  /** Messages committed or stored here and not yet handled (outbox not forwarded plus inbox not processed). */
+  /**
+   * Messages committed or stored here and not yet handled (outbox not forwarded plus inbox not processed); a scheduled
+   * message counts once it is due.
+   */
   readonly backlog: Effect.Effect<number, PersistenceError>
   readonly stats: Effect.Effect<BoxStats, PersistenceError>
   readonly parked: Effect.Effect<ReadonlyArray<ParkedMessage>, PersistenceError>
   readonly pending: (limit: number) => Effect.Effect<ReadonlyArray<PendingMessage>, PersistenceError>
+  /** Messages this context scheduled that are not forwarded yet (due later, or due and waiting), soonest first. */
+  readonly scheduled: (limit: number) => Effect.Effect<ReadonlyArray<PendingTimer>, PersistenceError>
   readonly messageStatus: (messageId: string) => Effect.Effect<ReadonlyArray<MessageStatus>, PersistenceError>
   /** Unparks a message in this inbox or outbox; false when none is parked under that id. */
   readonly redrive: (messageId: string) => Effect.Effect<boolean, PersistenceError>

@@ -14,6 +14,8 @@ import {
   VersionConflict
 } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
+import * as MemoryTimers from "./MemoryTimers.js"
+import type { Timers } from "./Timers.js"
 
 interface Row {
   readonly state: unknown
@@ -39,6 +41,8 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
   Effect.gen(function* () {
     const bus = yield* Bus.Bus
     const faults = yield* Faults.Faults
+    // Provided by `layer`; a boundary built without them refuses decisions that schedule or cancel.
+    const timers = yield* Effect.serviceOption(MemoryTimers.MemoryTimers)
     const states = new Map<string, Map<string, Row>>()
     const audits = new Map<string, Array<AuditEntry>>()
     const rememberedIds = options.rememberedIds ?? 10_000
@@ -118,6 +122,16 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
             faults.check("save", host),
             (error) => new PersistenceError({ operation: "save", message: error.message })
           )
+          if (
+            timers._tag === "None" &&
+            (request.scheduled !== undefined || request.cancelled !== undefined)
+          ) {
+            return yield* new PersistenceError({
+              operation: "save",
+              message:
+                "this memory boundary has no timers (build it with DirectCommit.layer): nothing was saved"
+            })
+          }
           const rows = table(host)
           const current = rows.get(request.key)?.version ?? 0
           if (current !== request.expectedVersion) {
@@ -138,6 +152,8 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
             message: request.consumed,
             events: request.events,
             commands: request.commands,
+            ...(request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
+            ...(request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
             stateChanged: changed,
             version,
             committedAt: yield* Clock.currentTimeMillis
@@ -150,9 +166,16 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
               consumed: request.consumed,
               events: request.events,
               commands: request.commands,
+              ...(request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
+              ...(request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
               stateChanged: changed,
               duplicate: false
             })
+          }
+          // Timers start once the state is saved, as messages are sent: cancelled first, so a decision may replace one.
+          if (timers._tag === "Some") {
+            if (request.cancelled !== undefined) yield* timers.value.cancel(request.cancelled)
+            if (request.scheduled !== undefined) yield* timers.value.schedule(host, request.scheduled)
           }
           const failures: Array<DeliveryFailure> = []
           for (const event of request.events) yield* deliver("publish", event, failures)
@@ -172,16 +195,17 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
 /** The in-memory direct commit with default options (see `makeWith`). */
 export const make = makeWith()
 
-/** The in-memory direct-commit boundary (needs the Bus and Faults services). */
-export const layer: Layer.Layer<CommitBoundary, never, Bus.Bus | Faults.Faults> = Layer.effect(
-  CommitBoundary,
-  make
-)
+/** The in-memory direct-commit boundary with its timers (needs the Bus and Faults services). */
+export const layer: Layer.Layer<
+  CommitBoundary | MemoryTimers.MemoryTimers | Timers,
+  never,
+  Bus.Bus | Faults.Faults
+> = Layer.effect(CommitBoundary, make).pipe(Layer.provideMerge(MemoryTimers.layer))
 
 /** The in-memory boundary with its own bus and an idle fault injector. */
-export const layerMemory: Layer.Layer<CommitBoundary | Bus.Bus | Faults.Faults> = layer.pipe(
-  Layer.provideMerge(Layer.merge(Bus.layer, Faults.layer))
-)
+export const layerMemory: Layer.Layer<
+  CommitBoundary | MemoryTimers.MemoryTimers | Timers | Bus.Bus | Faults.Faults
+> = layer.pipe(Layer.provideMerge(Layer.merge(Bus.layer, Faults.layer)))
 
 // internal
 

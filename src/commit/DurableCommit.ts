@@ -104,9 +104,12 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
           const outbox = routing.destinations(request.events, request.commands)
           // Only what a consumer running here could take is wanted back from the storage.
           const local = handOver && outbox.length > 0 ? bus.hosts() : []
+          const scheduled =
+            request.scheduled === undefined ? [] : routing.scheduledDestinations(request.scheduled)
           const result = yield* storage.commit({
             request,
             outbox,
+            ...(scheduled.length === 0 ? {} : { scheduled }),
             ...(handedOverBy === undefined ? {} : { handedOverBy }),
             ...(outbox.some(({ destination }) => local.includes(destination)) ? { handOver: true } : {})
           })
@@ -120,6 +123,8 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
               consumed: request.consumed,
               events: duplicate ? [] : request.events,
               commands: duplicate ? [] : request.commands,
+              ...(duplicate || request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
+              ...(duplicate || request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
               stateChanged: !duplicate && request.state !== undefined,
               duplicate
             })
@@ -133,6 +138,9 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
             // What is not handed over (no consumer here, a fault, no row given back) is the relay's.
             if (!handing || result.written.length < outbox.length) signals.ring({ box: "outbox", host })
           }
+          // A message scheduled (maybe earlier than the relay's next wake-up) or cancelled: the relay recomputes.
+          if (result._tag === "Committed" && (scheduled.length > 0 || request.cancelled !== undefined))
+            signals.ring({ box: "outbox", host })
           const report: CommitReport = { version: result.version, duplicate, failures: [] }
           return report
         })

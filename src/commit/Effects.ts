@@ -1,20 +1,40 @@
+import { Duration } from "effect"
 import type { MessageId } from "../runtime/Envelope.js"
+import * as MessageIds from "./MessageIds.js"
 
-/** What a pure `decide` returns for one handled message: the new state (if it changed) and the messages to send, as data. */
-export interface Effects<S, Ev, Cmd> {
+/**
+ * A message a decision schedules for later: delivered at an instant (`at`, epoch milliseconds) or a duration after
+ * the decision (`after`), to the host that consumes its type (the deciding host itself or another).
+ */
+export type Scheduled<M> =
+  | { readonly message: M; readonly at: number }
+  | { readonly message: M; readonly after: Duration.DurationInput }
+
+/**
+ * What a pure `decide` returns for one handled message: the new state (if it changed) and the messages to send, now
+ * or later, as data. `Later` is the type of the messages it may schedule (none unless given).
+ */
+export interface Effects<S, Ev, Cmd, Later = never> {
   /** The key's new state; absent when the message changes nothing. */
   readonly state?: S
   /** Integration events to publish, in order. */
   readonly events: ReadonlyArray<Ev>
   /** Outbound commands to dispatch to the host that consumes them, in order. */
   readonly commands: ReadonlyArray<Cmd>
+  /**
+   * Messages to deliver later, committed with the rest; the `i`-th gets the id `scheduledId(context, i)`, so a
+   * redelivered decision schedules nothing twice.
+   */
+  readonly scheduled?: ReadonlyArray<Scheduled<Later>>
+  /** Ids of messages scheduled earlier (by any decision of this host) that must not be delivered any more. */
+  readonly cancelled?: ReadonlyArray<string>
 }
 
 /** Facts a `decide` function may use that it must not generate itself: the handled message's id and time. */
 export interface DecideContext {
   /** Id of the message being handled; stable across redeliveries, so usable for idempotency. */
   readonly messageId: MessageId
-  /** When the handled message occurred, in epoch milliseconds. */
+  /** When the handled message occurred, in epoch milliseconds (a scheduled message occurs at its due time). */
   readonly now: number
 }
 
@@ -22,15 +42,45 @@ export interface DecideContext {
 export const none: Effects<never, never, never> = { events: [], commands: [] }
 
 /** Builds effects; omitted parts are empty. */
-export const make = <S = never, Ev = never, Cmd = never>(parts: {
+export const make = <S = never, Ev = never, Cmd = never, Later = never>(parts: {
   readonly state?: S | undefined
   readonly events?: ReadonlyArray<Ev> | undefined
   readonly commands?: ReadonlyArray<Cmd> | undefined
-}): Effects<S, Ev, Cmd> =>
-  parts.state === undefined
-    ? { events: parts.events ?? [], commands: parts.commands ?? [] }
-    : { state: parts.state, events: parts.events ?? [], commands: parts.commands ?? [] }
+  readonly scheduled?: ReadonlyArray<Scheduled<Later>> | undefined
+  readonly cancelled?: ReadonlyArray<string> | undefined
+}): Effects<S, Ev, Cmd, Later> => {
+  const base = { events: parts.events ?? [], commands: parts.commands ?? [] }
+  const withState = parts.state === undefined ? base : { state: parts.state, ...base }
+  const scheduled = parts.scheduled !== undefined && parts.scheduled.length > 0 ? parts.scheduled : undefined
+  const cancelled = parts.cancelled !== undefined && parts.cancelled.length > 0 ? parts.cancelled : undefined
+  return {
+    ...withState,
+    ...(scheduled === undefined ? {} : { scheduled }),
+    ...(cancelled === undefined ? {} : { cancelled })
+  }
+}
 
-/** True when the effects change no state and send no message. */
-export const isEmpty = (effects: Effects<unknown, unknown, unknown>): boolean =>
-  effects.state === undefined && effects.events.length === 0 && effects.commands.length === 0
+/** A message to deliver at an instant (epoch milliseconds); one due in the past is delivered at once. */
+export const at = <M>(instant: number, message: M): Scheduled<M> => ({ message, at: instant })
+
+/** A message to deliver a duration after the decision commits. */
+export const after = <M>(duration: Duration.DurationInput, message: M): Scheduled<M> => ({
+  message,
+  after: duration
+})
+
+/** The id the `index`-th scheduled message of the decision on the message `context` names gets (for cancelling it). */
+export const scheduledId = (context: Pick<DecideContext, "messageId">, index: number): MessageId =>
+  MessageIds.deriveScheduled(context.messageId, index)
+
+/** When a scheduled message is due, for a decision committed at `now` (epoch milliseconds). */
+export const dueAt = (scheduled: Scheduled<unknown>, now: number): number =>
+  "at" in scheduled ? scheduled.at : now + Duration.toMillis(Duration.decode(scheduled.after))
+
+/** True when the effects change no state, send no message and schedule or cancel nothing. */
+export const isEmpty = (effects: Effects<unknown, unknown, unknown, unknown>): boolean =>
+  effects.state === undefined &&
+  effects.events.length === 0 &&
+  effects.commands.length === 0 &&
+  (effects.scheduled?.length ?? 0) === 0 &&
+  (effects.cancelled?.length ?? 0) === 0

@@ -10,6 +10,7 @@ import * as Faults from "./Faults.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { MessageRejected } from "./FrontDoor.js"
 import type { DecodeFailure, HostDefinition } from "./HostDefinition.js"
+import * as Scheduling from "./internal/scheduling.js"
 import * as MessageIds from "./MessageIds.js"
 import * as StorableText from "./StorableText.js"
 import * as Tracing from "./Tracing.js"
@@ -126,7 +127,11 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
                 const commands = effects.commands.map((command, i) =>
                   outbound(envelope, key, command, offset + i, now, traceparent)
                 )
-                const problem = outputProblem(effects.state, events, commands)
+                const scheduled = Scheduling.envelopes(definition, envelope, key, effects, now, traceparent)
+                const problem = outputProblem(effects.state, events, [
+                  ...commands,
+                  ...scheduled.map((item) => item.envelope)
+                ])
                 if (problem !== undefined) {
                   return Effect.fail(
                     new OutputRejected({
@@ -144,7 +149,11 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
                   expectedVersion: loaded?.version ?? 0,
                   state: effects.state,
                   events,
-                  commands
+                  commands,
+                  ...(scheduled.length === 0 ? {} : { scheduled }),
+                  ...(effects.cancelled === undefined || effects.cancelled.length === 0
+                    ? {}
+                    : { cancelled: effects.cancelled })
                 })
                 return traced
                   ? Effect.withSpan(commit, "mailroom.commit", {

@@ -42,8 +42,12 @@ export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = Decode
   keyOf(message: In): string
   /** The aggregate key of an outbound message; defaults to the key of the message that caused it. */
   keyOfOutbound?(message: Ev | Cmd): string
-  /** The pure domain decision. */
-  decide(state: S | undefined, message: In, context: Effects.DecideContext): Effects.Effects<S, Ev, Cmd>
+  /** The pure domain decision; it may schedule its own inbound messages, events or commands for later. */
+  decide(
+    state: S | undefined,
+    message: In,
+    context: Effects.DecideContext
+  ): Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>
 }
 
 /** Any host definition, for registries that hold several. */
@@ -96,7 +100,7 @@ export const fromSchemas = <
     state: S | undefined,
     message: In,
     context: Effects.DecideContext
-  ) => Effects.Effects<S, Ev, Cmd>
+  ) => Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>
 }): HostDefinition<S, In, Ev, Cmd> => {
   const consumes = tagsOf(options.inbound)
   const publishes = options.events === undefined ? [] : tagsOf(options.events)

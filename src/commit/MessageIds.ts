@@ -29,6 +29,15 @@ export const derive = (parent: MessageId, index: number): MessageId => {
   return (id.length <= 120 ? id : `h${fnv1a(id)}.${index}`) as MessageId
 }
 
+/**
+ * The id of the `index`-th message scheduled by handling `parent` (`<parent>.t<index>`): deterministic, so a retried
+ * handling schedules the same message again (dropped as a duplicate) and a later decision can cancel it by id.
+ */
+export const deriveScheduled = (parent: MessageId, index: number): MessageId => {
+  const id = `${parent}.t${index}`
+  return (id.length <= 120 ? id : `h${fnv1a(id)}.t${index}`) as MessageId
+}
+
 // 2 x 32-bit FNV-1a over different seeds: 64 bits of spread for over-long derived ids.
 const fnv1a = (text: string): string => {
   let a = 0x811c9dc5

@@ -1,4 +1,5 @@
 import type { Envelope } from "../runtime/Envelope.js"
+import type { ScheduledEnvelope } from "./CommitBoundary.js"
 import type { AnyHostDefinition } from "./HostDefinition.js"
 
 /** Where every message type goes in a deployment, derived once from all hosts' declarations. */
@@ -11,6 +12,17 @@ export interface Routing {
     events: ReadonlyArray<Envelope>,
     commands: ReadonlyArray<Envelope>
   ) => ReadonlyArray<{ readonly destination: string; readonly envelope: Envelope }>
+  /** Each scheduled message with the host it goes to (every host that consumes its type; at least one). */
+  readonly scheduledDestinations: (
+    scheduled: ReadonlyArray<ScheduledEnvelope>
+  ) => ReadonlyArray<ScheduledRoute>
+}
+
+/** A scheduled message for one destination. */
+export interface ScheduledRoute {
+  readonly destination: string
+  readonly envelope: Envelope
+  readonly dueAt: number
 }
 
 /** The declarations cannot be routed: a host declared twice, or a command with no or several consumers. */
@@ -53,6 +65,16 @@ export const make = (hosts: ReadonlyArray<AnyHostDefinition>): Routing => {
         if (to.length !== 1)
           throw new Error(`command ${envelope.type} has ${to.length} consumers; exactly one is required`)
         out.push({ destination: to[0]!, envelope })
+      }
+      return out
+    },
+    scheduledDestinations: (scheduled) => {
+      const out: Array<ScheduledRoute> = []
+      for (const { envelope, dueAt } of scheduled) {
+        const to = consumersOf(envelope.type)
+        // A host scheduling a message nobody consumes is a bug (a defect), as an undeclared command is.
+        if (to.length === 0) throw new Error(`scheduled ${envelope.type} has no consumer`)
+        for (const destination of to) out.push({ destination, envelope, dueAt })
       }
       return out
     }

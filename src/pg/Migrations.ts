@@ -10,6 +10,7 @@ import * as Migration4 from "./migrations/migration4.js"
 import * as Migration5 from "./migrations/migration5.js"
 import * as Migration6 from "./migrations/migration6.js"
 import * as Migration7 from "./migrations/migration7.js"
+import * as Migration8 from "./migrations/migration8.js"
 
 /** One released migration of a context's schema: its name and frozen SQL text (`__schema__` stands for the schema). */
 export interface Migration {
@@ -29,7 +30,8 @@ export const all: ReadonlyArray<Migration> = [
   Migration4,
   Migration5,
   Migration6,
-  Migration7
+  Migration7,
+  Migration8
 ].map((migration, i) => ({ id: i + 1, name: migration.name, text: migration.text }))
 
 /** A migration's SQL for one schema (the schema name is checked: lower-case letters, digits or _). */

@@ -9,6 +9,8 @@ import * as DurableCommit from "../commit/DurableCommit.js"
 import type * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import * as Relay from "../commit/Relay.js"
+import * as StoredTimers from "../commit/StoredTimers.js"
+import type { Timers } from "../commit/Timers.js"
 import * as Routing from "../commit/Routing.js"
 import * as Connections from "./internal/connections.js"
 import * as Databases from "./internal/databases.js"
@@ -64,7 +66,7 @@ export interface PgPlacedOptions extends PgBoundaryOptions {
 export const layer = (
   options: PgBoundaryOptions
 ): Layer.Layer<
-  CommitBoundary | Relay.Relay | Storages,
+  CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings,
   SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults
 > =>
@@ -87,7 +89,7 @@ export const layer = (
 export const layerPlaced = (
   options: PgPlacedOptions
 ): Layer.Layer<
-  CommitBoundary | Relay.Relay | Storages,
+  CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings,
   Bus.Bus | Faults.Faults
 > =>
@@ -298,7 +300,7 @@ export const configured = (
 export const layerConfig = (
   hosts: ReadonlyArray<AnyHostDefinition>
 ): Layer.Layer<
-  CommitBoundary | Relay.Relay | Storages,
+  CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings | ConfigError.ConfigError,
   Bus.Bus | Faults.Faults
 > => Layer.unwrapEffect(Effect.map(configured(hosts), layerPlaced))
@@ -392,7 +394,10 @@ const boundaryOn = (databases: ReadonlyArray<Databases.Database>, options: PgBou
   )
 
   const handover = options.handover === undefined ? {} : { handover: options.handover }
-  return DurableCommit.layer(routing, { ...handover, relay: relayOptions }).pipe(Layer.provideMerge(storages))
+  return Layer.merge(
+    DurableCommit.layer(routing, { ...handover, relay: relayOptions }),
+    StoredTimers.layer
+  ).pipe(Layer.provideMerge(storages))
 }
 
 /**

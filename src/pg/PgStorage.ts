@@ -1,7 +1,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Schema } from "effect"
 import type { Scope } from "effect"
-import type { AuditEntry, Loaded, PersistenceError } from "../commit/CommitBoundary.js"
+import type { AuditEntry, Loaded, PersistenceError, ScheduledEnvelope } from "../commit/CommitBoundary.js"
 import type { ContextStorage } from "../commit/ContextStorage.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { Envelope } from "../runtime/Envelope.js"
@@ -96,7 +96,8 @@ export const make = (
       audit: (key) =>
         sql
           .unsafe<AuditRow>(
-            `SELECT seq, key, message, events, commands, state_changed, version, committed_at FROM ${s}.audit
+            `SELECT seq, key, message, events, commands, scheduled, cancelled, state_changed, version, committed_at
+             FROM ${s}.audit
              ${key === undefined ? "" : "WHERE key = $1"} ORDER BY seq`,
             key === undefined ? [] : [key]
           )
@@ -128,6 +129,7 @@ export const make = (
       stats: views.stats,
       parked: views.parked,
       pending: views.pending,
+      scheduled: views.scheduled,
       messageStatus: views.messageStatus,
       redrive: views.redrive,
       purge: views.purge,
@@ -167,6 +169,8 @@ interface AuditRow {
   readonly message: Envelope
   readonly events: ReadonlyArray<Envelope>
   readonly commands: ReadonlyArray<Envelope>
+  readonly scheduled: ReadonlyArray<ScheduledEnvelope> | null
+  readonly cancelled: ReadonlyArray<string> | null
   readonly state_changed: boolean
   readonly version: string
   readonly committed_at: Date
@@ -179,6 +183,8 @@ const toAuditEntry = (host: string, row: AuditRow): AuditEntry => ({
   message: row.message,
   events: row.events,
   commands: row.commands,
+  ...(row.scheduled === null ? {} : { scheduled: row.scheduled }),
+  ...(row.cancelled === null ? {} : { cancelled: row.cancelled }),
   stateChanged: row.state_changed,
   version: Number(row.version),
   committedAt: new Date(row.committed_at).getTime()

@@ -5,7 +5,7 @@ import * as Envelope from "../runtime/Envelope.js"
 
 /** A pure decide function and how to build its context from what the envelope carries (the host edge's job). */
 export interface Decider<S, M, Ev, Cmd, Ctx> {
-  readonly decide: (state: S | undefined, message: M, ctx: Ctx) => Effects.Effects<S, Ev, Cmd>
+  readonly decide: (state: S | undefined, message: M, ctx: Ctx) => Effects.Effects<S, Ev, Cmd, unknown>
   readonly context: (messageId: Envelope.MessageId, occurredAt: number) => Ctx
 }
 
@@ -14,7 +14,7 @@ export type Decide<S, M, Ev, Cmd> = (
   state: S | undefined,
   message: M,
   ctx: Effects.DecideContext
-) => Effects.Effects<S, Ev, Cmd>
+) => Effects.Effects<S, Ev, Cmd, unknown>
 
 /** The context the host edge builds from an envelope: its id and when it occurred. */
 export const plainContext = (messageId: Envelope.MessageId, occurredAt: number): Effects.DecideContext => ({
@@ -56,7 +56,7 @@ export interface Step<S, M, Ev, Cmd> {
   /** When the message occurred (the context's time). */
   readonly occurredAt: number
   readonly before: S | undefined
-  readonly effects: Effects.Effects<S, Ev, Cmd>
+  readonly effects: Effects.Effects<S, Ev, Cmd, unknown>
   readonly after: S | undefined
 }
 
@@ -67,7 +67,12 @@ export interface Then<S, M, Ev, Cmd> extends Step<S, M, Ev, Cmd> {
     readonly events?: ReadonlyArray<Ev>
     readonly commands?: ReadonlyArray<Cmd>
   }) => Then<S, M, Ev, Cmd>
-  /** No new state, no events, no commands. */
+  /** Exactly these messages scheduled for later and these scheduled ids cancelled (an omitted list means none). */
+  readonly thenSchedules: (expected: {
+    readonly scheduled?: ReadonlyArray<Effects.Scheduled<unknown>>
+    readonly cancelled?: ReadonlyArray<string>
+  }) => Then<S, M, Ev, Cmd>
+  /** No new state, no events, no commands, nothing scheduled or cancelled. */
   readonly thenNothing: () => Then<S, M, Ev, Cmd>
   /** The state after equals `expected`, or passes the check. */
   readonly thenState: (expected: S | ((state: S | undefined) => void)) => Then<S, M, Ev, Cmd>
@@ -154,10 +159,17 @@ const thenFor = <S, M, Ev, Cmd>(step: Step<S, M, Ev, Cmd>): Then<S, M, Ev, Cmd> 
       assert.deepStrictEqual(step.effects.commands, expected.commands ?? [], "commands")
       return self
     },
+    thenSchedules: (expected) => {
+      assert.deepStrictEqual(step.effects.scheduled ?? [], expected.scheduled ?? [], "scheduled")
+      assert.deepStrictEqual(step.effects.cancelled ?? [], expected.cancelled ?? [], "cancelled")
+      return self
+    },
     thenNothing: () => {
       assert.strictEqual(step.effects.state, undefined, "state must not change")
       assert.deepStrictEqual(step.effects.events, [], "events")
       assert.deepStrictEqual(step.effects.commands, [], "commands")
+      assert.deepStrictEqual(step.effects.scheduled ?? [], [], "scheduled")
+      assert.deepStrictEqual(step.effects.cancelled ?? [], [], "cancelled")
       return self
     },
     thenState: (expected) => {

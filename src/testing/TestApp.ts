@@ -17,6 +17,8 @@ import type {
   WireMessage
 } from "../commit/HostDefinition.js"
 import * as MessageIds from "../commit/MessageIds.js"
+import type * as MemoryTimers from "../commit/MemoryTimers.js"
+import * as Timers from "../commit/Timers.js"
 import type * as Actor from "../runtime/Actor.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
 import type { Envelope, MessageId } from "../runtime/Envelope.js"
@@ -54,6 +56,8 @@ export type TestServices =
   | ActorSystem.ActorSystem
   | MessageIds.MessageIds
   | Recorder.Recorder
+  | MemoryTimers.MemoryTimers
+  | Timers.Timers
 
 /** Supervision in tests: restart at once (no jitter, no timer), park after 3 attempts, 10 restarts per 10 s per key. */
 export const testPolicy: Partial<Supervisor.SupervisionPolicy> = { backoff: Schedule.forever }
@@ -99,9 +103,13 @@ export const layer = (
  * that waits on a timer (a restart backoff) would never finish, so the clock is moved to the next timer whenever
  * the hosts stop making progress; `timeout` then bounds the clock time moved (default 30 seconds). On a live clock
  * (real I/O) `timeout` is how long nothing may move: a loaded machine makes the work slower, not a failure.
+ *
+ * Messages scheduled for later (see `timers`) are not waited for by default (`timers: "ignore"`): the clock is never
+ * moved to their due time, so they stay pending (one falls due only if the clock passes it for other work). With
+ * `timers: "wait"` the clock is moved to each due time in turn, within `timeout`, until none is left.
  */
 export const settle = (
-  options: { readonly timeout?: Duration.DurationInput } = {}
+  options: { readonly timeout?: Duration.DurationInput; readonly timers?: Application.SettleTimers } = {}
 ): Effect.Effect<
   void,
   Application.SettleTimeout | PersistenceError,
@@ -110,8 +118,15 @@ export const settle = (
   Effect.gen(function* () {
     const app = yield* Application.Application
     const clock = yield* Effect.clock
-    if (!isTestClock(clock)) return yield* Progress.settle({ stall: options.timeout ?? Duration.seconds(30) })
+    if (!isTestClock(clock))
+      return yield* Progress.settle({
+        stall: options.timeout ?? Duration.seconds(30),
+        ...(options.timers === undefined ? {} : { timers: options.timers })
+      })
     const system = yield* ActorSystem.ActorSystem
+    const timers = yield* Effect.serviceOption(Timers.Timers)
+    const pendingTimers = timers._tag === "Some" ? timers.value.pending : Effect.succeed([])
+    const waitForTimers = options.timers === "wait"
     const limit = Duration.toMillis(options.timeout ?? Duration.seconds(30))
     const start = clock.unsafeCurrentTimeMillis()
     let progress = -1
@@ -125,15 +140,32 @@ export const settle = (
         Effect.as(system.awaitQuiescent, true),
         Effect.as(letRun(64), false)
       )
+      const scheduled = yield* pendingTimers
+      if (quiet && waitForTimers && scheduled.length > 0) {
+        const now_ = clock.unsafeCurrentTimeMillis()
+        const next = Math.min(...scheduled.map((timer) => timer.dueAt))
+        if (next > start + limit) {
+          return yield* new Application.SettleTimeout({
+            timeoutMillis: limit,
+            pending: 0,
+            backlog: 0,
+            timers: scheduled.length
+          })
+        }
+        yield* clock.adjust(Duration.millis(Math.max(0, next - now_)))
+        continue
+      }
       // Quiescent: the in-memory boundary has no backlog, but app.settle also checks it for other boundaries.
-      if (quiet) return yield* app.settle(options)
+      if (quiet) return yield* app.settle(options.timeout === undefined ? {} : { timeout: options.timeout })
       const done = yield* Progress.attempts
       if (done !== progress) {
         progress = done
         stalled = 0
         continue
       }
-      const sleeps = Chunk.toReadonlyArray(yield* clock.sleeps)
+      // Not waiting for timers: move the clock only for other sleeps (restart backoffs), never to a due time.
+      const dueTimes = new Set(waitForTimers ? [] : scheduled.map((timer) => timer.dueAt))
+      const sleeps = Chunk.toReadonlyArray(yield* clock.sleeps).filter((at) => !dueTimes.has(at))
       const now_ = clock.unsafeCurrentTimeMillis()
       if (sleeps.length > 0 && now_ - start < limit) {
         const next = Math.min(Math.min(...sleeps), start + limit)
@@ -149,6 +181,12 @@ export const settle = (
       }
     }
   })
+
+/** Messages scheduled for later and not yet delivered, soonest first (due time, producer, destination, type, key). */
+export const timers: Effect.Effect<ReadonlyArray<Timers.PendingTimer>, never, Timers.Timers> = Effect.flatMap(
+  Timers.Timers,
+  (service) => Effect.orDie(service.pending)
+)
 
 /** The current state of one key of a host, read from its store. */
 export const stateOf = <S, In, Ev, Cmd, E extends DecodeFailure>(

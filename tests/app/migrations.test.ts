@@ -11,7 +11,8 @@ const released: ReadonlyArray<readonly [number, string, string]> = [
   [4, "4_commit_and_relay", "d2db12bf6fff02300d744c7daab165454570177cf3eeaca34de227bfeaea85f6"],
   [5, "5_commit_into_inboxes", "6ae003e7331b070473a6b74c9046307be721e472eac67827ac3a6e656a8b8e43"],
   [6, "6_indexed_order_check", "6549d83d44c178d08972ebfd23d443ab07bb6b393ee7486dca0fe36b4d26ab70"],
-  [7, "7_independent_contexts", "d7f8058fc706a0c8f9b32f6085c9e1ec705336e92141a4ec6457dcad9faa2e17"]
+  [7, "7_independent_contexts", "d7f8058fc706a0c8f9b32f6085c9e1ec705336e92141a4ec6457dcad9faa2e17"],
+  [8, "8_scheduled_messages", "5c1d6d7bfc41f5881805414d29b810065f23f345e11cf793ebd195efe578d579"]
 ]
 
 describe("frozen migrations", () => {

@@ -12,7 +12,7 @@ const complete = (line: string) => Completion.complete(line, context)
 describe("sandbox tab completion", () => {
   it("completes command names", () => {
     assert.deepStrictEqual(complete("po"), [["positions "], "po"])
-    assert.deepStrictEqual(complete("")[0].length, 23)
+    assert.deepStrictEqual(complete("")[0].length, 25)
     assert.deepStrictEqual(complete("rec"), [["reconcile "], "rec"])
     assert.deepStrictEqual(complete("rep"), [["replay "], "rep"])
     assert.deepStrictEqual(complete("help se"), [["send ", "settle "], "se"])

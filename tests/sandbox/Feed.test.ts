@@ -143,3 +143,70 @@ describe("sandbox feed", () => {
     })
   })
 })
+
+describe("the feed of scheduled messages", () => {
+  it("a commit that schedules shows the message for later with its due time; one that cancels says which", () => {
+    const move = envelope("m", "m", "Move")
+    const deadline = envelope("m.t0", "m", "Deadline", { billingId: "bill-m" })
+    const paid = envelope("p", "p", "Paid")
+    const consumersOf = (type: string) => (type === "Deadline" ? ["rondel"] : [])
+    const scheduling = Feed.fromObservation(
+      {
+        _tag: "Committed",
+        host: "rondel",
+        key: "g",
+        consumed: move,
+        events: [],
+        commands: [],
+        scheduled: [{ envelope: deadline, dueAt: 60_000 }],
+        stateChanged: true,
+        duplicate: false
+      },
+      consumersOf
+    )
+    const cancelling = Feed.fromObservation(
+      {
+        _tag: "Committed",
+        host: "rondel",
+        key: "g",
+        consumed: paid,
+        events: [],
+        commands: [],
+        cancelled: ["m.t0"],
+        stateChanged: true,
+        duplicate: false
+      },
+      consumersOf
+    )
+    const style = Style.plain
+    assert.deepStrictEqual(
+      [...scheduling, ...cancelling].map((item) => Feed.toText(item, style)),
+      [
+        "[g] rondel <= Move m",
+        "[g] rondel -> rondel later Deadline billingId=bill-m due 1970-01-01T00:01:00.000Z  m.t0 caused by Move m",
+        "[g] rondel <= Paid p",
+        "[g] rondel cancels m.t0  caused by Paid p"
+      ]
+    )
+    assert.deepStrictEqual(Feed.toJson(scheduling[1]!), {
+      event: "Deadline",
+      billingId: "bill-m",
+      gameId: "g",
+      kind: "scheduled",
+      host: "rondel",
+      to: ["rondel"],
+      dueAt: "1970-01-01T00:01:00.000Z",
+      messageId: "m.t0",
+      causationId: "m",
+      causedBy: "Move"
+    })
+    assert.deepStrictEqual(Feed.toJson(cancelling[1]!), {
+      event: "ScheduledCancelled",
+      gameId: "g",
+      host: "rondel",
+      messageIds: ["m.t0"],
+      causationId: "p",
+      causedBy: "Paid"
+    })
+  })
+})

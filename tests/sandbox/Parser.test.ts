@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Either } from "effect"
+import { Duration, Either, Option } from "effect"
 import * as Nation from "../../hosts/contracts/Nation.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as Commands from "../../hosts/sandbox/Commands.js"
@@ -229,6 +229,25 @@ describe("sandbox command parsing", () => {
     }
   })
 
+  it("timers, clock and clock advance parse; a bad duration or shape names the problem", () => {
+    const parse = (line: string) => Parser.parse(line, { hosts: ["rondel", "accounting"] })!.command
+    assert.deepStrictEqual(parse("timers"), Either.right(Commands.Command.Timers()))
+    assert.deepStrictEqual(parse("clock"), Either.right(Commands.Command.Clock({ advance: undefined })))
+    assert.deepStrictEqual(
+      parse("clock advance 2m"),
+      Either.right(Commands.Command.Clock({ advance: Duration.minutes(2) }))
+    )
+    assert.match(
+      Either.getLeft(parse("clock advance soon")).pipe(Option.getOrThrow).message,
+      /not a duration/
+    )
+    assert.match(Either.getLeft(parse("clock forward 2m")).pipe(Option.getOrThrow).message, /usage: clock/)
+    assert.deepStrictEqual(
+      parse("fault drop-accounting 2"),
+      Either.right(Commands.Command.Fault({ fault: "drop-accounting", count: 2 }))
+    )
+  })
+
   it("every spec has usage and summary, and the names are the fixed ones", () => {
     assert.deepStrictEqual(
       Commands.specs.map((s) => s.name),
@@ -253,6 +272,8 @@ describe("sandbox command parsing", () => {
         "map",
         "flow",
         "replay",
+        "timers",
+        "clock",
         "fault",
         "help",
         "quit"

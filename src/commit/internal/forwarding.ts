@@ -31,6 +31,8 @@ export const make = (options: {
   const unreachable = new Map<string, { failures: number; until: number; waiting: number }>()
   // Destinations that refused a message: not before this time (the message's own backoff).
   const refusedUntil = new Map<string, number>()
+  // When the next scheduled message falls due, as the last claim saw it (this process's clock).
+  let nextDue: number | undefined
 
   const forwardTo = (destination: string, messages: ReadonlyArray<OutboxMessage>, now: number) =>
     Effect.gen(function* () {
@@ -123,7 +125,9 @@ export const make = (options: {
         ...[...unreachable].filter(([, state]) => state.until > now).map(([destination]) => destination),
         ...[...refusedUntil].filter(([, until]) => until > now).map(([destination]) => destination)
       ]
-      const messages = yield* producer.claimOutbox(forwardBatch, skip)
+      const claim = yield* producer.claimOutbox(forwardBatch, skip)
+      nextDue = claim.nextDueIn === undefined ? undefined : now + claim.nextDueIn
+      const messages = claim.messages
       if (messages.length === 0) return false
       const byDestination = new Map<string, Array<OutboxMessage>>()
       for (const message of messages) {
@@ -143,7 +147,10 @@ export const make = (options: {
   const waitingFor = (): ReadonlyArray<{ readonly destination: string; readonly waiting: number }> =>
     [...unreachable].map(([destination, state]) => ({ destination, waiting: state.waiting }))
 
-  return { round, waitingFor }
+  /** When the next scheduled message of this outbox falls due (epoch milliseconds), as the last round saw it. */
+  const nextDueAt = (): number | undefined => nextDue
+
+  return { round, waitingFor, nextDueAt }
 }
 
 // internal

@@ -1,4 +1,4 @@
-import { Duration, Effect, Layer, Metric, Schedule } from "effect"
+import { Clock, Duration, Effect, Layer, Metric, Schedule } from "effect"
 import * as Bus from "../Bus.js"
 import type { PersistenceError } from "../CommitBoundary.js"
 import { type ContextStorage, Storages } from "../ContextStorage.js"
@@ -41,7 +41,15 @@ export const make = (options: RelayOptions) =>
     // Runs rounds while they come back full, then waits for a wake-up or the poll interval. A wake-up that arrives
     // during a round makes the next wait return at once; one that came before the round began was served by it.
     // A failing round is said once (with why), and once more when rounds succeed again, not at every poll.
-    const loop = (name: string, bell: Doorbell.Doorbell, round: Effect.Effect<boolean, unknown>) =>
+    // A forwarding loop also wakes when the next scheduled message of its outbox falls due (`dueAt`), so a timer is
+    // forwarded on time without polling for it; a commit that schedules or cancels rings the bell, and the next round
+    // sees the new earliest due time.
+    const loop = (
+      name: string,
+      bell: Doorbell.Doorbell,
+      round: Effect.Effect<boolean, unknown>,
+      dueAt: () => number | undefined = () => undefined
+    ) =>
       Effect.gen(function* () {
         let failing = false
         while (true) {
@@ -64,7 +72,14 @@ export const make = (options: RelayOptions) =>
               )
             })
           )
-          if (!more) yield* bell.waitBeyond(seen, poll)
+          if (!more) {
+            const due = dueAt()
+            const wait =
+              due === undefined
+                ? poll
+                : Duration.min(poll, Duration.millis(Math.max(0, due - (yield* Clock.currentTimeMillis))))
+            yield* bell.waitBeyond(seen, wait)
+          }
         }
       })
 
@@ -74,7 +89,9 @@ export const make = (options: RelayOptions) =>
         const forwarding = Forwarding.make({ producer: storage, storageOf: storages.of, policy, bus, faults })
         forwarders.set(storage.host, forwarding)
         const bell = signals.bell({ box: "outbox", host: storage.host })
-        yield* Effect.forkScoped(loop(`forward ${storage.host}`, bell, forwarding.round))
+        yield* Effect.forkScoped(
+          loop(`forward ${storage.host}`, bell, forwarding.round, forwarding.nextDueAt)
+        )
       }
       if (options.deliver !== false) {
         const delivery = Delivery.make({ storage, policy, bus })

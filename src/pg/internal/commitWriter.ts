@@ -146,6 +146,22 @@ const toItem = (commit: StorageCommit) => {
       message_id: envelope.messageId,
       type: envelope.type,
       envelope
-    }))
+    })),
+    ...(commit.scheduled === undefined || commit.scheduled.length === 0
+      ? {}
+      : {
+          scheduled: commit.scheduled.map(({ destination, envelope, dueAt }) => ({
+            destination,
+            key: envelope.key,
+            message_id: envelope.messageId,
+            type: envelope.type,
+            envelope,
+            due_at: dueAt
+          })),
+          scheduled_log: request.scheduled
+        }),
+    ...(request.cancelled === undefined || request.cancelled.length === 0
+      ? {}
+      : { cancelled: request.cancelled })
   }
 }

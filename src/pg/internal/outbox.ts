@@ -2,7 +2,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Exit } from "effect"
 import type { Scope } from "effect"
 import type { PersistenceError } from "../../commit/CommitBoundary.js"
-import type { Deferral, OutboxMessage } from "../../commit/ContextStorage.js"
+import type { Deferral, OutboxClaim, OutboxMessage } from "../../commit/ContextStorage.js"
 import type { Envelope } from "../../runtime/Envelope.js"
 import * as Batcher from "./batcher.js"
 import * as Dedicated from "./dedicated.js"
@@ -18,14 +18,30 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly schema: strin
     const lockName = `mailroom:forward:"${options.schema}"`
 
     // The lock is taken in the statement that reads the rows (one round trip); the first row says whether it was
-    // got, even when nothing waits, so the round knows to give it back.
+    // got, even when nothing waits, so the round knows to give it back. Messages to send now come by the pending index
+    // in id order, scheduled ones that are due by the due index; the same statement says how long until the next
+    // scheduled one falls due, so the relay sleeps until then instead of polling for it.
     const claimText = `
-      WITH lock AS MATERIALIZED (SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got)
-      SELECT lock.got, o.id, o.destination, o.envelope, o.attempts
+      WITH lock AS MATERIALIZED (
+        SELECT got, CASE WHEN got THEN (
+          SELECT extract(epoch FROM min(due_at) - now()) * 1000 FROM ${table}
+          WHERE delivered_at IS NULL AND parked_at IS NULL AND due_at IS NOT NULL AND due_at > now()
+        ) END AS next_due_in
+        FROM (SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got) l
+      )
+      SELECT lock.got, lock.next_due_in, o.id, o.destination, o.envelope, o.attempts
       FROM lock LEFT JOIN LATERAL (
-        SELECT id, destination, envelope, attempts FROM ${table}
-        WHERE lock.got AND delivered_at IS NULL AND parked_at IS NULL AND NOT (destination = ANY($2::text[]))
-        ORDER BY id LIMIT $3
+        SELECT * FROM (
+          (SELECT id, destination, envelope, attempts FROM ${table}
+           WHERE lock.got AND delivered_at IS NULL AND parked_at IS NULL AND due_at IS NULL
+             AND NOT (destination = ANY($2::text[]))
+           ORDER BY id LIMIT $3)
+          UNION ALL
+          (SELECT id, destination, envelope, attempts FROM ${table}
+           WHERE lock.got AND delivered_at IS NULL AND parked_at IS NULL AND due_at IS NOT NULL AND due_at <= now()
+             AND NOT (destination = ANY($2::text[]))
+           ORDER BY due_at, id LIMIT $3)
+        ) ready ORDER BY id LIMIT $3
       ) o ON true`
     const unlockText = "SELECT pg_advisory_unlock(hashtextextended($1, 0))"
     const claimConnection = yield* Dedicated.make(sql)
@@ -33,7 +49,7 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly schema: strin
     const claim = (
       limit: number,
       skip: ReadonlyArray<string>
-    ): Effect.Effect<ReadonlyArray<OutboxMessage>, PersistenceError, Scope.Scope> =>
+    ): Effect.Effect<OutboxClaim, PersistenceError, Scope.Scope> =>
       Effect.map(
         Effect.acquireRelease(
           Effect.mapError(claimConnection.execute<ClaimRow>(claimText, [lockName, skip, limit]), (error) =>
@@ -44,19 +60,25 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly schema: strin
               ? Effect.ignore(claimConnection.execute(unlockText, [lockName]))
               : Effect.void
         ),
-        (rows) =>
-          rows.flatMap((row) =>
-            row.id === null
-              ? []
-              : [
-                  {
-                    id: row.id,
-                    destination: row.destination!,
-                    envelope: row.envelope!,
-                    attempts: row.attempts!
-                  }
-                ]
+        (rows): OutboxClaim => {
+          const messages = rows.flatMap(
+            (row): Array<OutboxMessage> =>
+              row.id === null
+                ? []
+                : [
+                    {
+                      id: row.id,
+                      destination: row.destination!,
+                      envelope: row.envelope!,
+                      attempts: row.attempts!
+                    }
+                  ]
           )
+          const nextDueIn = rows[0]?.next_due_in
+          return nextDueIn === null || nextDueIn === undefined
+            ? { messages }
+            : { messages, nextDueIn: Math.max(0, Math.ceil(Number(nextDueIn))) }
+        }
       )
 
     // A forwarded row is deleted, in groups, on a kept connection: the consumer's inbox holds the message (and its
@@ -96,6 +118,8 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly schema: strin
 
 interface ClaimRow {
   readonly got: boolean
+  /** Milliseconds until the next scheduled row falls due (a numeric: node-postgres may give it as a string). */
+  readonly next_due_in: string | number | null
   readonly id: string | null
   readonly destination: string | null
   readonly envelope: Envelope | null

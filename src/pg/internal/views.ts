@@ -1,11 +1,12 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import type { BoxStats, MessageStatus, ParkedMessage, PendingMessage } from "../../commit/ContextStorage.js"
+import type { PendingTimer } from "../../commit/Timers.js"
 import * as SqlFailure from "./sqlFailure.js"
 
 /**
- * Read-only views of one context's inbox and outbox for operators (backlog, stats, parked, pending, where a message
- * stands), redrive of a parked message, and retention of what was handled long enough ago.
+ * Read-only views of one context's inbox and outbox for operators (backlog, stats, parked, pending, scheduled, where a
+ * message stands), redrive of a parked message, and retention of what was handled long enough ago.
  */
 export const make = (
   sql: SqlClient.SqlClient,
@@ -17,7 +18,8 @@ export const make = (
 
   const backlog = sql
     .unsafe<{ n: string }>(
-      `SELECT (SELECT count(*) FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL)
+      `SELECT (SELECT count(*) FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL
+                 AND (due_at IS NULL OR due_at <= now()))
             + (SELECT count(*) FROM ${s}.inbox WHERE processed_at IS NULL AND parked_at IS NULL) AS n`
     )
     .pipe(
@@ -35,6 +37,7 @@ export const make = (
       `SELECT
          (SELECT jsonb_object_agg(destination, n) FROM (
             SELECT destination, count(*) AS n FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL
+              AND (due_at IS NULL OR due_at <= now())
             GROUP BY destination) d) AS by_destination,
          (SELECT count(*) FROM ${s}.inbox WHERE processed_at IS NULL AND parked_at IS NULL) AS inbox_pending,
          (SELECT count(*) FROM ${s}.inbox WHERE parked_at IS NOT NULL)
@@ -80,7 +83,8 @@ export const make = (
     sql
       .unsafe<BoxRow & { peer: string; since: Date }>(
         `(SELECT 'outbox' AS box, message_id, type, key, destination AS peer, attempts, last_error, created_at AS since
-            FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1)
+            FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL AND (due_at IS NULL OR due_at <= now())
+            ORDER BY id LIMIT $1)
          UNION ALL
          (SELECT 'inbox' AS box, message_id, type, key, source AS peer, attempts, last_error, received_at AS since
             FROM ${s}.inbox WHERE processed_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1)`,
@@ -97,6 +101,41 @@ export const make = (
           )
         ),
         Effect.mapError(failed("pending"))
+      )
+
+  const scheduled = (limit: number) =>
+    sql
+      .unsafe<{
+        message_id: string
+        destination: string
+        type: string
+        key: string
+        due_at: Date
+        causation_id: string
+        correlation_id: string
+      }>(
+        `SELECT message_id, destination, type, key, due_at, envelope->>'causationId' AS causation_id,
+           envelope->>'correlationId' AS correlation_id
+         FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL AND due_at IS NOT NULL
+         ORDER BY due_at, id LIMIT $1`,
+        [limit]
+      )
+      .pipe(
+        Effect.map((rows) =>
+          rows.map(
+            (row): PendingTimer => ({
+              messageId: row.message_id,
+              host,
+              destination: row.destination,
+              type: row.type,
+              key: row.key,
+              dueAt: new Date(row.due_at).getTime(),
+              causationId: row.causation_id,
+              correlationId: row.correlation_id
+            })
+          )
+        ),
+        Effect.mapError(failed("scheduled"))
       )
 
   const messageStatus = (messageId: string) =>
@@ -166,7 +205,7 @@ export const make = (
       purgeTable("outbox", "delivered_at", ages.outboxMillis)
     ).pipe(Effect.mapError(failed("purge")))
 
-  return { backlog, stats, parked, pending, messageStatus, redrive, purge }
+  return { backlog, stats, parked, pending, scheduled, messageStatus, redrive, purge }
 }
 
 // internal

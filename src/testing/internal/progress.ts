@@ -73,7 +73,7 @@ export const attempts: Effect.Effect<number, never, Application.Application> = E
  * (queued, in flight, committed and not delivered) reached no new low. Retries that keep failing are not progress.
  */
 export const settle = (
-  options: { readonly stall?: Duration.DurationInput } = {}
+  options: { readonly stall?: Duration.DurationInput; readonly timers?: Application.SettleTimers } = {}
 ): Effect.Effect<void, Application.SettleTimeout | PersistenceError, Application.Application> =>
   Effect.gen(function* () {
     const app = yield* Application.Application
@@ -84,7 +84,9 @@ export const settle = (
     let firstLeft: number | undefined
     let lowestLeft = Number.POSITIVE_INFINITY
     const look = Effect.gen(function* () {
-      const settled = yield* Effect.either(app.settle({ timeout: window }))
+      const settled = yield* Effect.either(
+        app.settle({ timeout: window, ...(options.timers === undefined ? {} : { timers: options.timers }) })
+      )
       if (Either.isRight(settled)) return { done: true, progress: 0 }
       if (settled.left._tag !== "SettleTimeout") return yield* settled.left
       last = settled.left

@@ -1,5 +1,7 @@
 import { Either } from "effect"
 import type { AnyHostDefinition } from "../../commit/HostDefinition.js"
+import type { ScheduledEnvelope } from "../../commit/CommitBoundary.js"
+import * as Scheduling from "../../commit/internal/scheduling.js"
 import * as MessageIds from "../../commit/MessageIds.js"
 import type { Envelope, MessageId } from "../../runtime/Envelope.js"
 import * as SimulatedDurableStore from "./simStore.js"
@@ -10,6 +12,8 @@ export const boundaryInvariants = {
   atMostOnce: "each message is committed at most once per host (inbox)",
   perKeyOrder: "messages of one key from one producer are handled in the order produced",
   noneLost: "every committed message reaches every consumer (outbox)",
+  notEarly: "a scheduled message is handled no sooner than its due time",
+  cancelHolds: "a scheduled message cancelled before it was handed over is never handled",
   handled: "every message decodes, decides and stores (no rejection, no defect)",
   routed: "every command has a consumer",
   converges: "the run converges"
@@ -33,6 +37,17 @@ export const make = (input: EngineInput, seed: number) => {
   const committed = new Map<string, Set<string>>()
   const laneLast = new Map<string, number>()
   const deliveries: Array<DeliveryRecord> = []
+  // Scheduled message id → when a commit cancelled it before it was handed over; ids handed over; due times.
+  const cancelledAt = new Map<string, number>()
+  const handedOver = new Set<string>()
+  const scheduledDue = new Map<string, number>()
+  const timerStats = {
+    scheduled: 0,
+    fired: 0,
+    cancelledBeforeDue: 0,
+    cancelledWhileDue: 0,
+    cancelledTooLate: 0
+  }
   const submitted: Array<Envelope> = []
   let touched: Array<{ readonly host: string; readonly key: string }> = []
   const stats = {
@@ -74,6 +89,7 @@ export const make = (input: EngineInput, seed: number) => {
     const row = store.candidates(lane)[0]
     if (row === undefined) return true
     return (
+      (row.dueAt !== undefined && row.dueAt > now) ||
       !isUp(row.to) ||
       (row.from !== SimulatedDurableStore.client && !isUp(row.from)) ||
       (held.get(lane) ?? -1) > now
@@ -81,7 +97,12 @@ export const make = (input: EngineInput, seed: number) => {
   }
   const nextWake = (): number | undefined => {
     let wake: number | undefined
-    for (const until of [...down.values(), ...held.values()]) {
+    // A scheduled message falling due wakes the relay as a restarted process or a released lane does.
+    const due = store.lanes().flatMap((lane) => {
+      const head = store.candidates(lane)[0]
+      return head?.dueAt === undefined ? [] : [head.dueAt]
+    })
+    for (const until of [...down.values(), ...held.values(), ...due]) {
       if (until > now && (wake === undefined || until < wake)) wake = until
     }
     return wake
@@ -152,6 +173,16 @@ export const make = (input: EngineInput, seed: number) => {
       log(`deliver ${label} → dropped by the inbox (already processed)`)
       return
     }
+    if (row.dueAt !== undefined && row.dueAt > now) {
+      violate(
+        boundaryInvariants.notEarly,
+        `${label} handed over at t=${now - start}, due at t=${row.dueAt - start}`
+      )
+    }
+    if (row.dueAt !== undefined && cancelledAt.has(envelope.messageId)) {
+      violate(boundaryInvariants.cancelHolds, `${label} handed over after its cancellation was committed`)
+    }
+    if (row.dueAt !== undefined) handedOver.add(envelope.messageId)
     const decoded = host.decode(envelope)
     if (Either.isLeft(decoded)) {
       violate(boundaryInvariants.handled, `${host.name} rejected ${label}: ${decoded.left.message}`)
@@ -161,6 +192,8 @@ export const make = (input: EngineInput, seed: number) => {
     const loaded = store.load(host.name, row.key)
     let events: Array<Envelope>
     let commands: Array<Envelope>
+    let scheduled: Array<ScheduledEnvelope>
+    let cancelled: ReadonlyArray<string>
     let state: unknown
     try {
       const effects = host.decide(loaded?.state, decoded.right, {
@@ -171,6 +204,8 @@ export const make = (input: EngineInput, seed: number) => {
       commands = effects.commands.map((message, i) =>
         outbound(host, envelope, row.key, message, events.length + i)
       )
+      scheduled = [...Scheduling.envelopes(host, envelope, row.key, effects, now, undefined)]
+      cancelled = effects.cancelled ?? []
       state = effects.state
     } catch (error) {
       violate(boundaryInvariants.handled, `${host.name} died handling ${label}: ${describe(error)}`)
@@ -193,6 +228,8 @@ export const make = (input: EngineInput, seed: number) => {
         state,
         events,
         commands,
+        ...(scheduled.length === 0 ? {} : { scheduled }),
+        ...(cancelled.length === 0 ? {} : { cancelled }),
         now
       })
     } catch (error) {
@@ -221,13 +258,28 @@ export const make = (input: EngineInput, seed: number) => {
     record("committed")
     const entry = outcome.entry
     if (entry.stateChanged) touched.push({ host: host.name, key: row.key })
-    for (const command of outcome.unrouted) {
-      violate(
-        boundaryInvariants.routed,
-        `no host consumes ${command.type} (sent by ${host.name} handling ${label})`
-      )
+    // What the decision cancelled, judged by what happened so far (not by what the store did): a cancel committed
+    // before its message was handed over must keep it from ever being handled.
+    for (const id of cancelled) {
+      const dueAt = scheduledDue.get(id)
+      if (dueAt === undefined) continue
+      if (handedOver.has(id)) timerStats.cancelledTooLate++
+      else {
+        if (!cancelledAt.has(id)) {
+          if (dueAt > now) timerStats.cancelledBeforeDue++
+          else timerStats.cancelledWhileDue++
+        }
+        cancelledAt.set(id, now)
+      }
     }
-    const sent = [...events, ...commands].map((e) => e.type)
+    for (const item of scheduled) scheduledDue.set(item.envelope.messageId, item.dueAt)
+    timerStats.scheduled += scheduled.length
+    if (row.dueAt !== undefined) timerStats.fired++
+    const sent = [
+      ...[...events, ...commands].map((e) => e.type),
+      ...scheduled.map((e) => `${e.envelope.type}@t=${e.dueAt - start}`),
+      ...cancelled.map((id) => `cancel ${id}`)
+    ]
     const summary = `→ v${entry.version}${entry.stateChanged ? "" : " unchanged"}${sent.length > 0 ? ` +[${sent.join(", ")}]` : ""}`
     if (fault === "crashAfterCommit") {
       const lost = crashHost(host.name, downFor)
@@ -360,7 +412,10 @@ export const make = (input: EngineInput, seed: number) => {
     const lost: Array<string> = []
     for (const host of input.hosts) {
       for (const entry of store.audit(host.name)) {
-        for (const message of [...entry.events, ...entry.commands]) {
+        const later = (entry.scheduled ?? [])
+          .map((item) => item.envelope)
+          .filter((message) => !store.cancelledIds().has(message.messageId))
+        for (const message of [...entry.events, ...entry.commands, ...later]) {
           for (const consumer of store.consumersOf(message.type)) {
             if (!committed.get(consumer)?.has(message.messageId))
               lost.push(`${message.type} ${message.messageId} (${host.name} → ${consumer})`)
@@ -404,7 +459,7 @@ export const make = (input: EngineInput, seed: number) => {
         decisions: applied,
         violations,
         converged,
-        stats: { ...stats, steps: step, time: now - start }
+        stats: { ...stats, steps: step, time: now - start, timers: { ...timerStats } }
       }
     }
   }

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import type { AuditEntry, Loaded } from "../../commit/CommitBoundary.js"
+import type { AuditEntry, Loaded, ScheduledEnvelope } from "../../commit/CommitBoundary.js"
 import type { AnyHostDefinition } from "../../commit/HostDefinition.js"
 import type { Envelope } from "../../runtime/Envelope.js"
 
@@ -7,9 +7,10 @@ import type { Envelope } from "../../runtime/Envelope.js"
  * A guarantee a deliberately broken store gives up, so tests can prove the simulator notices:
  * `inbox` forgets processed message ids (redeliveries are applied again), `outbox` writes outbox rows in a
  * second step after the state commit (a crash in between loses them), `order` lets the relay hand over any
- * undelivered row of a lane instead of the oldest (per-key order is lost).
+ * undelivered row of a lane instead of the oldest (per-key order is lost), `cancel` leaves a cancelled scheduled
+ * message in the outbox (it is delivered anyway).
  */
-export type Broken = "inbox" | "outbox" | "order"
+export type Broken = "inbox" | "outbox" | "order" | "cancel"
 
 /** Options of the simulated store. */
 export interface Options {
@@ -36,6 +37,8 @@ export interface Row {
   /** Position within the lane, from 1. */
   readonly seq: number
   readonly envelope: Envelope
+  /** A scheduled message: not handed over before this virtual time (each is a lane of its own). */
+  readonly dueAt?: number
   /** Acknowledged by the consumer: the relay will not hand it over again. */
   delivered: boolean
 }
@@ -50,6 +53,10 @@ export interface Transaction {
   readonly state: unknown
   readonly events: ReadonlyArray<Envelope>
   readonly commands: ReadonlyArray<Envelope>
+  /** Messages scheduled for later (their outbox rows wait for their due time). */
+  readonly scheduled?: ReadonlyArray<ScheduledEnvelope>
+  /** Ids of scheduled messages to delete from the outbox if not yet delivered. */
+  readonly cancelled?: ReadonlyArray<string>
   readonly now: number
 }
 
@@ -68,6 +75,8 @@ export type CommitOutcome =
       readonly rows: ReadonlyArray<Row>
       /** Commands no host consumes (they go nowhere). */
       readonly unrouted: ReadonlyArray<Envelope>
+      /** Scheduled rows this transaction deleted (cancelled before delivery). */
+      readonly cancelled: ReadonlyArray<Row>
     }
   | { readonly _tag: "Duplicate" }
   | { readonly _tag: "Conflict"; readonly current: number }
@@ -103,6 +112,8 @@ export interface SimulatedDurableStore {
   readonly candidates: (lane: string) => ReadonlyArray<Row>
   /** Undelivered rows, plus rows the broken `outbox` store has not written yet. */
   readonly backlog: () => number
+  /** Message ids whose scheduled rows a commit deleted before they were delivered. */
+  readonly cancelledIds: () => ReadonlySet<string>
 }
 
 /** A simulated durable store for the given hosts. */
@@ -138,6 +149,7 @@ export const make = (
   const deferred = new Map<string, Array<Unwritten>>()
   let rowIds = 0
   let undelivered = 0
+  const cancelledIds = new Set<string>()
 
   const entry = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
     let value = map.get(key)
@@ -148,14 +160,36 @@ export const make = (
     return value
   }
 
-  const append = (from: string, to: string, envelope: Envelope): Row => {
-    const lane = `${from}>${to}/${envelope.key}`
+  const append = (from: string, to: string, envelope: Envelope, dueAt?: number): Row => {
+    // A scheduled message is in order with nothing: a lane of its own, so it holds back no other row.
+    const lane = `${from}>${to}/${envelope.key}${dueAt === undefined ? "" : `@${envelope.messageId}`}`
     const seq = (laneSeqs.get(lane) ?? 0) + 1
     laneSeqs.set(lane, seq)
-    const row: Row = { id: ++rowIds, from, to, key: envelope.key, lane, seq, envelope, delivered: false }
+    const row: Row = {
+      id: ++rowIds,
+      from,
+      to,
+      key: envelope.key,
+      lane,
+      seq,
+      envelope,
+      ...(dueAt === undefined ? {} : { dueAt }),
+      delivered: false
+    }
     entry(lanes, lane, () => []).push(row)
     undelivered++
     return row
+  }
+
+  // A row leaves the outbox: acknowledged, or cancelled before delivery.
+  const removeRow = (lane: string, row: Row) => {
+    const list = lanes.get(lane)
+    if (list === undefined) return
+    const index = list.indexOf(row)
+    if (index < 0) return
+    list.splice(index, 1)
+    undelivered--
+    if (list.length === 0) lanes.delete(lane)
   }
 
   const store = (host: string, state: unknown): unknown => {
@@ -205,6 +239,10 @@ export const make = (
         message: tx.consumed,
         events,
         commands,
+        ...(tx.scheduled === undefined || tx.scheduled.length === 0
+          ? {}
+          : { scheduled: tx.scheduled.map(json) }),
+        ...(tx.cancelled === undefined || tx.cancelled.length === 0 ? {} : { cancelled: tx.cancelled }),
         stateChanged: changed,
         version,
         committedAt: tx.now
@@ -216,6 +254,20 @@ export const make = (
         () => []
       ).push(auditEntry)
       inbox.add(tx.consumed.messageId)
+      const cancelled: Array<Row> = []
+      if (tx.cancelled !== undefined && broken !== "cancel") {
+        for (const id of tx.cancelled) {
+          for (const [lane, list] of lanes) {
+            const row = list.find(
+              (r) => r.dueAt !== undefined && r.from === host && r.envelope.messageId === id
+            )
+            if (row === undefined) continue
+            cancelled.push(row)
+            cancelledIds.add(id)
+            removeRow(lane, row)
+          }
+        }
+      }
       const unrouted: Array<Envelope> = []
       const written: Array<Row> = []
       for (const envelope of [...events, ...commands]) {
@@ -226,7 +278,15 @@ export const make = (
           else written.push(append(host, destination, envelope))
         }
       }
-      return { _tag: "Committed", entry: auditEntry, rows: written, unrouted }
+      for (const { envelope, dueAt } of tx.scheduled ?? []) {
+        const item = json(envelope)
+        for (const destination of consumers.get(item.type) ?? []) {
+          // The outbox holds one row per destination and id (a redelivered decision is a duplicate before this).
+          const lane = `${host}>${destination}/${item.key}@${item.messageId}`
+          if (!lanes.has(lane)) written.push(append(host, destination, item, dueAt))
+        }
+      }
+      return { _tag: "Committed", entry: auditEntry, rows: written, unrouted, cancelled }
     },
     flush: (host) => {
       const pending = deferred.get(host) ?? []
@@ -241,18 +301,14 @@ export const make = (
     ack: (row) => {
       if (row.delivered) return
       row.delivered = true
-      undelivered--
-      const list = lanes.get(row.lane)
-      if (list === undefined) return
-      const index = list.indexOf(row)
-      if (index >= 0) list.splice(index, 1)
-      if (list.length === 0) lanes.delete(row.lane)
+      removeRow(row.lane, row)
     },
     lanes: () => [...lanes.keys()],
     candidates: (lane) => {
       const list = lanes.get(lane) ?? []
       return broken === "order" ? list : list.slice(0, 1)
     },
+    cancelledIds: () => cancelledIds,
     backlog: () => {
       let waiting = undelivered
       for (const rows of deferred.values()) waiting += rows.length

@@ -125,6 +125,18 @@ export interface Stats {
   }
   /** Virtual time at the end, in milliseconds. */
   readonly time: number
+  /** Messages scheduled for later, and what became of them. */
+  readonly timers: {
+    readonly scheduled: number
+    /** Handed over when due (duplicates and redeliveries included). */
+    readonly fired: number
+    /** Cancelled before they fell due. */
+    readonly cancelledBeforeDue: number
+    /** Cancelled after they fell due, before the relay handed them over (the cancel won the race). */
+    readonly cancelledWhileDue: number
+    /** Cancelled after they were handed over (the firing won the race; the cancel found nothing). */
+    readonly cancelledTooLate: number
+  }
 }
 
 /** One simulated run. */

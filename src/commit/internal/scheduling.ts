@@ -1,0 +1,42 @@
+import type { Envelope } from "../../runtime/Envelope.js"
+import type { ScheduledEnvelope } from "../CommitBoundary.js"
+import * as Effects from "../Effects.js"
+import type { HostDefinition } from "../HostDefinition.js"
+import * as MessageIds from "../MessageIds.js"
+
+/**
+ * The envelopes of the messages a decision scheduled: ids derived from the handled message (`<id>.t<i>`), keyed as
+ * the host keys that message (its own inbound type: `keyOf`; else `keyOfOutbound`, else the handled message's key),
+ * and the due time as the time the message occurs.
+ */
+export const envelopes = <S, In, Ev, Cmd>(
+  definition: HostDefinition<S, In, Ev, Cmd, any>,
+  cause: Envelope,
+  key: string,
+  effects: Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>,
+  now: number,
+  traceparent: string | undefined
+): ReadonlyArray<ScheduledEnvelope> => {
+  const scheduled = effects.scheduled
+  if (scheduled === undefined || scheduled.length === 0) return []
+  return scheduled.map((item, index) => {
+    const dueAt = Math.round(Effects.dueAt(item, now))
+    const wire = definition.encode(item.message)
+    // A message for the host itself is keyed as it keys its inbound messages.
+    const ownKey = definition.consumes.includes(wire.type)
+      ? definition.keyOf(item.message as In)
+      : definition.keyOfOutbound?.(item.message as Ev | Cmd)
+    const envelope: Envelope = {
+      messageId: MessageIds.deriveScheduled(cause.messageId, index),
+      causationId: cause.messageId,
+      correlationId: cause.correlationId,
+      key: ownKey ?? key,
+      type: wire.type,
+      version: wire.version,
+      payload: wire.payload,
+      occurredAt: dueAt,
+      ...(traceparent === undefined ? {} : { traceparent })
+    }
+    return { envelope, dueAt }
+  })
+}
