@@ -55,7 +55,7 @@ describe("command lines", () => {
       )
       assert.strictEqual(help.code, 0, help.stderr)
       assert.include(help.stdout, "HOW TO SEND WORK TO THESE PROCESSES")
-      assert.include(help.stdout, "relay: { deliver: false }")
+      assert.include(help.stdout, "local: [] }) is a front door that runs no host")
       assert.include(help.stdout, "--exit-with-parent")
     },
     slow

@@ -24,7 +24,12 @@ export const read = (readme: string): ReadonlyArray<Block> => {
           const [from, to] = rewrite.split(" -> ")
           return [from!, to!] as const
         })
-      blocks.push({ file: path!.split("/").at(-1)!, code: code!, verbatim: { path: path!, replace } })
+      // Two shown files of one name (examples/counter/Counter.ts, examples/evolving/Counter.ts) sit side by side
+      // in the consumer project: the later one is named after its folder too.
+      const parts = path!.split("/")
+      const name = parts.at(-1)!
+      const file = blocks.some((block) => block.file === name) ? `${parts.at(-2)}-${name}` : name
+      blocks.push({ file, code: code!, verbatim: { path: path!, replace } })
     } else {
       blocks.push({ file: kind === "file" ? marker! : `readme-${blocks.length + 1}.ts`, code: code! })
     }
