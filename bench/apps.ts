@@ -4,7 +4,6 @@ import * as Application from "../src/commit/Application.js"
 import * as Bus from "../src/commit/Bus.js"
 import { CommitBoundary, type CommitReport, type CommitRequest } from "../src/commit/CommitBoundary.js"
 import * as DirectCommit from "../src/commit/DirectCommit.js"
-import * as Faults from "../src/commit/Faults.js"
 import type * as Host from "../src/commit/Host.js"
 import type { AnyHostDefinition } from "../src/commit/HostDefinition.js"
 import * as MessageIds from "../src/commit/MessageIds.js"
@@ -118,7 +117,7 @@ export const started = <ROut, E>(layer: Layer.Layer<ROut, E>) =>
 
 // internal
 
-const runtime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer, Faults.layer)
+const runtime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer)
 
 /** The boundary below, with `onCommit` called after each successful commit. */
 const tap = (onCommit: CommitHook | undefined) =>

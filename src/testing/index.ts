@@ -10,5 +10,7 @@ export * as GivenWhenThen from "./GivenWhenThen.js"
 export * as Simulation from "./Simulation.js"
 /** The in-memory test double of the durable store simulations run on (with test-only broken variants). */
 export * as SimulatedDurableStore from "./SimulatedDurableStore.js"
+/** Fault injection at the boundary's steps and in handlers; the components consult it only where it is installed. */
+export * as Faults from "../commit/Faults.js"
 /** One scenario suite run on several application layers, their outcomes compared. */
 export * as Conformance from "./Conformance.js"

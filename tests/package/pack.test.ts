@@ -24,7 +24,7 @@ const run = async (command: string, args: ReadonlyArray<string>, cwd: string): P
 }
 
 const consumer = `import { Effect, Schema } from "effect"
-import { ActorSystem, Application, DirectCommit, Effects, HostDefinition, MessageIds, Bus, Faults } from "mailroom"
+import { ActorSystem, Application, DirectCommit, Effects, HostDefinition, MessageIds, Bus } from "mailroom"
 import * as Testing from "mailroom/testing"
 import { PgBoundary } from "mailroom/pg"
 import { Layer } from "effect"
@@ -48,9 +48,10 @@ const counter = HostDefinition.fromSchemas({
 // The README's durable variant, type-checked here (not run: no database in this test).
 export const layerPostgres = Application.layer([counter]).pipe(
   Layer.provideMerge(PgBoundary.layerConfig([counter])),
-  Layer.provideMerge(Layer.mergeAll(ActorSystem.layerConfig, MessageIds.layer, Bus.layer, Faults.layer))
+  Layer.provideMerge(Layer.mergeAll(ActorSystem.layerConfig, MessageIds.layer, Bus.layer))
 )
-void Testing
+// Fault injection is a test tool: it comes from mailroom/testing.
+void Testing.Faults.layer
 
 const program = Effect.gen(function* () {
   const app = yield* Application.Application
@@ -67,7 +68,6 @@ Effect.runPromise(
     Effect.provide(Application.layer([counter])),
     Effect.provide(DirectCommit.layer),
     Effect.provide(Bus.layer),
-    Effect.provide(Faults.layer),
     Effect.provide(ActorSystem.layer),
     Effect.provide(MessageIds.layer),
     Effect.scoped
