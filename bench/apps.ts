@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto"
 import { Effect, Layer } from "effect"
 import * as Application from "../src/commit/Application.js"
 import * as Bus from "../src/commit/Bus.js"
@@ -10,7 +9,7 @@ import * as MessageIds from "../src/commit/MessageIds.js"
 import * as PgBoundary from "../src/pg/PgBoundary.js"
 import type * as Placement from "../src/pg/Placement.js"
 import * as ActorSystem from "../src/runtime/ActorSystem.js"
-import type { Envelope, MessageId } from "../src/runtime/Envelope.js"
+import type { Envelope } from "../src/runtime/Envelope.js"
 
 /** Called after every successful commit of any host, in the committing fiber (keep it cheap). */
 export type CommitHook = (request: CommitRequest, report: CommitReport) => void
@@ -87,7 +86,7 @@ export const postgresPlaced = (
 /** An envelope for a message entering from outside, as a host's front door builds it (fresh UUID). */
 export const envelopeFor = <In>(host: Host.Host<any, In, any>, message: In): Envelope => {
   const wire = host.definition.encode(message)
-  const id = randomUUID() as MessageId
+  const id = MessageIds.random()
   return {
     messageId: id,
     causationId: id,

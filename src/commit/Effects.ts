@@ -21,6 +21,9 @@ export interface DecideContext {
 /** Effects that change nothing and send nothing. */
 export const none: Effects<never, never, never> = { events: [], commands: [] }
 
+// One empty list for every decision that sends nothing of a kind (the memory boundary's audit keeps the lists).
+const nothing: ReadonlyArray<never> = Object.freeze([])
+
 /** Builds effects; omitted parts are empty. */
 export const make = <S = never, Ev = never, Cmd = never>(parts: {
   readonly state?: S | undefined
@@ -28,8 +31,8 @@ export const make = <S = never, Ev = never, Cmd = never>(parts: {
   readonly commands?: ReadonlyArray<Cmd> | undefined
 }): Effects<S, Ev, Cmd> =>
   parts.state === undefined
-    ? { events: parts.events ?? [], commands: parts.commands ?? [] }
-    : { state: parts.state, events: parts.events ?? [], commands: parts.commands ?? [] }
+    ? { events: parts.events ?? nothing, commands: parts.commands ?? nothing }
+    : { state: parts.state, events: parts.events ?? nothing, commands: parts.commands ?? nothing }
 
 /** True when the effects change no state and send no message. */
 export const isEmpty = (effects: Effects<unknown, unknown, unknown>): boolean =>
