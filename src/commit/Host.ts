@@ -87,6 +87,8 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
     const traced = yield* Tracing.exporting
     const name = definition.name
     const maxConflictRetries = options.maxConflictRetries ?? 5
+    // A state type without any text (a counter) needs no check of what it holds.
+    const checkState = !StorableText.holdsNoText(definition.state)
     // One label array for the life of the host: the metric finds its series by this array's identity.
     const handleLabels = [MetricLabel.make("time_unit", "milliseconds"), MetricLabel.make("host", name)]
 
@@ -151,7 +153,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
           : effects.commands.map((command, i) =>
               outbound(envelope, key, command, offset + i, now, traceparent)
             )
-      const problem = outputProblem(effects.state, events, commands)
+      const problem = outputProblem(checkState ? effects.state : undefined, events, commands)
       if (problem !== undefined) {
         return new OutputRejected({
           host: name,
