@@ -224,44 +224,41 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         )
       )
 
-    const attempt = (
-      key: string,
-      envelope: Envelope,
-      message: In,
-      n: number
-    ): Effect.Effect<CommitReport, HandleError> =>
-      Effect.catchTag(
-        traced ? decideAndCommitTraced(key, envelope, message) : decideAndCommit(key, envelope, message),
-        "VersionConflict",
-        (conflict: VersionConflict) =>
-          n < maxConflictRetries
-            ? attempt(key, envelope, message, n + 1)
-            : Effect.fail(new ConflictRetriesExhausted({ host: name, key: conflict.key, attempts: n + 1 }))
-      )
-
+    // One continuation per attempt: a version conflict runs the whole handling again (up to the limit); a failure
+    // is reported on the feed; a success is timed from the first attempt.
     const handling = (
       key: string,
       envelope: Envelope,
       message: In
     ): Effect.Effect<CommitReport, HandleError> => {
       const start = clock.unsafeCurrentTimeNanos()
-      const handled = Effect.matchEffect(attempt(key, envelope, message, 0), {
-        onFailure: (error): Effect.Effect<never, HandleError> =>
-          // A handover that would overtake an older message is not a failure: the relay delivers it instead.
-          error._tag === "Behind"
-            ? Effect.fail(error)
-            : Effect.zipRight(
+      const attempt = (n: number): Effect.Effect<CommitReport, HandleError> =>
+        Effect.matchEffect(
+          traced ? decideAndCommitTraced(key, envelope, message) : decideAndCommit(key, envelope, message),
+          {
+            onFailure: (failure): Effect.Effect<CommitReport, HandleError> => {
+              if (failure._tag === "VersionConflict" && n < maxConflictRetries) return attempt(n + 1)
+              const error =
+                failure._tag === "VersionConflict"
+                  ? new ConflictRetriesExhausted({ host: name, key: failure.key, attempts: n + 1 })
+                  : failure
+              // A handover that would overtake an older message is not a failure: the relay delivers it instead.
+              if (error._tag === "Behind") return Effect.fail(error)
+              return Effect.zipRight(
                 bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) }),
                 Effect.fail(error)
-              ),
-        onSuccess: (report) => {
-          handleDurationMillis.unsafeUpdate(
-            Number(clock.unsafeCurrentTimeNanos() - start) / 1_000_000,
-            handleLabels
-          )
-          return Effect.succeed(report)
-        }
-      })
+              )
+            },
+            onSuccess: (report) => {
+              handleDurationMillis.unsafeUpdate(
+                Number(clock.unsafeCurrentTimeNanos() - start) / 1_000_000,
+                handleLabels
+              )
+              return Effect.succeed(report)
+            }
+          }
+        )
+      const handled = attempt(0)
       return faults === undefined
         ? handled
         : Effect.zipRight(
