@@ -54,8 +54,9 @@ export const runCounterBench = (options: CounterOptions): Effect.Effect<Readonly
           "ops/s",
           { name: `cluster.memory.c${c}`, value: clusterMem },
           {
-            target: "> 1× cluster",
-            met: mailroomMem > clusterMem,
+            // One caller has an absolute target too (issue #15): at least 100,000 host asks a second in memory.
+            target: c === 1 ? "≥ 100,000/s and > 1× cluster" : "> 1× cluster",
+            met: mailroomMem > clusterMem && (c !== 1 || mailroomMem >= 100_000),
             note: `${c} callers, each increments its own counter and waits for the result; cluster TestRunner (in-memory storage, simulateRemoteSerialization on by default) vs Mailroom host ask on the direct-commit boundary`
           }
         ),
@@ -109,11 +110,7 @@ export const Increment = Schema.TaggedStruct("Increment", { counter: Schema.Stri
 export const increment = (counter: string): typeof Increment.Type => ({ _tag: "Increment", counter, by: 1 })
 const Incremented = Schema.TaggedStruct("Incremented", { counter: Schema.String, value: Schema.Int })
 
-/**
- * The counter as a Mailroom host: state `{ value }`, one event per increment. Its `decide` builds the event as a plain
- * (typed) value, as the cluster handler returns a plain number: validating it in `decide` with `Incremented.make` is
- * a domain's choice, not the runtime's work (it costs ~1.5 µs and 3 KB of garbage a message; see BENCHMARKS.md).
- */
+/** The counter as a Mailroom host: state `{ value }`, one event per increment. */
 export const counterHost = HostDefinition.fromSchemas({
   name: "counter",
   state: Schema.Struct({ value: Schema.Int }),
@@ -122,10 +119,7 @@ export const counterHost = HostDefinition.fromSchemas({
   keyOf: (message) => message.counter,
   decide: (state, message) => {
     const value = (state?.value ?? 0) + message.by
-    return Effects.make({
-      state: { value },
-      events: [{ _tag: "Incremented" as const, counter: message.counter, value }]
-    })
+    return Effects.make({ state: { value }, events: [Incremented.make({ counter: message.counter, value })] })
   }
 })
 
