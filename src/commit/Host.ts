@@ -376,18 +376,21 @@ const outputProblem = (
     const problem = StorableText.problemIn(state)
     if (problem !== undefined) return `the new state at ${problem}`
   }
-  for (const list of [events, commands]) {
-    for (const produced of list) {
-      const keyProblem = StorableText.problemOf(produced.key)
-      const problem =
-        keyProblem === undefined
-          ? StorableText.problemIn(produced.payload, ["payload"])
-          : `key: ${keyProblem}`
-      if (problem !== undefined) return `${produced.type} ${produced.messageId} at ${problem}`
-    }
+  return producedProblem(events) ?? producedProblem(commands)
+}
+
+const producedProblem = (list: ReadonlyArray<Envelope>): string | undefined => {
+  for (let i = 0; i < list.length; i++) {
+    const produced = list[i]!
+    const keyProblem = StorableText.problemOf(produced.key)
+    const problem =
+      keyProblem === undefined ? StorableText.problemIn(produced.payload, payloadPath) : `key: ${keyProblem}`
+    if (problem !== undefined) return `${produced.type} ${produced.messageId} at ${problem}`
   }
   return undefined
 }
+
+const payloadPath = ["payload"] as const
 
 const describeError = (error: { readonly _tag: string }): string => {
   const fields = error as { readonly reason?: unknown; readonly message?: unknown }
