@@ -1,17 +1,15 @@
-import { randomUUID } from "node:crypto"
 import { Effect, Layer } from "effect"
 import * as Application from "../src/commit/Application.js"
 import * as Bus from "../src/commit/Bus.js"
 import { CommitBoundary, type CommitReport, type CommitRequest } from "../src/commit/CommitBoundary.js"
 import * as DirectCommit from "../src/commit/DirectCommit.js"
-import * as Faults from "../src/commit/Faults.js"
 import type * as Host from "../src/commit/Host.js"
 import type { AnyHostDefinition } from "../src/commit/HostDefinition.js"
 import * as MessageIds from "../src/commit/MessageIds.js"
 import * as PgBoundary from "../src/pg/PgBoundary.js"
 import type * as Placement from "../src/pg/Placement.js"
 import * as ActorSystem from "../src/runtime/ActorSystem.js"
-import type { Envelope, MessageId } from "../src/runtime/Envelope.js"
+import type { Envelope } from "../src/runtime/Envelope.js"
 
 /** Called after every successful commit of any host, in the committing fiber (keep it cheap). */
 export type CommitHook = (request: CommitRequest, report: CommitReport) => void
@@ -88,7 +86,7 @@ export const postgresPlaced = (
 /** An envelope for a message entering from outside, as a host's front door builds it (fresh UUID). */
 export const envelopeFor = <In>(host: Host.Host<any, In, any>, message: In): Envelope => {
   const wire = host.definition.encode(message)
-  const id = randomUUID() as MessageId
+  const id = MessageIds.random()
   return {
     messageId: id,
     causationId: id,
@@ -118,7 +116,7 @@ export const started = <ROut, E>(layer: Layer.Layer<ROut, E>) =>
 
 // internal
 
-const runtime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer, Faults.layer)
+const runtime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer)
 
 /** The boundary below, with `onCommit` called after each successful commit. */
 const tap = (onCommit: CommitHook | undefined) =>

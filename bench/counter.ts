@@ -54,8 +54,9 @@ export const runCounterBench = (options: CounterOptions): Effect.Effect<Readonly
           "ops/s",
           { name: `cluster.memory.c${c}`, value: clusterMem },
           {
-            target: "> 1× cluster",
-            met: mailroomMem > clusterMem,
+            // One caller has an absolute target too (issue #15): at least 100,000 host asks a second in memory.
+            target: c === 1 ? "≥ 100,000/s and > 1× cluster" : "> 1× cluster",
+            met: mailroomMem > clusterMem && (c !== 1 || mailroomMem >= 100_000),
             note: `${c} callers, each increments its own counter and waits for the result; cluster TestRunner (in-memory storage, simulateRemoteSerialization on by default) vs Mailroom host ask on the direct-commit boundary`
           }
         ),
@@ -101,6 +102,12 @@ export const bestOf = (rounds: number, measurements: ReadonlyArray<Effect.Effect
 
 /** The counter's one command. */
 export const Increment = Schema.TaggedStruct("Increment", { counter: Schema.String, by: Schema.Int })
+
+/**
+ * An increment by one, built as a plain value the way the cluster side passes its payload (`{ by: 1 }`): validating
+ * it is the receiving host's decoder's work, which is measured; a caller's own `Increment.make` is not the runtime's.
+ */
+export const increment = (counter: string): typeof Increment.Type => ({ _tag: "Increment", counter, by: 1 })
 const Incremented = Schema.TaggedStruct("Incremented", { counter: Schema.String, value: Schema.Int })
 
 /** The counter as a Mailroom host: state `{ value }`, one event per increment. */
@@ -187,7 +194,7 @@ const mailroomMemory = Effect.gen(function* () {
   const host = (yield* run(Application.Application)).host(counterHost)
   const side: Side = (callers, seconds) => {
     const names = counters(callers)
-    return runFor(seconds, callers, (c) => Apps.ask(host, Increment.make({ counter: names[c]!, by: 1 })))
+    return runFor(seconds, callers, (c) => Apps.ask(host, increment(names[c]!)))
   }
   return side
 })
@@ -209,7 +216,7 @@ const mailroomPg = (url: string) =>
     const host = (yield* run(Application.Application)).host(counterHost)
     const ask: Side = (callers, seconds) => {
       const names = counters(callers).map((name) => `ask-${name}`)
-      return runFor(seconds, callers, (c) => Apps.ask(host, Increment.make({ counter: names[c]!, by: 1 })))
+      return runFor(seconds, callers, (c) => Apps.ask(host, increment(names[c]!)))
     }
     const submit: Side = (callers, seconds) => {
       const names = counters(callers).map((name) => `submit-${name}`)
@@ -218,7 +225,7 @@ const mailroomPg = (url: string) =>
           const messageId = randomUUID()
           const done = yield* Deferred.make<void>()
           waiting.set(messageId, done)
-          yield* host.execute(Increment.make({ counter: names[c]!, by: 1 }), { messageId })
+          yield* host.execute(increment(names[c]!), { messageId })
           yield* Deferred.await(done)
         })
       )

@@ -7,7 +7,7 @@ import * as RondelHost from "../hosts/rondel/RondelHost.js"
 import type { GameId } from "../hosts/contracts/GameId.js"
 import type { CommitHook } from "./apps.js"
 import * as Apps from "./apps.js"
-import { bestOf, counterHost, Increment, withDatabase } from "./counter.js"
+import { bestOf, counterHost, increment, withDatabase } from "./counter.js"
 import { type Figure, percentile, vs } from "./report.js"
 import { runFor } from "./timing.js"
 
@@ -41,9 +41,6 @@ export const runFlowBench = (options: FlowOptions): Effect.Effect<ReadonlyArray<
 // internal
 
 const nation: Nation.Nation = "France"
-
-/** A counter increment message for the baseline host. */
-const increment = (counter: string) => Increment.make({ counter, by: 1 })
 
 const flows = (
   mode: "memory" | "pg",

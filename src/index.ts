@@ -37,8 +37,6 @@ export * as Routing from "./commit/Routing.js"
 export * as DirectCommit from "./commit/DirectCommit.js"
 /** Routing between hosts and the observation feed. */
 export * as Bus from "./commit/Bus.js"
-/** Fault injection. */
-export * as Faults from "./commit/Faults.js"
 /** Text every boundary can store: what a message or state must not hold (NUL, lone surrogates). */
 export * as StorableText from "./commit/StorableText.js"
 /** Messages scheduled for later: the scheduled messages not yet delivered, on either boundary. */

@@ -3,7 +3,6 @@ import type { ActorStats } from "../runtime/Actor.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
 import type * as Bus from "./Bus.js"
 import { CommitBoundary, type PersistenceError } from "./CommitBoundary.js"
-import type * as Faults from "./Faults.js"
 import * as FrontDoor from "./FrontDoor.js"
 import * as Host from "./Host.js"
 import type { AnyHostDefinition, DecodeFailure, HostDefinition } from "./HostDefinition.js"
@@ -74,7 +73,7 @@ export const layer = (
 ): Layer.Layer<
   Application,
   never,
-  ActorSystem.ActorSystem | CommitBoundary | Bus.Bus | Faults.Faults | MessageIds.MessageIds
+  ActorSystem.ActorSystem | CommitBoundary | Bus.Bus | MessageIds.MessageIds
 > =>
   Layer.scoped(
     Application,

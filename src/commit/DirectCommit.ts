@@ -1,10 +1,11 @@
-import { Clock, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import type { Envelope } from "../runtime/Envelope.js"
 import * as Bus from "./Bus.js"
 import {
   type AuditEntry,
   CommitBoundary,
   type CommitReport,
+  type CommitRequest,
   type DeliveryFailure,
   differenceOf,
   type MessageIdReused,
@@ -40,7 +41,7 @@ export interface DirectCommitOptions {
 export const makeWith = (options: DirectCommitOptions = {}) =>
   Effect.gen(function* () {
     const bus = yield* Bus.Bus
-    const faults = yield* Faults.Faults
+    const faults = yield* Faults.installed
     // Provided by `layer`; a boundary built without them refuses decisions that schedule or cancel.
     const timers = yield* Effect.serviceOption(MemoryTimers.MemoryTimers)
     const states = new Map<string, Map<string, Row>>()
@@ -58,28 +59,122 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
       return rows
     }
 
-    const deliver = (step: "publish" | "dispatch", envelope: Envelope, failures: Array<DeliveryFailure>) => {
+    const deliver = (
+      step: "publish" | "dispatch",
+      envelope: Envelope,
+      failures: Array<DeliveryFailure>,
+      steps: Array<Effect.Effect<void>>
+    ) => {
       const consumers = bus.consumersOf(envelope.type)
       if (consumers.length === 0) {
         if (step === "dispatch") {
           failures.push({ step, to: "(none)", envelope, error: `no host consumes command ${envelope.type}` })
         }
-        return Effect.void
+        return
       }
-      return Effect.forEach(
-        consumers,
-        (to) =>
-          faults.check(step, to).pipe(
-            Effect.zipRight(bus.tell(to, envelope)),
-            Effect.catchAll((error) =>
-              Effect.sync(() => {
-                failures.push({ step, to, envelope, error: describe(error) })
-              })
-            )
-          ),
-        { discard: true }
+      for (const to of consumers) {
+        const check = faults === undefined ? undefined : faults.check(step, to)
+        const tell = bus.tell(to, envelope)
+        steps.push(
+          Effect.catchAll(check === undefined ? tell : Effect.zipRight(check, tell), (error) =>
+            Effect.sync(() => {
+              failures.push({ step, to, envelope, error: describe(error) })
+            })
+          )
+        )
+      }
+    }
+
+    // The hot path of every in-memory commit: plain code, with an effect only for what must run as one.
+    const save = (
+      request: CommitRequest,
+      now: number
+    ): Effect.Effect<CommitReport, VersionConflict | PersistenceError> => {
+      const host = request.host.name
+      const schedules = request.scheduled !== undefined || request.cancelled !== undefined
+      if (schedules && timers._tag === "None") {
+        return Effect.fail(
+          new PersistenceError({
+            operation: "save",
+            message:
+              "this memory boundary has no timers (build it with DirectCommit.layer): nothing was saved"
+          })
+        )
+      }
+      const rows = table(host)
+      const current = rows.get(request.key)?.version ?? 0
+      if (current !== request.expectedVersion) {
+        return Effect.fail(new VersionConflict({ host, key: request.key, expected: request.expectedVersion }))
+      }
+      const changed = request.state !== undefined
+      const version = changed ? current + 1 : current
+      if (changed) rows.set(request.key, { state: request.state, version })
+      let log = audits.get(host)
+      if (log === undefined) {
+        log = []
+        audits.set(host, log)
+      }
+      log.push({
+        seq: log.length + 1,
+        host,
+        key: request.key,
+        message: request.consumed,
+        events: request.events,
+        commands: request.commands,
+        ...(request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
+        ...(request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
+        stateChanged: changed,
+        version,
+        committedAt: now
+      })
+      const failures: Array<DeliveryFailure> = []
+      const report: CommitReport = { version, duplicate: false, failures }
+      const steps: Array<Effect.Effect<void>> = []
+      if (bus.observed()) {
+        steps.push(
+          bus.observe({
+            _tag: "Committed",
+            host,
+            key: request.key,
+            consumed: request.consumed,
+            events: request.events,
+            commands: request.commands,
+            ...(request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
+            ...(request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
+            stateChanged: changed,
+            duplicate: false
+          })
+        )
+      }
+      // Timers start once the state is saved, as messages are sent: cancelled first, so a decision may replace one.
+      if (schedules && timers._tag === "Some") {
+        if (request.cancelled !== undefined) steps.push(timers.value.cancel(request.cancelled))
+        if (request.scheduled !== undefined) steps.push(timers.value.schedule(host, request.scheduled))
+      }
+      for (const event of request.events) deliver("publish", event, failures, steps)
+      for (const command of request.commands) deliver("dispatch", command, failures, steps)
+      if (steps.length === 0 && failures.length === 0) return Effect.succeed(report)
+      return Effect.as(
+        Effect.zipRight(Effect.all(steps, { discard: true }), reportFailures(host, failures)),
+        report
       )
     }
+
+    // Failures are collected while the deliveries run, so they are reported once all have run.
+    const reportFailures = (host: string, failures: ReadonlyArray<DeliveryFailure>) =>
+      Effect.suspend(() =>
+        Effect.forEach(
+          failures,
+          (failure) =>
+            Effect.zipRight(
+              bus.observe({ _tag: "DeliveryFailed", ...failure }),
+              Effect.logWarning(
+                `${failure.step} of ${failure.envelope.type} ${failure.envelope.messageId} to ${failure.to} failed after ${host} saved: ${failure.error}`
+              )
+            ),
+          { discard: true }
+        )
+      )
 
     return CommitBoundary.of({
       kind: "memory",
@@ -116,96 +211,29 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
         }),
       backlog: Effect.succeed(0),
       commit: (request) =>
-        Effect.gen(function* () {
-          const host = request.host.name
-          yield* Effect.mapError(
-            faults.check("save", host),
-            (error) => new PersistenceError({ operation: "save", message: error.message })
-          )
-          if (
-            timers._tag === "None" &&
-            (request.scheduled !== undefined || request.cancelled !== undefined)
-          ) {
-            return yield* new PersistenceError({
-              operation: "save",
-              message:
-                "this memory boundary has no timers (build it with DirectCommit.layer): nothing was saved"
-            })
-          }
-          const rows = table(host)
-          const current = rows.get(request.key)?.version ?? 0
-          if (current !== request.expectedVersion) {
-            return yield* new VersionConflict({ host, key: request.key, expected: request.expectedVersion })
-          }
-          const changed = request.state !== undefined
-          const version = changed ? current + 1 : current
-          if (changed) rows.set(request.key, { state: request.state, version })
-          let log = audits.get(host)
-          if (log === undefined) {
-            log = []
-            audits.set(host, log)
-          }
-          log.push({
-            seq: log.length + 1,
-            host,
-            key: request.key,
-            message: request.consumed,
-            events: request.events,
-            commands: request.commands,
-            ...(request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
-            ...(request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
-            stateChanged: changed,
-            version,
-            committedAt: yield* Clock.currentTimeMillis
-          })
-          if (bus.observed()) {
-            yield* bus.observe({
-              _tag: "Committed",
-              host,
-              key: request.key,
-              consumed: request.consumed,
-              events: request.events,
-              commands: request.commands,
-              ...(request.scheduled === undefined ? {} : { scheduled: request.scheduled }),
-              ...(request.cancelled === undefined ? {} : { cancelled: request.cancelled }),
-              stateChanged: changed,
-              duplicate: false
-            })
-          }
-          // Timers start once the state is saved, as messages are sent: cancelled first, so a decision may replace one.
-          if (timers._tag === "Some") {
-            if (request.cancelled !== undefined) yield* timers.value.cancel(request.cancelled)
-            if (request.scheduled !== undefined) yield* timers.value.schedule(host, request.scheduled)
-          }
-          const failures: Array<DeliveryFailure> = []
-          for (const event of request.events) yield* deliver("publish", event, failures)
-          for (const command of request.commands) yield* deliver("dispatch", command, failures)
-          for (const failure of failures) {
-            yield* bus.observe({ _tag: "DeliveryFailed", ...failure })
-            yield* Effect.logWarning(
-              `${failure.step} of ${failure.envelope.type} ${failure.envelope.messageId} to ${failure.to} failed after ${host} saved: ${failure.error}`
+        faults === undefined
+          ? Effect.clockWith((clock) => save(request, clock.unsafeCurrentTimeMillis()))
+          : Effect.zipRight(
+              // An injected save failure fails this commit alone, before anything is saved, as a real one would.
+              Effect.mapError(
+                Effect.suspend(() => faults.check("save", request.host.name)),
+                (error) => new PersistenceError({ operation: "save", message: error.message })
+              ),
+              Effect.clockWith((clock) => save(request, clock.unsafeCurrentTimeMillis()))
             )
-          }
-          const report: CommitReport = { version, duplicate: false, failures }
-          return report
-        })
     })
   })
 
 /** The in-memory direct commit with default options (see `makeWith`). */
 export const make = makeWith()
 
-/** The in-memory direct-commit boundary with its timers (needs the Bus and Faults services). */
-export const layer: Layer.Layer<
-  CommitBoundary | MemoryTimers.MemoryTimers | Timers,
-  never,
-  Bus.Bus | Faults.Faults
-> = Layer.effect(CommitBoundary, make).pipe(Layer.provideMerge(MemoryTimers.layer))
+/** The in-memory direct-commit boundary with its timers (needs the Bus; consults `Faults` when a test installs it). */
+export const layer: Layer.Layer<CommitBoundary | MemoryTimers.MemoryTimers | Timers, never, Bus.Bus> =
+  Layer.effect(CommitBoundary, make).pipe(Layer.provideMerge(MemoryTimers.layer))
 
-/** The in-memory boundary with its own bus and an idle fault injector. */
-export const layerMemory: Layer.Layer<
-  CommitBoundary | MemoryTimers.MemoryTimers | Timers | Bus.Bus | Faults.Faults
-> = layer.pipe(Layer.provideMerge(Layer.merge(Bus.layer, Faults.layer)))
+/** The in-memory boundary with its own bus. */
+export const layerMemory: Layer.Layer<CommitBoundary | MemoryTimers.MemoryTimers | Timers | Bus.Bus> =
+  layer.pipe(Layer.provideMerge(Bus.layer))
 
 // internal
 

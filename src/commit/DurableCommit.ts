@@ -29,11 +29,7 @@ export interface DurableCommitOptions {
 export const layer = (
   routing: Routing.Routing,
   options: DurableCommitOptions
-): Layer.Layer<
-  CommitBoundary | Relay.Relay,
-  Relay.InvalidRelaySettings,
-  Storages | Bus.Bus | Faults.Faults
-> =>
+): Layer.Layer<CommitBoundary | Relay.Relay, Relay.InvalidRelaySettings, Storages | Bus.Bus> =>
   Layer.merge(Layer.scoped(CommitBoundary, make(routing, options)), RelayLoop.layer(options.relay)).pipe(
     Layer.provide(Layer.sync(Signals.SignalsTag, Signals.make))
   )
@@ -50,7 +46,7 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
   Effect.gen(function* () {
     const storages = yield* Storages
     const bus = yield* Bus.Bus
-    const faults = yield* Faults.Faults
+    const faults = yield* Faults.installed
     const signals = yield* Signals.SignalsTag
     const handover = yield* Handover.make(bus, signals)
     const handOver = options.handover !== false
@@ -96,10 +92,12 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
           const storage = storageOf(host)
           if (storage === undefined) return yield* missing(host)
           // An injected save failure fails this commit alone, as a real one would.
-          yield* Effect.mapError(
-            faults.check("save", host),
-            (error) => new PersistenceError({ operation: "save", message: error.message })
-          )
+          if (faults !== undefined) {
+            yield* Effect.mapError(
+              faults.check("save", host),
+              (error) => new PersistenceError({ operation: "save", message: error.message })
+            )
+          }
           const handedOverBy = handover.sourceOf(request.consumed)
           const outbox = routing.destinations(request.events, request.commands)
           // Only what a consumer running here could take is wanted back from the storage.
@@ -132,7 +130,10 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
           if (result._tag === "Committed" && outbox.length > 0) {
             // The handover is the relay's first step: an injected relay failure stops it too (the messages wait in
             // the outbox for the relay's rounds, which meet the same fault).
-            const relayFails = handOver && Exit.isFailure(yield* Effect.exit(faults.check("relay", host)))
+            const relayFails =
+              handOver &&
+              faults !== undefined &&
+              Exit.isFailure(yield* Effect.exit(faults.check("relay", host)))
             const handing = handOver && !relayFails && result.written.length > 0
             if (handing) yield* handover.start(storage, result.written)
             // What is not handed over (no consumer here, a fault, no row given back) is the relay's.

@@ -41,6 +41,9 @@ export interface DecideContext {
 /** Effects that change nothing and send nothing. */
 export const none: Effects<never, never, never> = { events: [], commands: [] }
 
+// One empty list for every decision that sends nothing of a kind (the memory boundary's audit keeps the lists).
+const nothing: ReadonlyArray<never> = Object.freeze([])
+
 /** Builds effects; omitted parts are empty. */
 export const make = <S = never, Ev = never, Cmd = never, Later = never>(parts: {
   readonly state?: S | undefined
@@ -49,7 +52,7 @@ export const make = <S = never, Ev = never, Cmd = never, Later = never>(parts: {
   readonly scheduled?: ReadonlyArray<Scheduled<Later>> | undefined
   readonly cancelled?: ReadonlyArray<string> | undefined
 }): Effects<S, Ev, Cmd, Later> => {
-  const base = { events: parts.events ?? [], commands: parts.commands ?? [] }
+  const base = { events: parts.events ?? nothing, commands: parts.commands ?? nothing }
   const withState = parts.state === undefined ? base : { state: parts.state, ...base }
   const scheduled = parts.scheduled !== undefined && parts.scheduled.length > 0 ? parts.scheduled : undefined
   const cancelled = parts.cancelled !== undefined && parts.cancelled.length > 0 ? parts.cancelled : undefined

@@ -1,4 +1,4 @@
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import type { Envelope } from "../runtime/Envelope.js"
 
 /** Where a fault can be injected: a boundary step, or inside a host's handler. */
@@ -21,7 +21,11 @@ export interface CrashTarget {
   readonly messageId?: string
 }
 
-/** Arms failures at the boundary's steps and in handlers; every component consults it at its fault points. */
+/**
+ * Arms failures at the boundary's steps and in handlers (a test tool, also used by the sandbox). Optional: the
+ * components consult it at their fault points only when a layer installs it (see `installed`); without it they check
+ * nothing.
+ */
 export class Faults extends Context.Tag("mailroom/commit/Faults")<
   Faults,
   {
@@ -52,7 +56,7 @@ interface Armed {
 /** Builds a fault injector with nothing armed. */
 export const make = Effect.sync(() => {
   const armed: Array<Armed> = []
-  // Fast path: no allocation or search while nothing is armed (the common case in production).
+  // Fast path: no allocation or search while nothing is armed (most of the time, even in tests).
   let count = 0
 
   const take = (predicate: (entry: Armed) => boolean): boolean => {
@@ -108,5 +112,14 @@ export const make = Effect.sync(() => {
   })
 })
 
-/** A fault injector with nothing armed (cheap enough to keep in production). */
+/** A fault injector with nothing armed, for tests and the sandbox; the components below it consult it. */
 export const layer: Layer.Layer<Faults> = Layer.effect(Faults, make)
+
+/**
+ * The fault injector a component consults, read once when the component is built: the installed one, or undefined
+ * when none is (production), so the component checks nothing at all.
+ */
+export const installed: Effect.Effect<Faults["Type"] | undefined> = Effect.map(
+  Effect.serviceOption(Faults),
+  Option.getOrUndefined
+)

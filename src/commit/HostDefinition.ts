@@ -1,4 +1,4 @@
-import { Either, ParseResult, Schema } from "effect"
+import { Either, ParseResult, Schema, type SchemaAST } from "effect"
 import type * as Effects from "./Effects.js"
 import type * as Versioned from "./Versioned.js"
 
@@ -74,7 +74,9 @@ export type TaggedSchema = Schema.Schema<{ readonly _tag: string }, any>
  * Declares a host from Schemas of tagged messages: type names, routing lists and the wire codec (errors naming the
  * field) are derived, so a new bounded context is its schemas plus `decide`. Every message type is version 1 unless
  * `versions` gives its current version and the upcasts that read its older ones (`Versioned.message`, or a contracts
- * registry's definition); `state` may be a `Versioned.state` codec, so stored states carry their version too.
+ * registry's definition); `state` may be a `Versioned.state` codec, so stored states carry their version too. A message
+ * whose encoded form is its type (no transformation in its schema) is sent as it is, without encoding; the receiving
+ * host's decoder checks it like any input.
  */
 export const fromSchemas = <
   S,
@@ -121,6 +123,11 @@ export const fromSchemas = <
     versions.set(type, entry)
   }
   const versionOf = (type: string) => versions.get(type)?.version ?? 1
+  const asItself = new Set(
+    [options.inbound, options.events, options.commands].flatMap((schema) =>
+      schema === undefined ? [] : tagsEncodedAsThemselves(schema.ast)
+    )
+  )
   return make<S, In, Ev, Cmd>({
     name: options.name,
     state: options.state,
@@ -134,7 +141,9 @@ export const fromSchemas = <
         })
       }
       const payload =
-        typeof message.payload === "object" && message.payload !== null
+        typeof message.payload === "object" &&
+        message.payload !== null &&
+        (message.payload as { readonly _tag?: unknown })._tag !== message.type
           ? { _tag: message.type, ...message.payload }
           : message.payload
       const current = versionOf(message.type)
@@ -164,7 +173,7 @@ export const fromSchemas = <
     encode: (message) => ({
       type: message._tag,
       version: versionOf(message._tag),
-      payload: encodeAny(message)
+      payload: asItself.has(message._tag) ? message : encodeAny(message)
     }),
     keyOf: options.keyOf,
     ...(options.keyOfOutbound === undefined ? {} : { keyOfOutbound: options.keyOfOutbound }),
@@ -177,7 +186,7 @@ export const fromSchemas = <
 
 const tagsOf = (schema: Schema.Schema.Any): Array<string> => {
   const tags: Array<string> = []
-  const visit = (ast: import("effect").SchemaAST.AST): void => {
+  const visit = (ast: SchemaAST.AST): void => {
     switch (ast._tag) {
       case "Union":
         for (const member of ast.types) visit(member)
@@ -200,4 +209,41 @@ const tagsOf = (schema: Schema.Schema.Any): Array<string> => {
   }
   visit(Schema.typeSchema(schema).ast)
   return tags
+}
+
+/** The tags of the members of a message schema whose encoded form is their type (see `encodesAsItself`). */
+const tagsEncodedAsThemselves = (ast: SchemaAST.AST): Array<string> =>
+  ast._tag === "Union"
+    ? ast.types.flatMap(tagsEncodedAsThemselves)
+    : encodesAsItself(ast)
+      ? tagsOf(Schema.make(ast))
+      : []
+
+/**
+ * Whether encoding a value of this schema gives the value back unchanged: nothing in it transforms (refinements only
+ * check, and the receiving end's decoder checks them again). Declarations and recursive schemas count as transforming.
+ */
+const encodesAsItself = (ast: SchemaAST.AST): boolean => {
+  switch (ast._tag) {
+    case "Transformation":
+    case "Declaration":
+    case "Suspend":
+      return false
+    case "Refinement":
+      return encodesAsItself(ast.from)
+    case "TupleType":
+      return (
+        ast.elements.every((element) => encodesAsItself(element.type)) &&
+        ast.rest.every((rest) => encodesAsItself(rest.type))
+      )
+    case "TypeLiteral":
+      return (
+        ast.propertySignatures.every((property) => encodesAsItself(property.type)) &&
+        ast.indexSignatures.every((index) => encodesAsItself(index.type))
+      )
+    case "Union":
+      return ast.types.every(encodesAsItself)
+    default:
+      return true
+  }
 }

@@ -33,7 +33,7 @@ export class MemoryTimers extends Context.Tag("mailroom/commit/MemoryTimers")<
 export const makeWith = (options: MemoryTimersOptions = {}) =>
   Effect.gen(function* () {
     const bus = yield* Bus.Bus
-    const faults = yield* Faults.Faults
+    const faults = yield* Faults.installed
     const fibers = yield* FiberMap.make<string>()
     const waiting = new Map<string, PendingTimer>()
     const limit = options.rememberedIds ?? 10_000
@@ -56,7 +56,9 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
           consumers.length === 0 ? [{ to: "(none)", error: `no host consumes ${item.envelope.type}` }] : []
         for (const to of consumers) {
           const sent = yield* Effect.either(
-            Effect.zipRight(faults.check("dispatch", to), bus.tell(to, item.envelope))
+            faults === undefined
+              ? bus.tell(to, item.envelope)
+              : Effect.zipRight(faults.check("dispatch", to), bus.tell(to, item.envelope))
           )
           if (sent._tag === "Left") failures.push({ to, error: sent.left.message })
         }
@@ -124,7 +126,7 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
   })
 
 /** The in-memory timers with default options, and the `Timers` listing over them. */
-export const layer: Layer.Layer<MemoryTimers | Timers, never, Bus.Bus | Faults.Faults> = Layer.scopedContext(
+export const layer: Layer.Layer<MemoryTimers | Timers, never, Bus.Bus> = Layer.scopedContext(
   Effect.map(makeWith(), (timers) =>
     Context.make(MemoryTimers, timers).pipe(Context.add(Timers, { pending: timers.pending }))
   )

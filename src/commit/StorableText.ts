@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { Schema, SchemaAST } from "effect"
 
 /**
  * Text every boundary can store. PostgreSQL's `jsonb` and `text` refuse a NUL character (U+0000) and JSON refuses
@@ -43,7 +43,53 @@ export const problemOf = (text: string): string | undefined => {
   return undefined
 }
 
+/**
+ * True when no value of the schema can hold text a store refuses: it has no string-typed part (numbers, booleans,
+ * literals and structs of them), and its field names and string literals are storable. Such values need no check.
+ */
+export const holdsNoText = (schema: Schema.Schema.Any): boolean => textFree(SchemaAST.typeAST(schema.ast))
+
 // internal
+
+const textFree = (ast: SchemaAST.AST): boolean => {
+  switch (ast._tag) {
+    case "Literal":
+      return typeof ast.literal !== "string" || problemOf(ast.literal) === undefined
+    case "Enums":
+      return ast.enums.every(([, value]) => typeof value !== "string" || problemOf(value) === undefined)
+    case "UndefinedKeyword":
+    case "VoidKeyword":
+    case "NeverKeyword":
+    case "NumberKeyword":
+    case "BooleanKeyword":
+    case "BigIntKeyword":
+    case "SymbolKeyword":
+    case "UniqueSymbol":
+      return true
+    case "Refinement":
+      return textFree(ast.from)
+    case "TupleType":
+      return (
+        ast.elements.every((element) => textFree(element.type)) &&
+        ast.rest.every((rest) => textFree(rest.type))
+      )
+    case "TypeLiteral":
+      // Keys of an index signature are data, so they may hold anything.
+      return (
+        ast.indexSignatures.length === 0 &&
+        ast.propertySignatures.every(
+          (property) =>
+            (typeof property.name !== "string" || problemOf(property.name) === undefined) &&
+            textFree(property.type)
+        )
+      )
+    case "Union":
+      return ast.types.every(textFree)
+    default:
+      // Strings, template literals, unknown/any/object, declarations (Date, Map, classes), recursion.
+      return false
+  }
+}
 
 // One character class: the common case (no NUL, no surrogate at all) costs a single scan per string.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point

@@ -1,4 +1,4 @@
-import { Effect, Option, Tracer } from "effect"
+import { Context, DefaultServices, Effect, Option, Tracer } from "effect"
 
 /** The W3C `traceparent` of a span, carried in envelopes so one flow is one trace across hosts and processes. */
 export const traceparentOf = (span: Tracer.AnySpan): string =>
@@ -19,15 +19,20 @@ export const currentTraceparent: Effect.Effect<string | undefined> = Effect.map(
 )
 
 /**
- * Runs `traced(true)` when a tracer that exports spans is installed (e.g. `@effect/opentelemetry`), else
- * `traced(false)`. Effect's built-in tracer keeps spans in memory where nobody reads them; recording them costs
- * tens of microseconds per message, so with it the runtime records none and passes trace context on unchanged.
+ * Whether the fiber's tracer exports spans (e.g. `@effect/opentelemetry`'s). Effect's built-in tracer keeps spans in
+ * memory where nobody reads them; recording them costs tens of microseconds per message, so with it the runtime
+ * records none and passes trace context on unchanged.
  */
+export const exporting: Effect.Effect<boolean> = Effect.tracerWith((tracer) =>
+  Effect.succeed(tracer !== builtInTracer)
+)
+
+/** Runs `traced(true)` when a tracer that exports spans is installed, else `traced(false)` (see `exporting`). */
 export const ifExporting = <A, E, R>(
   traced: (exporting: boolean) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> => Effect.tracerWith((tracer) => traced(tracer !== builtInTracer))
 
 // internal
 
-/** Effect's default tracer, as a fiber sees it when no tracer layer is provided. */
-const builtInTracer = Effect.runSync(Effect.tracer)
+/** Effect's default tracer, as a fiber sees it when no tracer layer is provided (read from a value, not run). */
+const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)

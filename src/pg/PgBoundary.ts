@@ -6,7 +6,6 @@ import type * as Bus from "../commit/Bus.js"
 import type { CommitBoundary, PersistenceError } from "../commit/CommitBoundary.js"
 import { type ContextStorage, Storages, type Wakeup } from "../commit/ContextStorage.js"
 import * as DurableCommit from "../commit/DurableCommit.js"
-import type * as Faults from "../commit/Faults.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import * as Relay from "../commit/Relay.js"
 import * as StoredTimers from "../commit/StoredTimers.js"
@@ -68,7 +67,7 @@ export const layer = (
 ): Layer.Layer<
   CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings,
-  SqlClient.SqlClient | PgClient.PgClient | Bus.Bus | Faults.Faults
+  SqlClient.SqlClient | PgClient.PgClient | Bus.Bus
 > =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
@@ -91,7 +90,7 @@ export const layerPlaced = (
 ): Layer.Layer<
   CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings,
-  Bus.Bus | Faults.Faults
+  Bus.Bus
 > =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
@@ -302,7 +301,7 @@ export const layerConfig = (
 ): Layer.Layer<
   CommitBoundary | Relay.Relay | Storages | Timers,
   PersistenceError | DatabaseUnreachable | Relay.InvalidRelaySettings | ConfigError.ConfigError,
-  Bus.Bus | Faults.Faults
+  Bus.Bus
 > => Layer.unwrapEffect(Effect.map(configured(hosts), layerPlaced))
 
 // internal

@@ -8,5 +8,7 @@ export * as Recorder from "./Recorder.js"
 export * as GivenWhenThen from "./GivenWhenThen.js"
 /** Seeded, reproducible simulation of your hosts through crashes, duplicate deliveries and reordering. */
 export * as Simulation from "./Simulation.js"
+/** Fault injection at the boundary's steps and in handlers; the components consult it only where it is installed. */
+export * as Faults from "../commit/Faults.js"
 /** One scenario suite run on several application layers, their outcomes compared. */
 export * as Conformance from "./Conformance.js"

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs"
-import { resolve } from "node:path"
+import { posix, resolve } from "node:path"
 import { assert, describe, it } from "vitest"
 
 // Each public module has an export path of its own next to its entry point's namespace (as Effect's packages do),
@@ -23,8 +23,8 @@ const expected = () => {
     paths[entry] = `dist/${index}`
     const source = readFileSync(resolve(root, `src/${index}.ts`), "utf8")
     const folder = index.replace(/index$/, "")
-    for (const [, namespace, module] of source.matchAll(/export \* as (\w+) from "\.\/(.+)\.js"/g)) {
-      paths[entry === "." ? `./${namespace}` : `${entry}/${namespace}`] = `dist/${folder}${module}`
+    for (const [, namespace, module] of source.matchAll(/export \* as (\w+) from "(\.\.?\/.+)\.js"/g)) {
+      paths[entry === "." ? `./${namespace}` : `${entry}/${namespace}`] = posix.join("dist", folder, module!)
     }
   }
   return paths

@@ -24,7 +24,8 @@ export const make = (options: {
   readonly storageOf: (host: string) => ContextStorage | undefined
   readonly policy: RetryPolicy.RetryPolicy
   readonly bus: Bus.Bus["Type"]
-  readonly faults: Faults.Faults["Type"]
+  /** The fault injector, when a test or the sandbox installed one. */
+  readonly faults: Faults.Faults["Type"] | undefined
 }) => {
   const { producer, policy, bus } = options
   // Destinations that could not be reached: consecutive failures, and when to try again.
@@ -119,7 +120,7 @@ export const make = (options: {
   /** One round; true when it was full (more may be waiting). */
   const round: Effect.Effect<boolean, PersistenceError | Faults.InjectedFault> = Effect.scoped(
     Effect.gen(function* () {
-      yield* options.faults.check("relay", producer.host)
+      if (options.faults !== undefined) yield* options.faults.check("relay", producer.host)
       const now = yield* Clock.currentTimeMillis
       const skip = [
         ...[...unreachable].filter(([, state]) => state.until > now).map(([destination]) => destination),

@@ -28,7 +28,7 @@ export const make = (options: RelayOptions) =>
     )
     const storages = yield* Storages
     const bus = yield* Bus.Bus
-    const faults = yield* Faults.Faults
+    const faults = yield* Faults.installed
     const signals = yield* SignalsTag
     const poll = Duration.decode(options.pollInterval ?? "250 millis")
     const workers = options.workers ?? 1
@@ -186,5 +186,5 @@ export const make = (options: RelayOptions) =>
 /** The relay as a layer for the given local hosts. */
 export const layer = (
   options: RelayOptions
-): Layer.Layer<Relay, InvalidRelaySettings, Storages | Bus.Bus | Faults.Faults | SignalsTag> =>
+): Layer.Layer<Relay, InvalidRelaySettings, Storages | Bus.Bus | SignalsTag> =>
   Layer.scoped(Relay, make(options))
