@@ -53,6 +53,12 @@ describe.concurrent("timers on Postgres", () => {
         // Not due yet: settle does not count it as backlog (it would wait for it only with timers: "wait").
         yield* app.run(Effect.flatMap(Application.Application, (a) => a.settle({ timeout: "20 seconds" })))
         yield* eventually(sql, "the order to expire", status(sql, "a", "Expired"))
+        // The expiry's cancellation reaches payments as a message of its own, handled in payments' transaction.
+        yield* eventually(
+          sql,
+          "payments to take the cancellation",
+          Effect.map(paymentOf(sql, "a"), (payment) => payment?.cancelled === true)
+        )
         assert.deepStrictEqual(yield* paymentOf(sql, "a"), { requested: true, paid: false, cancelled: true })
         const handled = yield* deadlinesHandled(sql)
         assert.deepStrictEqual(
