@@ -17,39 +17,35 @@ export const envelopes = (
   traceparent: string | undefined
 ): ReadonlyArray<Envelope> => {
   if (messages.length === 0) return none
-  const produced: Array<Envelope> = []
-  for (let i = 0; i < messages.length; i++) {
-    const message = messages[i]
+  // `map` sizes the list exactly (the memory boundary's audit keeps it; a list grown by `push` keeps spare room).
+  return messages.map((message, i): Envelope => {
     const wire = definition.encode(message)
     const messageId = MessageIds.derive(cause.messageId, offset + i)
     const outboundKey = definition.keyOfOutbound?.(message) ?? key
     // Two literals rather than a spread: one object per message, with or without trace context.
-    produced.push(
-      traceparent === undefined
-        ? {
-            messageId,
-            causationId: cause.messageId,
-            correlationId: cause.correlationId,
-            key: outboundKey,
-            type: wire.type,
-            version: wire.version,
-            payload: wire.payload,
-            occurredAt: now
-          }
-        : {
-            messageId,
-            causationId: cause.messageId,
-            correlationId: cause.correlationId,
-            key: outboundKey,
-            type: wire.type,
-            version: wire.version,
-            payload: wire.payload,
-            occurredAt: now,
-            traceparent
-          }
-    )
-  }
-  return produced
+    return traceparent === undefined
+      ? {
+          messageId,
+          causationId: cause.messageId,
+          correlationId: cause.correlationId,
+          key: outboundKey,
+          type: wire.type,
+          version: wire.version,
+          payload: wire.payload,
+          occurredAt: now
+        }
+      : {
+          messageId,
+          causationId: cause.messageId,
+          correlationId: cause.correlationId,
+          key: outboundKey,
+          type: wire.type,
+          version: wire.version,
+          payload: wire.payload,
+          occurredAt: now,
+          traceparent
+        }
+  })
 }
 
 /**
