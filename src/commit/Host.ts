@@ -16,11 +16,12 @@ import type {
 import { CommitBoundary } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
 import * as FrontDoor from "./FrontDoor.js"
+import * as Produced from "./internal/produced.js"
 import { MessageRejected } from "./FrontDoor.js"
 import type * as Effects from "./Effects.js"
 import type { DecodeFailure, HostDefinition } from "./HostDefinition.js"
 import * as Scheduling from "./internal/scheduling.js"
-import * as MessageIds from "./MessageIds.js"
+import type * as MessageIds from "./MessageIds.js"
 import * as StorableText from "./StorableText.js"
 import * as Tracing from "./Tracing.js"
 
@@ -94,41 +95,6 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
     // One label array for the life of the host: the metric finds its series by this array's identity.
     const handleLabels = [MetricLabel.make("time_unit", "milliseconds"), MetricLabel.make("host", name)]
 
-    const outbound = (
-      cause: Envelope,
-      key: string,
-      message: Ev | Cmd,
-      index: number,
-      now: number,
-      traceparent: string | undefined
-    ): Envelope => {
-      const wire = definition.encode(message)
-      const messageId = MessageIds.derive(cause.messageId, index)
-      const outboundKey = definition.keyOfOutbound?.(message) ?? key
-      return traceparent === undefined
-        ? {
-            messageId,
-            causationId: cause.messageId,
-            correlationId: cause.correlationId,
-            key: outboundKey,
-            type: wire.type,
-            version: wire.version,
-            payload: wire.payload,
-            occurredAt: now
-          }
-        : {
-            messageId,
-            causationId: cause.messageId,
-            correlationId: cause.correlationId,
-            key: outboundKey,
-            type: wire.type,
-            version: wire.version,
-            payload: wire.payload,
-            occurredAt: now,
-            traceparent
-          }
-    }
-
     const decide = (loaded: Loaded | undefined, envelope: Envelope, message: In) =>
       definition.decide(loaded?.state as S | undefined, message, {
         messageId: envelope.messageId,
@@ -144,22 +110,21 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
       traceparent: string | undefined
     ): CommitRequest | OutputRejected => {
       const now = clock.unsafeCurrentTimeMillis()
-      const events =
-        effects.events.length === 0
-          ? noEnvelopes
-          : effects.events.map((event, i) => outbound(envelope, key, event, i, now, traceparent))
-      const offset = events.length
-      const commands =
-        effects.commands.length === 0
-          ? noEnvelopes
-          : effects.commands.map((command, i) =>
-              outbound(envelope, key, command, offset + i, now, traceparent)
-            )
+      const events = Produced.envelopes(definition, envelope, key, effects.events, 0, now, traceparent)
+      const commands = Produced.envelopes(
+        definition,
+        envelope,
+        key,
+        effects.commands,
+        events.length,
+        now,
+        traceparent
+      )
       const scheduled =
         effects.scheduled === undefined
           ? noScheduled
           : Scheduling.envelopes(definition, envelope, key, effects, now, traceparent)
-      const problem = outputProblem(
+      const problem = Produced.problem(
         checkState ? effects.state : undefined,
         events,
         scheduled.length === 0 ? commands : [...commands, ...scheduled.map((item) => item.envelope)]
@@ -373,39 +338,12 @@ const handleDurationMillis = Metric.histogram(
   hostHandleDuration.keyType.boundaries
 )
 
-// One empty list for every handling that produces nothing of a kind (the memory boundary's audit keeps the lists).
-const noEnvelopes: ReadonlyArray<Envelope> = Object.freeze([])
+// One empty list for every handling that schedules nothing.
 const noScheduled: ReadonlyArray<ScheduledEnvelope> = Object.freeze([])
 
 // The call site of these spans is always this file, so a captured stack adds nothing to a trace; capturing it
 // costs about 5 µs per span, a measurable share of handling a message (see BENCHMARKS.md).
 const spanOptions = { captureStackTrace: false } as const
-
-/** Text in what a handling produced (its new state, its messages) that no store accepts, naming where it is. */
-const outputProblem = (
-  state: unknown,
-  events: ReadonlyArray<Envelope>,
-  commands: ReadonlyArray<Envelope>
-): string | undefined => {
-  if (state !== undefined) {
-    const problem = StorableText.problemIn(state)
-    if (problem !== undefined) return `the new state at ${problem}`
-  }
-  return producedProblem(events) ?? producedProblem(commands)
-}
-
-const producedProblem = (list: ReadonlyArray<Envelope>): string | undefined => {
-  for (let i = 0; i < list.length; i++) {
-    const produced = list[i]!
-    const keyProblem = StorableText.problemOf(produced.key)
-    const problem =
-      keyProblem === undefined ? StorableText.problemIn(produced.payload, payloadPath) : `key: ${keyProblem}`
-    if (problem !== undefined) return `${produced.type} ${produced.messageId} at ${problem}`
-  }
-  return undefined
-}
-
-const payloadPath = ["payload"] as const
 
 const describeError = (error: { readonly _tag: string }): string => {
   const fields = error as { readonly reason?: unknown; readonly message?: unknown }
