@@ -36,10 +36,12 @@ describe("stored states written before states were versioned (v1) load", () => {
     assert.notProperty(stored, "schemaVersion")
     const state = loadRondel(stored)
     // Pending moves stored before deadlines existed have none scheduled: they keep waiting, as they did.
-    const withoutDeadline = (stored.nations as ReadonlyArray<{ readonly pending: object | null }>).map((n) => ({
-      ...n,
-      pending: n.pending === null ? null : { ...n.pending, deadline: null }
-    }))
+    const withoutDeadline = (stored.nations as ReadonlyArray<{ readonly pending: object | null }>).map(
+      (n) => ({
+        ...n,
+        pending: n.pending === null ? null : { ...n.pending, deadline: null }
+      })
+    )
     assert.deepStrictEqual(state.nations, withoutDeadline as never)
     assert.deepStrictEqual(
       state.recentMoves,
@@ -58,7 +60,11 @@ describe("stored states written before states were versioned (v1) load", () => {
       schemaVersion: 2,
       gameId: "game-2",
       nations: [
-        { nation: "Italy", position: "Investor", pending: { space: "Factory", billingId: "bill-m-3", amount: 4 } },
+        {
+          nation: "Italy",
+          position: "Investor",
+          pending: { space: "Factory", billingId: "bill-m-3", amount: 4 }
+        },
         { nation: "France", position: null, pending: null }
       ],
       recentMoves: ["m-2", "m-3"]
@@ -70,7 +76,7 @@ describe("stored states written before states were versioned (v1) load", () => {
       amount: 4,
       deadline: null
     } as never)
-    assert.isNull(state.nations[1].pending)
+    assert.isNull(state.nations[1]?.pending)
     assert.deepStrictEqual(state.recentMoves, ["m-2", "m-3"] as never)
   })
 
