@@ -24,9 +24,12 @@ describe("sandbox JSON mode: reconcile (memory)", () => {
         "rondel<-Move",
         "MovementAwaitingPayment",
         "ChargeMovement",
-        "accounting<-ChargeMovement"
+        "accounting<-ChargeMovement",
+        "PaymentDeadline"
       ])
       assert.deepInclude(waiting.events[3], { stateChanged: false })
+      // The move's payment deadline is scheduled (60 s, the sandbox's default), not yet due.
+      assert.deepInclude(waiting.events[4], { kind: "scheduled", host: "rondel", to: ["rondel"] })
       const stuck = step(out, "reconcile", 0).result
       assert.strictEqual(stuck.olderThanMillis, 0)
       assert.deepStrictEqual(
