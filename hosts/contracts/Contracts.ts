@@ -4,17 +4,27 @@ import * as ChargeMessages from "./ChargeMessages.js"
 import * as Registry from "./Registry.js"
 import * as RondelMessages from "./RondelMessages.js"
 
-/** Every message Rondel handles: its own commands and Accounting's answers to its charges. */
+/** Every message Rondel handles: its own commands, Accounting's answers to its charges and its own payment deadlines. */
 export const RondelInbound = Schema.Union(
   RondelMessages.SetToStartingPositions,
   RondelMessages.Move,
   AccountingMessages.RondelInvoicePaid,
-  AccountingMessages.RondelInvoicePaymentFailed
+  AccountingMessages.RondelInvoicePaymentFailed,
+  RondelMessages.PaymentDeadline
 )
-/** Every message Rondel handles: its own commands and Accounting's answers to its charges. */
+/** Every message Rondel handles: its own commands, Accounting's answers to its charges and its own payment deadlines. */
 export type RondelInbound = typeof RondelInbound.Type
 /** Type names of {@link RondelInbound}. */
 export const RondelInboundTypes = typesOf(RondelInbound)
+
+/** Messages Rondel schedules for itself (a subset of {@link RondelInbound}). */
+export const RondelScheduled = RondelMessages.PaymentDeadline
+/** A message Rondel schedules for itself. */
+export type RondelScheduled = typeof RondelScheduled.Type
+/** Type names of {@link RondelScheduled}. */
+export const RondelScheduledTypes: ReadonlyArray<RondelScheduled["_tag"]> = [
+  Registry.tagOf(RondelScheduled) as RondelScheduled["_tag"]
+]
 
 /** Every event Rondel publishes. */
 export const RondelEvents = Schema.Union(
@@ -70,6 +80,7 @@ export const registry = Registry.make([
   Registry.define(RondelMessages.ActionDetermined),
   Registry.define(RondelMessages.MoveToActionSpaceRejected),
   Registry.define(RondelMessages.MovementAwaitingPayment),
+  Registry.define(RondelMessages.PaymentDeadline),
   Registry.define(ChargeMessages.ChargeMovement),
   Registry.define(ChargeMessages.VoidCharge),
   Registry.define(AccountingMessages.OpenAccounts),

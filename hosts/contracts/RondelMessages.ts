@@ -51,12 +51,13 @@ export const RejectionReason = Schema.Literal(
   "StandingStill",
   "TooFar",
   "Superseded",
-  "PaymentFailed"
+  "PaymentFailed",
+  "PaymentTimedOut"
 ).annotations({ identifier: "RejectionReason" })
 /** Why a move to a space did not happen. */
 export type RejectionReason = typeof RejectionReason.Type
 
-/** A move to a space did not happen (refused, superseded by a later move, or its payment failed). */
+/** A move to a space did not happen (refused, superseded by a later move, or its payment failed or timed out). */
 export const MoveToActionSpaceRejected = Schema.TaggedStruct("MoveToActionSpaceRejected", {
   gameId: GameId.GameId,
   nation: Nation.Nation,
@@ -64,7 +65,7 @@ export const MoveToActionSpaceRejected = Schema.TaggedStruct("MoveToActionSpaceR
   reason: RejectionReason,
   detail: Schema.optionalWith(Schema.String, { exact: true })
 }).annotations({ identifier: "MoveToActionSpaceRejected" })
-/** A move to a space did not happen (refused, superseded by a later move, or its payment failed). */
+/** A move to a space did not happen (refused, superseded by a later move, or its payment failed or timed out). */
 export type MoveToActionSpaceRejected = typeof MoveToActionSpaceRejected.Type
 
 /** A long move waits for its payment: the nation stays on `from` until the charge `billingId` is paid. */
@@ -80,3 +81,18 @@ export const MovementAwaitingPayment = Schema.TaggedStruct("MovementAwaitingPaym
 }).annotations({ identifier: "MovementAwaitingPayment" })
 /** A long move waits for its payment: the nation stays on `from` until the charge `billingId` is paid. */
 export type MovementAwaitingPayment = typeof MovementAwaitingPayment.Type
+
+// Rondel's own timers
+
+/**
+ * Rondel's deadline for the payment of a pending move (charge `billingId`): scheduled by Rondel for itself when the
+ * move starts waiting; if the move still waits for that charge when it falls due, the move is rejected and the
+ * charge voided.
+ */
+export const PaymentDeadline = Schema.TaggedStruct("PaymentDeadline", {
+  gameId: GameId.GameId,
+  nation: Nation.Nation,
+  billingId: BillingId.BillingId
+}).annotations({ identifier: "PaymentDeadline" })
+/** Rondel's deadline for the payment of a pending move (charge `billingId`). */
+export type PaymentDeadline = typeof PaymentDeadline.Type

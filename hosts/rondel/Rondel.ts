@@ -5,16 +5,17 @@ import * as GameId from "../contracts/GameId.js"
 import * as Nation from "../contracts/Nation.js"
 import * as Space from "../contracts/Space.js"
 import { move } from "./internal/move.js"
-import { invoicePaid, invoicePaymentFailed } from "./internal/paymentOutcome.js"
+import { invoicePaid, invoicePaymentFailed, paymentDeadline } from "./internal/paymentOutcome.js"
 import { setToStartingPositions } from "./internal/setToStartingPositions.js"
 import type * as RondelContext from "./RondelContext.js"
 import * as RondelState from "./RondelState.js"
 
-/** What Rondel's decide returns for one message. */
+/** What Rondel's decide returns for one message (it may schedule its own payment deadlines). */
 export type RondelEffects = Effects.Effects<
   RondelState.RondelState,
   Contracts.RondelEvent,
-  Contracts.RondelOutbound
+  Contracts.RondelOutbound,
+  Contracts.RondelScheduled
 >
 
 /** One nation's place on the wheel as a query answers it: confirmed space (null = off the wheel) and pending move. */
@@ -52,12 +53,21 @@ export const decide = (
       return invoicePaid(state, message)
     case "RondelInvoicePaymentFailed":
       return invoicePaymentFailed(state, message)
+    case "PaymentDeadline":
+      return paymentDeadline(state, message)
   }
 }
 
 /** Every nation's confirmed space and pending move, in starting order. */
 export const positions = (state: RondelState.RondelState): ReadonlyArray<Position> =>
-  state.nations.map((entry) => ({ nation: entry.nation, current: entry.position, pending: entry.pending }))
+  state.nations.map((entry) => ({
+    nation: entry.nation,
+    current: entry.position,
+    pending:
+      entry.pending === null
+        ? null
+        : { space: entry.pending.space, billingId: entry.pending.billingId, amount: entry.pending.amount }
+  }))
 
 /** The game's id and nations. */
 export const overview = (state: RondelState.RondelState): Overview => ({

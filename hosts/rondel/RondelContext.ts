@@ -1,3 +1,4 @@
+import type { Duration } from "effect"
 import type * as Effects from "../../src/commit/Effects.js"
 import type * as BillingId from "../contracts/BillingId.js"
 
@@ -5,4 +6,6 @@ import type * as BillingId from "../contracts/BillingId.js"
 export interface RondelContext extends Effects.DecideContext {
   /** Billing id for a charge this message may create; the host derives it from the message id, so it is stable across redeliveries. */
   readonly newBillingId: BillingId.BillingId
+  /** How long a paid move waits for its payment outcome before it is rejected and its charge voided (per deployment). */
+  readonly paymentDeadline: Duration.DurationInput
 }

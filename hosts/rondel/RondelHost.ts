@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect"
+import { Config, Context, Duration, Effect, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import type { PersistenceError } from "../../src/commit/CommitBoundary.js"
 import type * as Host from "../../src/commit/Host.js"
@@ -11,24 +11,47 @@ import type * as RondelMessages from "../contracts/RondelMessages.js"
 import * as Rondel from "./Rondel.js"
 import * as RondelState from "./RondelState.js"
 
-/** Rondel declared as a host: what it consumes, publishes and sends, and its pure decision. */
-export const definition = HostDefinition.make({
-  name: "rondel",
-  state: RondelState.Stored,
-  consumes: Contracts.RondelInboundTypes,
-  publishes: Contracts.RondelEventTypes,
-  sends: Contracts.RondelOutboundTypes,
-  atomicity: "one game: every nation's position and pending paid move",
-  decode: (message) => Contracts.decodeRondelInbound(message.type, message.version, message.payload),
-  encode: (message: Contracts.RondelEvent | Contracts.RondelOutbound) => Contracts.encodeMessage(message),
-  keyOf: (message) => message.gameId,
-  // The billing id of a paid move is derived from the Move's message id: stable across redeliveries and replay.
-  decide: (state, message, context) =>
-    Rondel.decide(state, message, {
-      ...context,
-      newBillingId: `bill-${context.messageId}` as BillingId.BillingId
-    })
-})
+/** How long a paid move waits for its payment outcome unless the deployment says otherwise. */
+export const defaultPaymentDeadline: Duration.Duration = Duration.seconds(60)
+
+/** The deployment's payment deadline: `MAILROOM_PAYMENT_DEADLINE` (e.g. `200 millis`, `2 minutes`), 60 s by default. */
+export const paymentDeadlineConfig: Config.Config<Duration.Duration> = Config.duration(
+  "MAILROOM_PAYMENT_DEADLINE"
+).pipe(Config.withDefault(defaultPaymentDeadline))
+
+/** Options of a Rondel deployment. */
+export interface RondelOptions {
+  /** How long a paid move waits for its payment outcome before it is rejected and its charge voided (default 60 s). */
+  readonly paymentDeadline?: Duration.DurationInput
+}
+
+/** Rondel declared as a host with the deployment's options: what it consumes, publishes, sends and schedules. */
+export const makeDefinition = (options: RondelOptions = {}) => {
+  const paymentDeadline = options.paymentDeadline ?? defaultPaymentDeadline
+  return HostDefinition.make({
+    name: "rondel",
+    state: RondelState.Stored,
+    consumes: Contracts.RondelInboundTypes,
+    publishes: Contracts.RondelEventTypes,
+    sends: Contracts.RondelOutboundTypes,
+    schedules: Contracts.RondelScheduledTypes,
+    atomicity: "one game: every nation's position and pending paid move",
+    decode: (message) => Contracts.decodeRondelInbound(message.type, message.version, message.payload),
+    encode: (message: Contracts.RondelInbound | Contracts.RondelEvent | Contracts.RondelOutbound) =>
+      Contracts.encodeMessage(message),
+    keyOf: (message) => message.gameId,
+    // The billing id of a paid move is derived from the Move's message id: stable across redeliveries and replay.
+    decide: (state, message, context) =>
+      Rondel.decide(state, message, {
+        ...context,
+        newBillingId: `bill-${context.messageId}` as BillingId.BillingId,
+        paymentDeadline
+      })
+  })
+}
+
+/** Rondel declared as a host, with the default payment deadline (60 s). */
+export const definition = makeDefinition()
 
 /** Commands a caller may send to Rondel from outside. */
 export type RondelCommand = RondelMessages.SetToStartingPositions | RondelMessages.Move

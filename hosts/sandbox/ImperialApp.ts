@@ -1,4 +1,4 @@
-import { Effect, Layer } from "effect"
+import { type Duration, Effect, Layer } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
@@ -11,8 +11,23 @@ import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 
-/** Both bounded contexts of the reference application. */
+/** Both bounded contexts of the reference application (Rondel with the default payment deadline). */
 export const definitions = [RondelHost.definition, AccountingHost.definition] as const
+
+/** Options of a deployment of the reference application's domain. */
+export interface DomainOptions {
+  /** How long a paid move waits for its payment outcome (default 60 s: `RondelHost.defaultPaymentDeadline`). */
+  readonly paymentDeadline?: Duration.DurationInput
+}
+
+/** Both bounded contexts of the reference application, with the deployment's domain options. */
+export const definitionsWith = (options: DomainOptions = {}) =>
+  [
+    options.paymentDeadline === undefined
+      ? RondelHost.definition
+      : RondelHost.makeDefinition({ paymentDeadline: options.paymentDeadline }),
+    AccountingHost.definition
+  ] as const
 
 /** Name of a host of the reference application. */
 export type HostName = (typeof definitions)[number]["name"]
@@ -31,9 +46,9 @@ const layerRuntime = (system: ActorSystem.ActorSystemOptions = {}) =>
 export type Wrap = <D extends AnyHostDefinition>(definition: D) => D
 
 /** The whole application on the in-memory direct-commit boundary, each host definition passed through `wrap`. */
-export const layerMemoryWith = (wrap: Wrap = (definition) => definition) =>
+export const layerMemoryWith = (wrap: Wrap = (definition) => definition, options: DomainOptions = {}) =>
   layerHosts.pipe(
-    Layer.provideMerge(Application.layer(definitions.map(wrap))),
+    Layer.provideMerge(Application.layer(definitionsWith(options).map(wrap))),
     Layer.provideMerge(DirectCommit.layer),
     Layer.provideMerge(layerRuntime())
   )
@@ -42,7 +57,7 @@ export const layerMemoryWith = (wrap: Wrap = (definition) => definition) =>
 export const layerMemory = layerMemoryWith()
 
 /** Options of the durable application. */
-export interface PostgresOptions {
+export interface PostgresOptions extends DomainOptions {
   /** One database for both hosts (or give `placement`). */
   readonly url?: string
   /** Where each host's tables live: a database per host (see `Placement`); takes precedence over `url`. */
@@ -72,7 +87,7 @@ export const layerPostgresApplication = (
   options: PostgresOptions & { readonly local: ReadonlyArray<HostName> }
 ) =>
   Application.layer(
-    definitions
+    definitionsWith(options)
       .filter((definition) => options.local.includes(definition.name))
       .map(options.wrap ?? ((definition) => definition)),
     { remote: definitions.filter((definition) => !options.local.includes(definition.name)) }

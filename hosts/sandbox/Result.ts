@@ -269,7 +269,7 @@ export type Result =
       readonly links: ReadonlyArray<{
         readonly from: string
         readonly to: string
-        readonly kind: "command" | "event" | "input"
+        readonly kind: "command" | "event" | "input" | "timer"
         readonly types: ReadonlyArray<string>
       }>
       /** The map as text and as a Mermaid flowchart. */

@@ -8,7 +8,7 @@ import type * as Faults from "../../src/commit/Faults.js"
 import type * as Timers from "../../src/commit/Timers.js"
 import type * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type * as AccountingHost from "../accounting/AccountingHost.js"
-import type * as RondelHost from "../rondel/RondelHost.js"
+import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
 import * as ImperialApp from "./ImperialApp.js"
@@ -51,14 +51,17 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
     case "memory":
       // In memory the clock is adjustable (`clock advance`), so timers can be seen firing without waiting.
       return Layer.unwrapEffect(
-        Effect.map(SandboxClock.makeAdjustable, ({ clock, service }) => {
-          const silence = Silence.make()
-          return ImperialApp.layerMemoryWith(silence.wrap).pipe(
-            Layer.provide(Layer.setClock(clock)),
-            Layer.merge(Layer.succeed(SandboxClock.SandboxClock, service)),
-            Layer.merge(Layer.succeed(Silence.Silence, silence.service))
-          )
-        })
+        Effect.map(
+          Effect.all([SandboxClock.makeAdjustable, paymentDeadline]),
+          ([{ clock, service }, deadline]) => {
+            const silence = Silence.make()
+            return ImperialApp.layerMemoryWith(silence.wrap, { paymentDeadline: deadline }).pipe(
+              Layer.provide(Layer.setClock(clock)),
+              Layer.merge(Layer.succeed(SandboxClock.SandboxClock, service)),
+              Layer.merge(Layer.succeed(Silence.Silence, silence.service))
+            )
+          }
+        )
       )
     case "postgres": {
       const unplaced = Placement.unplaced(choice.placement, ImperialApp.hostNames)
@@ -72,21 +75,25 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
       }
       // The relay's view (outbox, inbox, relay-parked rows, lag) lights up the sandbox's delivery commands.
       const silence = Silence.make()
-      return Layer.merge(
-        DeliveryInspector.layerRelay,
-        // What `flow` reads: audit logs and box rows, on a few connections of its own.
-        PgJournal.layer({ hosts: ImperialApp.definitions, placement: choice.placement })
-      ).pipe(
-        Layer.provideMerge(
+      const application = Layer.unwrapEffect(
+        Effect.map(paymentDeadline, (deadline) =>
           ImperialApp.layerPostgres({
             wrap: silence.wrap,
             placement: choice.placement,
             ...(choice.local === undefined ? {} : { local: choice.local }),
             relay: { maxAttempts: Commands.relayMaxAttempts },
+            paymentDeadline: deadline,
             // Straight to stderr: the interactive mode logs only errors, and waiting for the database is not one.
             connectRetry: { onWait: (wait) => Console.error(`mailroom sandbox: ${wait.message}`) }
           })
-        ),
+        )
+      )
+      return Layer.merge(
+        DeliveryInspector.layerRelay,
+        // What `flow` reads: audit logs and box rows, on a few connections of its own.
+        PgJournal.layer({ hosts: ImperialApp.definitions, placement: choice.placement })
+      ).pipe(
+        Layer.provideMerge(application),
         Layer.mapError(
           (error) => new StoreUnavailable({ store: "postgres", message: SandboxError.describeDeep(error) })
         ),
@@ -96,3 +103,11 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
     }
   }
 }
+
+// internal
+
+/** The deployment's payment deadline (`MAILROOM_PAYMENT_DEADLINE`, 60 s by default); a bad value stops the start. */
+const paymentDeadline = Effect.mapError(
+  RondelHost.paymentDeadlineConfig,
+  (error) => new StoreUnavailable({ store: "config", message: `MAILROOM_PAYMENT_DEADLINE: ${String(error)}` })
+)

@@ -12,6 +12,7 @@ import * as Application from "../../src/commit/Application.js"
 import * as Relay from "../../src/commit/Relay.js"
 import * as Placement from "../../src/pg/Placement.js"
 import * as CommandLine from "./CommandLine.js"
+import * as RondelHost from "../rondel/RondelHost.js"
 import * as ImperialApp from "./ImperialApp.js"
 
 const usage = `Usage: npm run host -- <rondel|accounting> [more hosts] [--database-url [HOST=]URL ...] [--poll-ms N] [--workers N] [--quiet] [--exit-with-parent]`
@@ -139,13 +140,19 @@ const start = Effect.gen(function* () {
   }
   return yield* main(options).pipe(
     Effect.provide(
-      ImperialApp.layerPostgresApplication({
-        placement: options.placement,
-        local: options.hosts,
-        relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers },
-        // Until PostgreSQL answers (MAILROOM_PG_CONNECT_GIVE_UP to stop earlier), each wait said on stderr.
-        connectRetry: { onWait: (wait) => Console.error(`${options.hosts.join(" + ")}: ${wait.message}`) }
-      }).pipe(Layer.orDie)
+      Layer.unwrapEffect(
+        Effect.map(RondelHost.paymentDeadlineConfig, (paymentDeadline) =>
+          ImperialApp.layerPostgresApplication({
+            placement: options.placement,
+            local: options.hosts,
+            relay: { pollInterval: Duration.millis(options.pollMs), workers: options.workers },
+            // MAILROOM_PAYMENT_DEADLINE (60 s by default): how long a paid move waits for its payment outcome.
+            paymentDeadline,
+            // Until PostgreSQL answers (MAILROOM_PG_CONNECT_GIVE_UP to stop earlier), each wait said on stderr.
+            connectRetry: { onWait: (wait) => Console.error(`${options.hosts.join(" + ")}: ${wait.message}`) }
+          })
+        )
+      ).pipe(Layer.orDie)
     )
   )
 })

@@ -30,6 +30,11 @@ export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = Decode
   /** Command types this host sends (delivered to the one host that consumes them). */
   readonly sends: ReadonlyArray<string>
   /**
+   * Its own inbound types it schedules for itself (a deadline, a reminder): not from outside, so the context map
+   * draws them as timers, not as front-door input. None when absent.
+   */
+  readonly schedules?: ReadonlyArray<string>
+  /**
    * What one commit of this host holds together, in the domain's words (e.g. "one game: every nation's position and
    * pending move"); shown on the context map. Nothing wider is ever atomic.
    */
@@ -60,6 +65,12 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure = DecodeFailure>(
   const overlap = definition.publishes.filter((type) => definition.sends.includes(type))
   if (overlap.length > 0) {
     throw new Error(`Host ${definition.name}: ${overlap.join(", ")} declared both as event and command`)
+  }
+  const foreign = (definition.schedules ?? []).filter((type) => !definition.consumes.includes(type))
+  if (foreign.length > 0) {
+    throw new Error(
+      `Host ${definition.name}: schedules ${foreign.join(", ")} for itself but does not consume it`
+    )
   }
   if (!/^[a-z][a-z0-9_]{0,30}$/.test(definition.name)) {
     throw new Error(`Host name "${definition.name}" must be lower-case letters, digits or _ (max 31)`)

@@ -10,6 +10,8 @@ export interface Context {
   readonly consumes: ReadonlyArray<string>
   readonly publishes: ReadonlyArray<string>
   readonly sends: ReadonlyArray<string>
+  /** Its own inbound types it schedules for itself (timers). */
+  readonly schedules: ReadonlyArray<string>
 }
 
 /** Messages of one kind going from one context to another (or from outside, or to no subscriber). */
@@ -18,8 +20,11 @@ export interface Link {
   readonly from: string
   /** A host name, or `nobody` for events no host subscribes to. */
   readonly to: string
-  /** `command`: sent to its one consumer; `event`: published to every subscriber; `input`: from a front door. */
-  readonly kind: "command" | "event" | "input"
+  /**
+   * `command`: sent to its one consumer; `event`: published to every subscriber; `input`: from a front door;
+   * `timer`: scheduled by a host for itself.
+   */
+  readonly kind: "command" | "event" | "input" | "timer"
   readonly types: ReadonlyArray<string>
 }
 
@@ -31,7 +36,9 @@ export interface ContextMap {
 
 /** The context map of a set of host definitions. */
 export const make = (hosts: ReadonlyArray<AnyHostDefinition>): ContextMap => {
-  const produced = new Set(hosts.flatMap((host) => [...host.publishes, ...host.sends]))
+  const produced = new Set(
+    hosts.flatMap((host) => [...host.publishes, ...host.sends, ...(host.schedules ?? [])])
+  )
   const consumersOf = (type: string) =>
     hosts.filter((host) => host.consumes.includes(type)).map((h) => h.name)
   const links = new Map<string, { from: string; to: string; kind: Link["kind"]; types: Array<string> }>()
@@ -45,6 +52,7 @@ export const make = (hosts: ReadonlyArray<AnyHostDefinition>): ContextMap => {
     for (const type of host.consumes) if (!produced.has(type)) link("outside", host.name, "input", type)
   }
   for (const host of hosts) {
+    for (const type of host.schedules ?? []) link(host.name, host.name, "timer", type)
     for (const type of host.sends) for (const to of consumersOf(type)) link(host.name, to, "command", type)
     for (const type of host.publishes) {
       const to = consumersOf(type)
@@ -59,7 +67,8 @@ export const make = (hosts: ReadonlyArray<AnyHostDefinition>): ContextMap => {
       fromOutside: host.consumes.filter((type) => !produced.has(type)),
       consumes: host.consumes,
       publishes: host.publishes,
-      sends: host.sends
+      sends: host.sends,
+      schedules: host.schedules ?? []
     })),
     links: [...links.values()]
   }
@@ -77,7 +86,7 @@ export const mermaid = (map: ContextMap): string => {
   for (const l of map.links) {
     const label = `${l.kind === "input" ? "command" : l.kind}: ${l.types.join(", ")}`
     const arrow =
-      l.kind === "event"
+      l.kind === "event" || l.kind === "timer"
         ? `-. "${quote(label)}" .->`
         : l.kind === "command"
           ? `== "${quote(label)}" ==>`
@@ -104,13 +113,17 @@ export const text = (map: ContextMap): string => {
       lines.push(`  from outside (commands): ${context.fromOutside.join(", ")}`)
     for (const l of outgoing.filter((l) => l.kind === "command"))
       lines.push(`  sends commands to ${l.to}: ${l.types.join(", ")}`)
+    if (context.schedules.length > 0)
+      lines.push(`  schedules for itself (timers): ${context.schedules.join(", ")}`)
     for (const l of outgoing.filter((l) => l.kind === "event"))
       lines.push(
         l.to === "nobody"
           ? `  publishes events no host subscribes to: ${l.types.join(", ")}`
           : `  publishes events to ${l.to}: ${l.types.join(", ")}`
       )
-    const fromHosts = context.consumes.filter((type) => !context.fromOutside.includes(type))
+    const fromHosts = context.consumes.filter(
+      (type) => !context.fromOutside.includes(type) && !context.schedules.includes(type)
+    )
     if (fromHosts.length > 0)
       lines.push(
         `  consumes: ${fromHosts.map((type) => `${type} (from ${from(type).join(", ")})`).join(", ")}`

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
 import type * as BillingId from "../../hosts/contracts/BillingId.js"
 import * as TestApp from "../../src/testing/TestApp.js"
@@ -248,6 +248,11 @@ describe("Duplicate delivery", () => {
       yield* TestApp.settle()
       yield* toRondel(move(gameId, "France", "ProductionTwo")) // 6 steps, 6M: pending...
       yield* toRondel(move(gameId, "France", "Import")) // ... superseded: void, refund
+      yield* TestApp.settle()
+      yield* TestApp.failNext("publish", 1, "rondel") // Germany's next payment is never confirmed...
+      yield* toRondel(move(gameId, "Germany", "Investor")) // 4 steps, 2M: paid
+      yield* TestApp.settle()
+      yield* TestClock.adjust("60 seconds") // ... so its deadline falls due: void, refund
       yield* TestApp.settle()
 
       const recorder = yield* TestApp.delivered

@@ -45,6 +45,7 @@ describe("reconcile", () => {
       assert.strictEqual(report.parked[0]?.host, "accounting")
       assert.strictEqual(report.parked[0]?.type, "ChargeMovement")
       assert.strictEqual(report.parked[0]?.where, "mailbox")
-    }).pipe(Effect.provide(ImperialApp.layerMemory))
+      // A deployment with a payment deadline shorter than the threshold would have rejected it by now.
+    }).pipe(Effect.provide(ImperialApp.layerMemoryWith(undefined, { paymentDeadline: "1 day" })))
   )
 })

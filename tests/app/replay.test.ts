@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Random } from "effect"
+import { Effect, Random, TestContext } from "effect"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as Replay from "../../src/commit/Replay.js"
@@ -162,8 +162,10 @@ describe("Replay", () => {
         yield* randomRun
         return { rondel: yield* TestApp.auditOf("rondel"), accounting: yield* TestApp.auditOf("accounting") }
       })
-      const first = yield* Effect.provide(logOf, layer())
-      const second = yield* Effect.provide(logOf, layer())
+      // Each run on a TestClock of its own: the first run's pending payment deadlines (sleeps on the clock) must
+      // not change how the second run's fibers interleave.
+      const first = yield* Effect.provide(logOf, layer()).pipe(Effect.provide(TestContext.TestContext))
+      const second = yield* Effect.provide(logOf, layer()).pipe(Effect.provide(TestContext.TestContext))
       assert.isAbove(first.rondel.length, games * rounds)
       assert.deepStrictEqual(second, first)
     })

@@ -289,8 +289,21 @@ export const scenarios = <R = never, E = never>(
           yield* toRondel(move(gameId, "Germany", "Investor"))
           yield* toRondel(move(gameId, "France", "Investor"))
           yield* settle
-          yield* toRondel(move(gameId, "Germany", "Taxation")) // 4 steps, 2M: paid
+          const paid = yield* toRondel(move(gameId, "Germany", "Taxation")) // 4 steps, 2M: paid
           yield* settle
+          // Its deadline comes after the payment (it lost the race with its cancel): it changes nothing. Sent by
+          // hand, as the deployment's deadline is far longer than this scenario.
+          yield* Effect.flatMap(Application.Application, (app) =>
+            app.hosts.get("rondel")!.submit({
+              type: "PaymentDeadline",
+              version: 1,
+              payload: RondelMessages.PaymentDeadline.make({
+                gameId,
+                nation: "Germany",
+                billingId: `bill-${paid.messageId}` as BillingId.BillingId
+              })
+            })
+          )
           yield* toRondel(move(gameId, "Germany", "ProductionOne")) // 6 steps, 6M: Germany has 2M, fails
           yield* settle
           yield* queuedTogether(

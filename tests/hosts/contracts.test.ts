@@ -258,8 +258,10 @@ describe("Contracts: message sets per host", () => {
       "SetToStartingPositions",
       "Move",
       "RondelInvoicePaid",
-      "RondelInvoicePaymentFailed"
+      "RondelInvoicePaymentFailed",
+      "PaymentDeadline"
     ])
+    assert.deepStrictEqual(Contracts.RondelScheduledTypes, ["PaymentDeadline"])
     assert.deepStrictEqual(Contracts.RondelOutboundTypes, ["ChargeMovement", "VoidCharge"])
     assert.deepStrictEqual(Contracts.AccountingInboundTypes, [
       "OpenAccounts",

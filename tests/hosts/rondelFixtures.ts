@@ -20,8 +20,12 @@ export const billingIdFor = (messageId: string): BillingId.BillingId =>
 export const context = (messageId: Envelope.MessageId, occurredAt: number): RondelContext.RondelContext => ({
   messageId,
   now: occurredAt,
-  newBillingId: billingIdFor(messageId)
+  newBillingId: billingIdFor(messageId),
+  paymentDeadline: paymentDeadlineMillis
 })
+
+/** The payment deadline the test host edge configures. */
+export const paymentDeadlineMillis = 60_000
 
 /** Rondel's decide with the test host edge's context. */
 export const rondelDecider: GivenWhenThen.Decider<

@@ -35,7 +35,14 @@ describe("stored states written before states were versioned (v1) load", () => {
     const stored = rowOf(rondelRows, "game-1").state
     assert.notProperty(stored, "schemaVersion")
     const state = loadRondel(stored)
-    assert.deepStrictEqual(state.nations, stored.nations as never)
+    // Pending moves stored before deadlines existed have none scheduled: they keep waiting, as they did.
+    const withoutDeadline = (stored.nations as ReadonlyArray<{ readonly pending: object | null }>).map(
+      (n) => ({
+        ...n,
+        pending: n.pending === null ? null : { ...n.pending, deadline: null }
+      })
+    )
+    assert.deepStrictEqual(state.nations, withoutDeadline as never)
     assert.deepStrictEqual(
       state.recentMoves,
       (stored.handledMoves as ReadonlyArray<string>).slice(-16) as never
@@ -43,8 +50,34 @@ describe("stored states written before states were versioned (v1) load", () => {
     assert.deepStrictEqual(state.nations[0].pending, {
       space: "ManeuverOne",
       billingId: "bill-fz-1",
-      amount: 6
+      amount: 6,
+      deadline: null
     } as never)
+  })
+
+  it("Rondel: a v2 state (recent Move ids, pending moves without a deadline) loads with no deadline", () => {
+    const v2 = {
+      schemaVersion: 2,
+      gameId: "game-2",
+      nations: [
+        {
+          nation: "Italy",
+          position: "Investor",
+          pending: { space: "Factory", billingId: "bill-m-3", amount: 4 }
+        },
+        { nation: "France", position: null, pending: null }
+      ],
+      recentMoves: ["m-2", "m-3"]
+    }
+    const state = loadRondel(v2)
+    assert.deepStrictEqual(state.nations[0].pending, {
+      space: "Factory",
+      billingId: "bill-m-3",
+      amount: 4,
+      deadline: null
+    } as never)
+    assert.isNull(state.nations[1]?.pending)
+    assert.deepStrictEqual(state.recentMoves, ["m-2", "m-3"] as never)
   })
 
   it("Accounting: balances from the ledger, the latest paid charge per nation voidable, the rest settled", () => {
@@ -107,6 +140,6 @@ describe("stored states written before states were versioned (v1) load", () => {
     const future = { ...rowOf(rondelRows, "game-1").state, schemaVersion: 9 }
     const result = Schema.decodeUnknownEither(RondelState.Stored)(future)
     assert.isTrue(Either.isLeft(result))
-    assert.include(String(Either.isLeft(result) && result.left.message), "this release reads v1, v2")
+    assert.include(String(Either.isLeft(result) && result.left.message), "this release reads v1, v2, v3")
   })
 })

@@ -30,6 +30,9 @@ describe("the context map", () => {
     assert.deepStrictEqual(kindOf("RondelInvoicePaid"), [["accounting", "event", "rondel"]])
     assert.deepStrictEqual(kindOf("Move"), [["outside", "input", "rondel"]])
     assert.deepStrictEqual(kindOf("ActionDetermined"), [["rondel", "event", "nobody"]])
+    // Rondel's own deadline is a timer it schedules for itself, not input from outside.
+    assert.deepStrictEqual(kindOf("PaymentDeadline"), [["rondel", "timer", "rondel"]])
+    assert.notInclude(map.contexts[0]!.fromOutside, "PaymentDeadline")
     assert.isString(map.contexts[0]!.atomicity)
     const mermaid = ContextMap.mermaid(map)
     assert.include(mermaid, 'rondel == "command: ChargeMovement, VoidCharge" ==> accounting')

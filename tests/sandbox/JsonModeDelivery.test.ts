@@ -6,6 +6,55 @@ import * as Style from "../../hosts/sandbox/Style.js"
 import { comparable, wholeGame } from "./script.js"
 import { balance, events, type Line, names, position, results, run, step } from "./support.js"
 
+describe("sandbox JSON mode: the payment deadline (memory)", () => {
+  it.live(
+    "Accounting silent, a paid move, clock advance past the deadline: VoidCharge and PaymentTimedOut",
+    () =>
+      Effect.gen(function* () {
+        const out = yield* run([
+          "new-game Germany --balance 20",
+          "move Germany Investor",
+          "fault drop-accounting",
+          "move Germany Factory",
+          "timers",
+          "clock advance 2m",
+          "positions",
+          "balances",
+          "charges"
+        ])
+        const timers = step(out, "timers").result.timers
+        assert.deepStrictEqual(
+          timers.map((t: Line) => [t.messageId, t.host, t.destination, t.type, t.cause]),
+          [["m-4.t0", "rondel", "rondel", "PaymentDeadline", "m-4"]]
+        )
+        const advanced = step(out, "clock")
+        assert.deepStrictEqual(
+          advanced.result.fired.map((t: Line) => t.messageId),
+          ["m-4.t0"]
+        )
+        assert.deepStrictEqual(names(advanced.events), [
+          "rondel<-PaymentDeadline",
+          "MoveToActionSpaceRejected",
+          "VoidCharge",
+          "accounting<-VoidCharge"
+        ])
+        assert.deepInclude(advanced.events[1], {
+          space: "Factory",
+          reason: "PaymentTimedOut",
+          causationId: "m-4.t0"
+        })
+        assert.deepInclude(advanced.events[2], { billingId: "bill-m-4", to: ["accounting"] })
+        assert.deepStrictEqual(position(out, "Germany"), {
+          nation: "Germany",
+          current: "Investor",
+          pending: null
+        })
+        assert.deepStrictEqual(step(out, "charges").result.voidedBeforeCharge, ["bill-m-4"])
+        assert.strictEqual(balance(out, "Germany"), 20)
+      })
+  )
+})
+
 describe("sandbox JSON mode: reconcile (memory)", () => {
   it.live("lists a paid move whose payment outcome never came, until a new move supersedes it", () =>
     Effect.gen(function* () {
@@ -24,9 +73,12 @@ describe("sandbox JSON mode: reconcile (memory)", () => {
         "rondel<-Move",
         "MovementAwaitingPayment",
         "ChargeMovement",
-        "accounting<-ChargeMovement"
+        "accounting<-ChargeMovement",
+        "PaymentDeadline"
       ])
       assert.deepInclude(waiting.events[3], { stateChanged: false })
+      // The move's payment deadline is scheduled (60 s, the sandbox's default), not yet due.
+      assert.deepInclude(waiting.events[4], { kind: "scheduled", host: "rondel", to: ["rondel"] })
       const stuck = step(out, "reconcile", 0).result
       assert.strictEqual(stuck.olderThanMillis, 0)
       assert.deepStrictEqual(

@@ -111,7 +111,13 @@ describe("sandbox JSON mode: a game", () => {
           billingId: "bill-m-6",
           causedBy: "ChargeMovement"
         })
-        assert.deepInclude(paid.events[6], { nation: "Germany", space: "ManeuverTwo", action: "Maneuver" })
+        assert.deepInclude(paid.events[6], {
+          event: "ScheduledCancelled",
+          host: "rondel",
+          messageIds: ["m-6.t0"]
+        })
+        assert.deepInclude(paid.events[7], { nation: "Germany", space: "ManeuverTwo", action: "Maneuver" })
+        assert.deepInclude(paid.events[8], { kind: "scheduled", messageId: "m-6.t0", billingId: "bill-m-6" })
         assert.deepStrictEqual(names(step(out, "move", 4).events), paidTrip)
 
         const still = step(out, "move", 5)
@@ -175,10 +181,12 @@ describe("sandbox JSON mode: a game", () => {
         "accounting<-ChargeMovement",
         "RondelInvoicePaymentFailed",
         "rondel<-RondelInvoicePaymentFailed",
-        "MoveToActionSpaceRejected"
+        "ScheduledCancelled",
+        "MoveToActionSpaceRejected",
+        "PaymentDeadline"
       ])
       assert.deepInclude(failed.events[4], { reason: "InsufficientFunds", billingId: "bill-m-4" })
-      assert.deepInclude(failed.events[6], { space: "Factory", reason: "PaymentFailed" })
+      assert.deepInclude(failed.events[7], { space: "Factory", reason: "PaymentFailed" })
       assert.deepStrictEqual(position(out, "Germany"), {
         nation: "Germany",
         current: "Investor",
@@ -234,6 +242,7 @@ describe("sandbox JSON mode: a game", () => {
       const superseding = step(out, "move", 2)
       assert.deepStrictEqual(names(superseding.events), [
         "rondel<-Move",
+        "ScheduledCancelled",
         "MoveToActionSpaceRejected",
         "MovementAwaitingPayment",
         "VoidCharge",
@@ -242,10 +251,14 @@ describe("sandbox JSON mode: a game", () => {
         "accounting<-ChargeMovement",
         "RondelInvoicePaid",
         "rondel<-RondelInvoicePaid",
-        "ActionDetermined"
+        "ScheduledCancelled",
+        "ActionDetermined",
+        "PaymentDeadline"
       ])
-      assert.deepInclude(superseding.events[1], { space: "Factory", reason: "Superseded" })
-      assert.deepInclude(superseding.events[3], { billingId: "bill-m-4" })
+      // The superseded move's deadline is cancelled with it.
+      assert.deepInclude(superseding.events[1], { messageIds: ["m-4.t0"] })
+      assert.deepInclude(superseding.events[2], { space: "Factory", reason: "Superseded" })
+      assert.deepInclude(superseding.events[4], { billingId: "bill-m-4" })
       assert.deepStrictEqual(step(out, "charges", 0).result.voidedBeforeCharge, ["bill-m-4"])
 
       // The parked charge, redriven after its void, is refused as Voided; Rondel ignores the stale outcome.

@@ -52,13 +52,13 @@ export interface Comparable {
 
 /**
  * Normalizes JSON-mode output: ids minted under `prefix` (`<prefix>-4`, `bill-<prefix>-4`, `<prefix>-4.1.0`)
- * become `P-...`; `tookMillis`, `ageMillis`, `lagMillis` and the ledger's `at` are dropped; repeated handlings
+ * become `P-...`; `tookMillis`, `ageMillis`, `lagMillis`, the ledger's `at` and a scheduled message's `dueAt` are dropped; repeated handlings
  * are set apart (the memory store hands a repeated message id to its host, which changes nothing; the Postgres
  * inbox drops it at the door, so no line is written).
  */
 export const comparable = (out: ReadonlyArray<Line>, prefix: string): Comparable => {
   const minted = new RegExp(`\\b${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(?=\\d)`, "g")
-  const timing = new Set(["tookMillis", "ageMillis", "lagMillis", "at"])
+  const timing = new Set(["tookMillis", "ageMillis", "lagMillis", "at", "dueAt"])
   const lines: Array<Line> = JSON.parse(
     JSON.stringify(out, (key, value) =>
       timing.has(key) ? undefined : typeof value === "string" ? value.replace(minted, "P-") : value

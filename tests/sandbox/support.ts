@@ -35,9 +35,16 @@ export const names = (lines: ReadonlyArray<Line>): ReadonlyArray<string> =>
 
 /** Output with the fields that measure time removed (everything else is reproducible). */
 export const timeless = (out: ReadonlyArray<Line>): ReadonlyArray<Line> =>
-  JSON.parse(JSON.stringify(out, (key, value) => (key === "tookMillis" || key === "at" ? undefined : value)))
+  JSON.parse(
+    JSON.stringify(out, (key, value) =>
+      key === "tookMillis" || key === "at" || key === "dueAt" ? undefined : value
+    )
+  )
 
-/** The lines of a paid move that is paid at once: Rondel -> Accounting -> Rondel. */
+/**
+ * The lines of a paid move that is paid at once: Rondel -> Accounting -> Rondel; the payment cancels the move's
+ * deadline (the feed shows the scheduled deadline last: it occurs at its due time).
+ */
 export const paidTrip = [
   "rondel<-Move",
   "MovementAwaitingPayment",
@@ -45,7 +52,9 @@ export const paidTrip = [
   "accounting<-ChargeMovement",
   "RondelInvoicePaid",
   "rondel<-RondelInvoicePaid",
-  "ActionDetermined"
+  "ScheduledCancelled",
+  "ActionDetermined",
+  "PaymentDeadline"
 ]
 
 /** A nation's entry in the n-th `positions` result. */

@@ -77,7 +77,8 @@ describe("Imperial under the simulator", () => {
     const cases = [
       // Imperial's transitions are idempotent (DESIGN §1.4), so only the boundary's own check sees the duplicate.
       { broken: "inbox", invariant: Simulation.boundaryInvariants.atMostOnce },
-      // Outbox rows written after the state: a crash in between loses them, and a paid move never ends.
+      // Outbox rows written after the state: a crash in between loses them. A lost charge or outcome is compensated
+      // by the move's payment deadline, but a lost void leaves Accounting paid for a move Rondel did not complete.
       { broken: "outbox", invariant: Imperial.paidMovesEnd.name },
       { broken: "order", invariant: Simulation.boundaryInvariants.perKeyOrder }
     ] as const

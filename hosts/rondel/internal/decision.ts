@@ -6,11 +6,12 @@ import * as RondelMessages from "../../contracts/RondelMessages.js"
 import * as Space from "../../contracts/Space.js"
 import type * as RondelState from "../RondelState.js"
 
-/** What one Rondel handler returns. */
+/** What one Rondel handler returns (it may schedule its own payment deadlines). */
 export type Decision = Effects.Effects<
   RondelState.RondelState,
   Contracts.RondelEvent,
-  Contracts.RondelOutbound
+  Contracts.RondelOutbound,
+  Contracts.RondelScheduled
 >
 
 /** The nation's entry in the game, if it plays in it. */
@@ -40,3 +41,7 @@ export const actionDetermined = (
     space,
     action: Space.actionOf(space)
   })
+
+/** The deadline to cancel with a pending move that ends before it falls due (none for a move stored without one). */
+export const cancelDeadline = (pending: RondelState.PendingPayment | null): ReadonlyArray<string> =>
+  pending?.deadline == null ? [] : [pending.deadline]

@@ -4,12 +4,13 @@ import type * as Contracts from "../../contracts/Contracts.js"
 import * as RondelMessages from "../../contracts/RondelMessages.js"
 import type * as RondelContext from "../RondelContext.js"
 import * as RondelState from "../RondelState.js"
-import { actionDetermined, type Decision, findNation, withNation } from "./decision.js"
+import { actionDetermined, cancelDeadline, type Decision, findNation, withNation } from "./decision.js"
 import * as Movement from "./movement.js"
 
 /**
  * Handles a Move: refused moves are reported and leave any pending move alone; a valid move first supersedes a
- * pending one (void its charge, report its target rejected), then completes (free) or waits for payment (paid).
+ * pending one (void its charge, cancel its deadline, report its target rejected), then completes (free) or waits for
+ * payment (paid) with a payment deadline scheduled for itself.
  */
 export const move = (
   state: RondelState.RondelState | undefined,
@@ -48,6 +49,8 @@ export const move = (
 
   const events: Array<Contracts.RondelEvent> = []
   const commands: Array<Contracts.RondelOutbound> = []
+  // A superseded move's deadline is cancelled with it (should it fire anyway, it finds no pending move of its charge).
+  const cancelled = cancelDeadline(entry.pending)
   if (entry.pending !== null) {
     commands.push(
       ChargeMessages.VoidCharge.make({
@@ -72,30 +75,43 @@ export const move = (
     return Effects.make({
       state: withNation(handled, { ...entry, position: message.space, pending: null }),
       events,
-      commands
+      commands,
+      cancelled
     })
   }
 
   // A paid move always starts on the wheel: the first move is free.
   const from = entry.position!
-  const pending = { space: message.space, billingId: ctx.newBillingId, amount: plan.amount }
+  const movement = { space: message.space, billingId: ctx.newBillingId, amount: plan.amount }
   events.push(
     RondelMessages.MovementAwaitingPayment.make({
       gameId: state.gameId,
       nation: entry.nation,
       from,
-      ...pending
+      ...movement
     })
   )
   commands.push(
     ChargeMessages.ChargeMovement.make({
       gameId: state.gameId,
       nation: entry.nation,
-      billingId: pending.billingId,
-      amount: pending.amount
+      billingId: movement.billingId,
+      amount: movement.amount
     })
   )
-  return Effects.make({ state: withNation(handled, { ...entry, pending }), events, commands })
+  // The payment deadline is this decision's only scheduled message, so its id is `scheduledId(ctx, 0)`.
+  const deadline = RondelMessages.PaymentDeadline.make({
+    gameId: state.gameId,
+    nation: entry.nation,
+    billingId: movement.billingId
+  })
+  return Effects.make({
+    state: withNation(handled, { ...entry, pending: { ...movement, deadline: Effects.scheduledId(ctx, 0) } }),
+    events,
+    commands,
+    scheduled: [Effects.after(ctx.paymentDeadline, deadline)],
+    cancelled
+  })
 }
 
 // internal
