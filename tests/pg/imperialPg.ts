@@ -63,19 +63,25 @@ export const fastRelay: RelaySettings = {
  * A fresh database (dropped with the scope), a SQL client on it, and ways to start applications on it:
  * `app` runs both hosts, `hostsApp` only the given ones (other hosts of the topology may run elsewhere).
  */
+/** Rondel's payment deadline in these tests (see `setting`). */
+export const paymentDeadline = "1 day"
+
 export const setting = Effect.gen(function* () {
   const { url } = yield* freshDatabase()
   const sql = yield* sqlClient(url)
   // Without forwarding in this process, no handover either: what a commit writes stays in its outbox.
+  // Rondel's payment deadline is a day away: these tests stop, crash and delay deliveries on a loaded machine,
+  // and only tests/pg/paymentDeadline.pg.test.ts is about the deadline firing.
   const app = (relay: RelaySettings = {}, handover = relay.forward !== false) =>
-    start(ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay }, handover }))
+    start(ImperialApp.layerPostgres({ url, relay: { ...fastRelay, ...relay }, handover, paymentDeadline }))
   const hostsApp = (local: ReadonlyArray<ImperialApp.HostName>, relay: RelaySettings = {}) =>
     start(
       ImperialApp.layerPostgresApplication({
         url,
         local,
         relay: { ...fastRelay, ...relay },
-        handover: relay.forward !== false
+        handover: relay.forward !== false,
+        paymentDeadline
       })
     )
   return { url, sql, app, hostsApp }
@@ -241,11 +247,12 @@ export const forwardedAgain = (sql: Databases, producer: string, destination: st
   })
 
 /** A host's outbox in commit order. */
+/** A host's outbox rows of messages to hand on as soon as they can go (timers, rows with a due time, left out). */
 export const outbox = (sql: Databases, host: string) =>
   on(sql, host).unsafe<OutboxRow>(
     `SELECT destination, message_id, type, key, delivered_at IS NOT NULL AS delivered,
             parked_at IS NOT NULL AS parked, envelope->>'causationId' AS causation_id
-     FROM ${host}.outbox ORDER BY id`
+     FROM ${host}.outbox WHERE due_at IS NULL ORDER BY id`
   )
 
 export interface AuditRow {

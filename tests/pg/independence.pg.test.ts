@@ -45,7 +45,9 @@ const twoServers = Effect.gen(function* () {
     start(
       ImperialApp.layerPostgres({
         placement: { hosts: { rondel: redacted(a.url), accounting: redacted(b.url) } },
-        relay: { ...fastRelay, ...relay }
+        relay: { ...fastRelay, ...relay },
+        // A day away: the outage lasts as long as a loaded machine makes it; the deadline is not this test's subject.
+        paymentDeadline: "1 day"
       })
     )
   return { rondelDb: a, accountingDb: b, app }

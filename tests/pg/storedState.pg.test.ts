@@ -2,8 +2,10 @@ import * as Fs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as AccountingState from "../../hosts/accounting/AccountingState.js"
 import * as GameId from "../../hosts/contracts/GameId.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelState from "../../hosts/rondel/RondelState.js"
 import { balancesOf, move, positionsOf, setting, settle, toRondel } from "./imperialPg.js"
 
 // The state rows both hosts stored before states were versioned (tests/hosts/fixtures), put in the tables of a
@@ -71,8 +73,8 @@ describe("states stored by the release before versioned states", () => {
       assert.deepStrictEqual(
         versions.map((r) => [r.host, r.v]),
         [
-          ["rondel", 2],
-          ["accounting", 2]
+          ["rondel", RondelState.version],
+          ["accounting", AccountingState.version]
         ]
       )
     })
