@@ -2,7 +2,7 @@ import * as Fs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Relay from "../../src/commit/Relay.js"
-import { assertConverged, balancesOf, inbox, outbox, positionsOf, setting, settle } from "./imperialPg.js"
+import { assertConverged, balancesOf, inbox, positionsOf, setting, settle } from "./imperialPg.js"
 
 // A database migrated and used by the release before contexts committed independently (migrations 1-6, taken
 // with pg_dump from a run of that release: fixtures/release6.sql), with messages in flight: a paid move's charge
@@ -15,8 +15,12 @@ describe("upgrading a database of the previous release", () => {
       const { url, sql, app } = yield* setting
       yield* restore(url, release6)
       assert.deepStrictEqual(yield* migrationsOf(sql), [1, 2, 3, 4, 5, 6])
+      // Read as the release before wrote it (the outbox has no due times before migration 8).
       assert.deepStrictEqual(
-        (yield* outbox(sql, "rondel")).map((r) => [r.message_id, r.type, r.delivered]),
+        (yield* sql<{ message_id: string; type: string; delivered: boolean }>`
+          SELECT message_id, type, delivered_at IS NOT NULL AS delivered FROM rondel.outbox ORDER BY id`).map(
+          (r) => [r.message_id, r.type, r.delivered]
+        ),
         [["up-3.1", "ChargeMovement", false]]
       )
 
