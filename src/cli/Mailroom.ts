@@ -6,6 +6,7 @@ import * as Flows from "./commands/Flows.js"
 import * as MapCommand from "./commands/Map.js"
 import * as Migrate from "./commands/Migrate.js"
 import * as Parked from "./commands/Parked.js"
+import * as Replay from "./commands/Replay.js"
 import * as Show from "./commands/Show.js"
 import * as Status from "./commands/Status.js"
 import type * as Deployment from "./Deployment.js"
@@ -21,6 +22,7 @@ export const usage = `Usage: mailroom <command> [--topology FILE] [--database-ur
   parked                               redrive <message-id> | --all-of TYPE
   outbox [--limit N]                   inbox [--limit N]
   map [--format text|mermaid|both|markdown]
+  replay --verify [--host NAME] [--key KEY]
   console [--port N] [--host ADDRESS] [--protect-reads]`
 
 /** The `mailroom` command and its subcommands. */
@@ -29,13 +31,13 @@ export const command = (defaults: Deployment.Defaults) =>
     Command.withDescription(
       HelpDoc.blocks([
         HelpDoc.p(
-          "Operate a Mailroom deployment: migrate its schemas, see where messages stand (status, outbox, inbox, flows), follow one message's whole history (show), repair what was parked (parked, redrive), draw what talks to what (map), or watch it all in a browser (console)."
+          "Operate a Mailroom deployment: migrate its schemas, see where messages stand (status, outbox, inbox, flows), follow one message's whole history (show), repair what was parked (parked, redrive), draw what talks to what (map), check that the stored states equal what their audit logs replay to (replay --verify), or watch it all in a browser (console)."
         ),
         HelpDoc.p(
           "Every command reads the deployment's declarations from --topology (a module exporting your host definitions as `hosts`) and its databases from --database-url (default DATABASE_URL; HOST=URL places one host on a database of its own, as the hosts take it). It runs no host and no relay: it can look at a deployment while it runs or after it stopped."
         ),
         HelpDoc.p(
-          "Every command prints text and tables by default and JSON with --json. Exit status: 0 done; 1 it could not (a database that does not answer, nothing under that id, a host's storage unreadable in status); 2 bad usage."
+          "Every command prints text and tables by default and JSON with --json. Exit status: 0 done; 1 it could not (a database that does not answer, nothing under that id, a host's storage unreadable in status, a key whose state differs from its replay in replay --verify); 2 bad usage."
         )
       ])
     ),
@@ -49,6 +51,7 @@ export const command = (defaults: Deployment.Defaults) =>
       Boxes.command("outbox", defaults),
       Boxes.command("inbox", defaults),
       MapCommand.command(defaults),
+      Replay.command(defaults),
       ConsoleCommand.command(defaults)
     ])
   )
@@ -98,6 +101,7 @@ const commands = [
   "outbox",
   "inbox",
   "map",
+  "replay",
   "console"
 ]
 

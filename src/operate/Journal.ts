@@ -31,6 +31,13 @@ export interface Records {
   readonly rows: ReadonlyArray<BoxRow>
 }
 
+/** What a replay of one host needs: its audit entries and its stored states (decoded, by key). */
+export interface ReplayInputs {
+  readonly audit: ReadonlyArray<AuditEntry>
+  /** Each key's stored state, in the host definition's state type (undefined when none is stored). */
+  readonly stored: ReadonlyMap<string, unknown>
+}
+
 /** A message given up on: parked by the relay (in a box) or by a host's supervisor (its mailbox). */
 export interface Parked {
   readonly host: string
@@ -91,6 +98,15 @@ export class Journal extends Context.Tag("mailroom/operate/Journal")<
     readonly locate: (messageId: string) => Effect.Effect<string | undefined, PersistenceError>
     /** Everything recorded about one flow: every host's audit entries of it and its box rows. */
     readonly flow: (correlationId: string) => Effect.Effect<Records, PersistenceError>
+    /**
+     * One host's audit entries and stored states, all keys or only `keys`, for `Replay.compare` (on PostgreSQL, read
+     * from that host's own schema only). Fails when the host is not part of the deployment or a stored state does not
+     * decode with its definition.
+     */
+    readonly replayInputs: (
+      host: string,
+      keys?: ReadonlyArray<string>
+    ) => Effect.Effect<ReplayInputs, PersistenceError>
     /** The last `limit` audit entries of each host, and every row waiting or parked in a box. */
     readonly recent: (limit: number) => Effect.Effect<Records, PersistenceError>
   }

@@ -4,7 +4,7 @@ import type { AuditEntry } from "../commit/CommitBoundary.js"
 import { CommitBoundary, PersistenceError } from "../commit/CommitBoundary.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { Envelope } from "../runtime/Envelope.js"
-import { type BoxRow, Journal, type Parked, type Records } from "./Journal.js"
+import { type BoxRow, Journal, type Parked, type Records, type ReplayInputs } from "./Journal.js"
 
 /**
  * The operator's journal of a running application on the in-memory boundary: the hosts' audit logs, and the messages
@@ -108,6 +108,20 @@ export const make = (
             .map((p) => p.row)
             .filter((row) => row.envelope.correlationId === correlationId)
           return { audit, rows } satisfies Records
+        }),
+      replayInputs: (name, only) =>
+        Effect.gen(function* () {
+          const definition = hosts.find((host) => host.name === name)
+          if (definition === undefined)
+            return yield* new PersistenceError({ operation: "replay", message: `no host ${name}` })
+          const keys = only ?? (yield* boundary.keys(definition))
+          const audit =
+            only === undefined
+              ? yield* boundary.audit(name)
+              : (yield* Effect.forEach(keys, (key) => boundary.audit(name, key))).flat()
+          const stored = new Map<string, unknown>()
+          for (const key of keys) stored.set(key, (yield* boundary.read(definition, key))?.state)
+          return { audit, stored } satisfies ReplayInputs
         }),
       recent: (limit) =>
         Effect.gen(function* () {

@@ -1,9 +1,9 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Layer, type Scope } from "effect"
-import type { AuditEntry, PersistenceError } from "../commit/CommitBoundary.js"
+import { Effect, Layer, Schema, type Scope } from "effect"
+import { type AuditEntry, PersistenceError } from "../commit/CommitBoundary.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
-import type { BoxRow, HostStatus, Parked, Records } from "../operate/Journal.js"
+import type { BoxRow, HostStatus, Parked, Records, ReplayInputs } from "../operate/Journal.js"
 import { Journal } from "../operate/Journal.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import * as Databases from "./internal/databases.js"
@@ -73,6 +73,13 @@ export const make = (options: PgJournalOptions): Effect.Effect<Journal["Type"], 
           Effect.forEach(contexts, (c) => c.flow(correlationId), { concurrency: "unbounded" }),
           merge
         ),
+      replayInputs: (host, keys) => {
+        const definition = options.hosts.find((h) => h.name === host)
+        const context = contexts.find((c) => c.host === host)
+        return definition === undefined || context === undefined
+          ? Effect.fail(new PersistenceError({ operation: "replay", message: `no host ${host}` }))
+          : context.replayInputs(definition, keys)
+      },
       recent: (limit) =>
         Effect.map(
           Effect.forEach(contexts, (c) => c.recent(limit), { concurrency: "unbounded" }),
@@ -304,5 +311,37 @@ const contextOf = (sql: SqlClient.SqlClient, host: string, schema: string, locat
       return { audit: [...audit].reverse().map(toAudit), rows: waiting } satisfies Records
     })
 
-  return { host, schema, location, status, parked, pending, redrive, locate, flow, recent }
+  // Reads this context's own schema only: its audit log (as the storage reads it) and its states.
+  const replayInputs = (definition: AnyHostDefinition, keys: ReadonlyArray<string> | undefined) =>
+    Effect.gen(function* () {
+      const some = keys === undefined ? [] : [keys]
+      const audit = yield* sql
+        .unsafe<Views.AuditRow>(Views.auditQuery(schema, keys === undefined ? "all" : "some"), some)
+        .pipe(
+          Effect.map((list) => list.map((row) => Views.toAuditEntry(host, row))),
+          Effect.mapError(failed("replay audit"))
+        )
+      const states = yield* sql
+        .unsafe<{ key: string; state: unknown }>(
+          `SELECT key, state FROM ${s}.state ${keys === undefined ? "" : "WHERE key = ANY($1::text[])"} ORDER BY key`,
+          some
+        )
+        .pipe(Effect.mapError(failed("replay states")))
+      const decode = Schema.decodeUnknown(definition.state)
+      const stored = new Map<string, unknown>(keys?.map((key) => [key, undefined]))
+      for (const row of states)
+        stored.set(
+          row.key,
+          yield* decode(row.state).pipe(
+            Effect.mapError((error) =>
+              failed("replay states")(
+                new Error(`stored state of ${host}/${row.key} does not decode: ${error.message}`)
+              )
+            )
+          )
+        )
+      return { audit, stored } satisfies ReplayInputs
+    })
+
+  return { host, schema, location, status, parked, pending, redrive, locate, flow, recent, replayInputs }
 }

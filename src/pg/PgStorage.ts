@@ -1,10 +1,9 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Schema } from "effect"
 import type { Scope } from "effect"
-import type { AuditEntry, Loaded, PersistenceError, ScheduledEnvelope } from "../commit/CommitBoundary.js"
+import type { Loaded, PersistenceError } from "../commit/CommitBoundary.js"
 import type { ContextStorage } from "../commit/ContextStorage.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
-import type { Envelope } from "../runtime/Envelope.js"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as CommitWriter from "./internal/commitWriter.js"
 import * as Dedicated from "./internal/dedicated.js"
@@ -95,15 +94,13 @@ export const make = (
       ),
       audit: (key) =>
         sql
-          .unsafe<AuditRow>(
-            `SELECT seq, key, message, events, commands, scheduled, cancelled, state_changed, version, committed_at
-             FROM ${s}.audit
-             ${key === undefined ? "" : "WHERE key = $1"} ORDER BY seq`,
+          .unsafe<Views.AuditRow>(
+            Views.auditQuery(schema, key === undefined ? "all" : "one"),
             key === undefined ? [] : [key]
           )
           .pipe(
             onceMoreIfLost,
-            Effect.map((rows) => rows.map((row) => toAuditEntry(host, row))),
+            Effect.map((rows) => rows.map((row) => Views.toAuditEntry(host, row))),
             Effect.mapError((error) => SqlFailure.persistence("audit", error))
           ),
       commit: (request) =>
@@ -162,30 +159,3 @@ const remember = (entries: Map<string, Loaded>, key: string, loaded: Loaded) => 
     if (!oldest.done) entries.delete(oldest.value)
   }
 }
-
-interface AuditRow {
-  readonly seq: string
-  readonly key: string
-  readonly message: Envelope
-  readonly events: ReadonlyArray<Envelope>
-  readonly commands: ReadonlyArray<Envelope>
-  readonly scheduled: ReadonlyArray<ScheduledEnvelope> | null
-  readonly cancelled: ReadonlyArray<string> | null
-  readonly state_changed: boolean
-  readonly version: string
-  readonly committed_at: Date
-}
-
-const toAuditEntry = (host: string, row: AuditRow): AuditEntry => ({
-  seq: Number(row.seq),
-  host,
-  key: row.key,
-  message: row.message,
-  events: row.events,
-  commands: row.commands,
-  ...(row.scheduled === null ? {} : { scheduled: row.scheduled }),
-  ...(row.cancelled === null ? {} : { cancelled: row.cancelled }),
-  stateChanged: row.state_changed,
-  version: Number(row.version),
-  committedAt: new Date(row.committed_at).getTime()
-})

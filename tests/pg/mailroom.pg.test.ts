@@ -1,5 +1,7 @@
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { type Context, Effect, Layer, Schedule } from "effect"
+import { type Context, Effect, Layer, Redacted, Schedule } from "effect"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
@@ -126,6 +128,39 @@ describe("mailroom, the operator command, on Postgres", () => {
       assert.include(unknown.stderr, 'no host recorded or holds message "no-such-id"')
       const upToDate = yield* mailroom(url, ["migrate", "--sql"])
       assert.include(upToDate.stdout, "-- nothing to run")
+
+      // replay --verify: every stored state equals what its audit log replays to; a state changed behind the
+      // hosts' backs differs (exit 1, naming the key and the field); bad usage exits 2.
+      const verified = yield* json(url, ["replay", "--verify"])
+      assert.isTrue(verified.matches)
+      assert.deepStrictEqual(
+        verified.keys.map((k: any) => [k.host, k.key, k.verdict]),
+        [
+          ["rondel", gameId, "matches"],
+          ["accounting", gameId, "matches"]
+        ]
+      )
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql.unsafe(
+          `UPDATE accounting.state SET state = jsonb_set(state, '{balances,Germany}', '999') WHERE key = $1`,
+          [gameId]
+        )
+      ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })), Effect.orDie)
+      const differs = yield* mailroom(url, ["replay", "--verify"])
+      assert.strictEqual(differs.code, 1, differs.stderr)
+      assert.match(
+        differs.stdout,
+        new RegExp(`accounting\\s+${gameId}\\s+\\d+\\s+differs\\s+balances\\.Germany: stored 999`)
+      )
+      assert.match(differs.stdout, new RegExp(`rondel\\s+${gameId}\\s+\\d+\\s+matches`))
+      const onlyRondel = yield* mailroom(url, ["replay", "--verify", "--host", "rondel", "--key", gameId])
+      assert.strictEqual(onlyRondel.code, 0, onlyRondel.stderr)
+      const noVerify = yield* mailroom(url, ["replay"])
+      assert.strictEqual(noVerify.code, 2)
+      assert.include(noVerify.stderr, "replay needs --verify")
+      const unknownHost = yield* mailroom(url, ["replay", "--verify", "--host", "acounting"])
+      assert.strictEqual(unknownHost.code, 2)
+      assert.include(unknownHost.stderr, "did you mean accounting?")
     }).pipe(Effect.scoped)
   )
 })

@@ -1,7 +1,9 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
+import type { AuditEntry, ScheduledEnvelope } from "../../commit/CommitBoundary.js"
 import type { BoxStats, MessageStatus, ParkedMessage, PendingMessage } from "../../commit/ContextStorage.js"
 import type { PendingTimer } from "../../commit/Timers.js"
+import type { Envelope } from "../../runtime/Envelope.js"
 import * as SqlFailure from "./sqlFailure.js"
 
 /**
@@ -207,6 +209,48 @@ export const make = (
 
   return { backlog, stats, parked, pending, scheduled, messageStatus, redrive, purge }
 }
+
+/** The columns of an audit row, as `toAuditEntry` reads them. */
+export const auditColumns =
+  "seq, key, message, events, commands, scheduled, cancelled, state_changed, version, committed_at"
+
+/** One row of a context's audit table. */
+export interface AuditRow {
+  readonly seq: string
+  readonly key: string
+  readonly message: Envelope
+  readonly events: ReadonlyArray<Envelope>
+  readonly commands: ReadonlyArray<Envelope>
+  readonly scheduled: ReadonlyArray<ScheduledEnvelope> | null
+  readonly cancelled: ReadonlyArray<string> | null
+  readonly state_changed: boolean
+  readonly version: string
+  readonly committed_at: Date
+}
+
+/** An audit row as the boundary's audit entry. */
+export const toAuditEntry = (host: string, row: AuditRow): AuditEntry => ({
+  seq: Number(row.seq),
+  host,
+  key: row.key,
+  message: row.message,
+  events: row.events,
+  commands: row.commands,
+  ...(row.scheduled === null ? {} : { scheduled: row.scheduled }),
+  ...(row.cancelled === null ? {} : { cancelled: row.cancelled }),
+  stateChanged: row.state_changed,
+  version: Number(row.version),
+  committedAt: new Date(row.committed_at).getTime()
+})
+
+/**
+ * The audit log of one context's schema, in commit order, all of it or of some keys; `scheduled`/`cancelled` columns
+ * included.
+ */
+export const auditQuery = (schema: string, keys: "all" | "one" | "some"): string =>
+  `SELECT ${auditColumns} FROM "${schema}".audit ${
+    keys === "all" ? "" : keys === "one" ? "WHERE key = $1" : "WHERE key = ANY($1::text[])"
+  } ORDER BY seq`
 
 // internal
 
