@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=runtime,cluster,durable,relay,flows,history,scale]`: runs every benchmark with
+ * `npm run bench [-- --quick] [-- --only=runtime,cluster,durable,relay,flows,history,scale,timers]`: runs every benchmark with
  * its baseline in the same process, prints one JSON line per figure and a final table, and writes
  * bench/results.json (full runs; quick and --only runs write to the temp directory). A full run also refreshes the table
  * in BENCHMARKS.md.
@@ -21,8 +21,9 @@ import { runRelayBench } from "./relay.js"
 import { type Figure, table } from "./report.js"
 import { type BenchResult, runRuntimeBench } from "./runtime.js"
 import { runScaleBench } from "./scale.js"
+import { runTimerBench } from "./timers.js"
 
-const sections = ["runtime", "cluster", "durable", "relay", "flows", "history", "scale"] as const
+const sections = ["runtime", "cluster", "durable", "relay", "flows", "history", "scale", "timers"] as const
 type Section = (typeof sections)[number]
 
 const usage = `Usage: npm run bench -- [--quick] [--only SECTION,...]   (sections: ${sections.join(", ")})`
@@ -94,6 +95,9 @@ const program = Effect.gen(function* () {
         break
       case "scale":
         emit(yield* runScaleBench(options))
+        break
+      case "timers":
+        emit(yield* runTimerBench(options))
         break
     }
     timings[section] = Math.round((performance.now() - t0) / 100) / 10
