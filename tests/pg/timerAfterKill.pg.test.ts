@@ -4,7 +4,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import * as Reconcile from "../../hosts/sandbox/Reconcile.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
+import * as Relay from "../../src/commit/Relay.js"
 import {
   audit,
   envelopeOf,
@@ -64,6 +66,17 @@ describe("A timer scheduled before a SIGKILL of every process", () => {
           "the payment deadline scheduled in Rondel's outbox",
           Effect.map(scheduled(), (rows) => rows.length === 1)
         )
+        // Operations (item 6): the relay's stats count it as scheduled, not overdue.
+        const timerStats = frontDoor.run(
+          Effect.map(
+            Effect.flatMap(Relay.Relay, (relay) => relay.stats),
+            (all) =>
+              all
+                .filter((s) => s.host === "rondel")
+                .map((s) => ({ scheduled: s.scheduled, overdue: s.overdue }))
+          )
+        )
+        const scheduledFirst = yield* timerStats
         yield* children.kill(first)
         assert.isTrue(first.signalCode === "SIGKILL", "the Rondel process was killed with SIGKILL")
         // Killed before it fell due: the deadline is still in the outbox, not delivered, not handled.
@@ -84,6 +97,15 @@ describe("A timer scheduled before a SIGKILL of every process", () => {
           sql,
           "the deadline's due time to pass with every process down",
           Effect.map(scheduled(), (rows) => rows.length === 1 && rows[0]!.due)
+        )
+
+        // While every process is down: overdue in the stats, and listed by reconcile.
+        assert.deepStrictEqual(scheduledFirst, [{ scheduled: 1, overdue: 0 }], "scheduled before the kill")
+        assert.deepStrictEqual(yield* timerStats, [{ scheduled: 0, overdue: 1 }], "overdue while down")
+        const report = yield* frontDoor.run(Reconcile.reconcile("0 millis"))
+        assert.deepStrictEqual(
+          report.overdueTimers.map((t) => [t.messageId, t.host, t.destination, t.type, t.key, t.causationId]),
+          [[deadlineId, "rondel", "rondel", "PaymentDeadline", gameId, moveId]]
         )
 
         yield* Effect.sync(() => children.spawn())
@@ -126,6 +148,8 @@ describe("A timer scheduled before a SIGKILL of every process", () => {
           "the deadline arrived in Rondel's inbox once"
         )
         assert.deepStrictEqual(yield* scheduled(), [], "no deadline left scheduled")
+        assert.deepStrictEqual(yield* timerStats, [{ scheduled: 0, overdue: 0 }], "nothing left scheduled")
+        assert.deepStrictEqual((yield* frontDoor.run(Reconcile.reconcile("0 millis"))).overdueTimers, [])
         yield* children.stop
         assert.deepStrictEqual(children.alive(), [], "host processes left running")
       }),
