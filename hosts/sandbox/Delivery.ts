@@ -160,6 +160,16 @@ export const make: Effect.Effect<Delivery, never, Application.Application> = Eff
           attempts,
           reason,
           ageMillis
+        })),
+        overdueTimers: report.overdueTimers.map((t) => ({
+          messageId: t.messageId,
+          host: t.host,
+          destination: t.destination,
+          type: t.type,
+          gameId: t.key,
+          dueAt: t.dueAt,
+          overdueMillis: t.overdueMillis,
+          cause: t.causationId
         }))
       } satisfies Result.Result
     }).pipe(Effect.provideService(Application.Application, app))

@@ -1,6 +1,7 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import type * as Relay from "../../src/commit/Relay.js"
+import * as Timers from "../../src/commit/Timers.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 
 /** A paid move still waiting for its payment outcome. */
@@ -27,17 +28,34 @@ export interface StuckMessage {
   readonly ageMillis: number
 }
 
+/** A scheduled message that fell due and was not delivered yet. */
+export interface OverdueTimer {
+  readonly messageId: string
+  /** The host whose decision scheduled it. */
+  readonly host: string
+  readonly destination: string
+  readonly type: string
+  readonly key: string
+  readonly dueAt: number
+  /** How long ago it fell due. */
+  readonly overdueMillis: number
+  readonly causationId: string
+}
+
 /** Flows that have not converged after a given age: what an operator should look at. */
 export interface Report {
   readonly olderThanMillis: number
   readonly pendingMovements: ReadonlyArray<StuckMovement>
   readonly parked: ReadonlyArray<StuckMessage>
+  /** Scheduled messages overdue for at least the age: due, and still not delivered (soonest due first). */
+  readonly overdueTimers: ReadonlyArray<OverdueTimer>
 }
 
 /**
  * Lists flows that have not converged after `olderThan`: pending movements without a payment outcome
  * (their age comes from Rondel's audit log) and parked messages (supervisor and, in Postgres mode, relay: only
- * its `parked` listing is read).
+ * its `parked` listing is read), and scheduled messages overdue for at least that age (due, not delivered: read from
+ * the deployment's `Timers`, the outboxes' due rows in Postgres mode).
  */
 export const reconcile = (olderThan: Duration.DurationInput, relay?: Pick<Relay.Relay["Type"], "parked">) =>
   Effect.gen(function* () {
@@ -104,6 +122,20 @@ export const reconcile = (olderThan: Duration.DurationInput, relay?: Pick<Relay.
         })
       }
     }
-    const report: Report = { olderThanMillis: threshold, pendingMovements, parked }
+    const overdueTimers = (yield* Effect.orElseSucceed(Timers.pending, () => []))
+      .filter((timer) => timer.dueAt <= now && now - timer.dueAt >= threshold)
+      .map(
+        (timer): OverdueTimer => ({
+          messageId: timer.messageId,
+          host: timer.host,
+          destination: timer.destination,
+          type: timer.type,
+          key: timer.key,
+          dueAt: timer.dueAt,
+          overdueMillis: now - timer.dueAt,
+          causationId: timer.causationId
+        })
+      )
+    const report: Report = { olderThanMillis: threshold, pendingMovements, parked, overdueTimers }
     return report
   })

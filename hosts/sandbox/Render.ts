@@ -122,7 +122,12 @@ export const result = (r: Result.Result, style: Style.Style): string => {
                 ]),
                 style
               )
-            ])
+            ]),
+        table(
+          ["timers of", "scheduled (not due yet)", "overdue (due, not delivered)"],
+          r.timers.map((row) => [row.host, String(row.scheduled), String(row.overdue)]),
+          style
+        )
       ].join("\n")
     case "outbox":
       return [
@@ -285,7 +290,7 @@ type ReconcileResult = Extract<Result.Result, { readonly command: "reconcile" }>
 
 const reconcileText = (r: ReconcileResult, style: Style.Style): string => {
   const span = r.olderThanMillis === 0 ? "" : ` for longer than ${age(r.olderThanMillis)}`
-  if (r.pendingMovements.length === 0 && r.parked.length === 0) {
+  if (r.pendingMovements.length === 0 && r.parked.length === 0 && r.overdueTimers.length === 0) {
     return `${Style.green(style, "nothing stuck")}${span}`
   }
   const lines = [Style.yellow(style, `stuck${span}:`)]
@@ -328,6 +333,26 @@ const reconcileText = (r: ReconcileResult, style: Style.Style): string => {
         style
       ),
       Style.dim(style, "(redrive <id> puts one back)")
+    )
+  }
+  if (r.overdueTimers.length > 0) {
+    lines.push(
+      "overdue timers (due, not delivered):",
+      table(
+        ["id", "host", "to", "game", "type", "due at", "overdue", "cause"],
+        r.overdueTimers.map((t) => [
+          t.messageId,
+          t.host,
+          t.destination,
+          t.gameId,
+          t.type,
+          new Date(t.dueAt).toISOString(),
+          age(t.overdueMillis),
+          t.cause
+        ]),
+        style
+      ),
+      Style.dim(style, "(the relay delivers them once a process of their host runs; see timers)")
     )
   }
   return lines.join("\n")

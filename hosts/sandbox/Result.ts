@@ -79,6 +79,18 @@ export interface StuckMessage {
   readonly ageMillis: number
 }
 
+/** A scheduled message due in the past and not delivered yet, as `reconcile` lists it. */
+export interface OverdueTimerRow {
+  readonly messageId: string
+  readonly host: string
+  readonly destination: string
+  readonly type: string
+  readonly gameId: string
+  readonly dueAt: number
+  readonly overdueMillis: number
+  readonly cause: string
+}
+
 /** Per-host figures as `stats` prints them. */
 /** A scheduled message not yet delivered. */
 export interface TimerRow {
@@ -105,6 +117,13 @@ export interface HostStatsRow {
   readonly restarts: number
   readonly parked: number
   readonly stoppedKeys: number
+}
+
+/** One host's scheduled messages: not due yet, and overdue (due, not delivered yet). */
+export interface TimerCountRow {
+  readonly host: string
+  readonly scheduled: number
+  readonly overdue: number
 }
 
 /** What a successful command reports (the JSON result line is `{ "ok": true, ...result }`). */
@@ -184,6 +203,11 @@ export type Result =
       readonly boundary: "memory" | "postgres"
       readonly hosts: ReadonlyArray<HostStatsRow>
       readonly relay: { readonly backlog: number; readonly lagMillis: number | null }
+      /**
+       * Per host, the messages it scheduled: not due yet, and due in the past but not delivered yet (memory mode: on
+       * the sandbox clock; Postgres mode: the outbox's due times on the database's clock).
+       */
+      readonly timers: ReadonlyArray<TimerCountRow>
       /** Postgres mode: per host, what waits in its outbox (per destination) and inbox, and what is unreachable. */
       readonly storages?: ReadonlyArray<StorageRow>
     }
@@ -212,6 +236,7 @@ export type Result =
       readonly olderThanMillis: number
       readonly pendingMovements: ReadonlyArray<StuckMovement>
       readonly parked: ReadonlyArray<StuckMessage>
+      readonly overdueTimers: ReadonlyArray<OverdueTimerRow>
     }
   | {
       readonly command: "replay"

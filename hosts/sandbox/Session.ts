@@ -341,6 +341,10 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
                 stoppedKeys: s.stoppedKeys
               })),
               relay: { backlog, lagMillis },
+              timers:
+                boxes === undefined
+                  ? Timers.counts(yield* timers.pending, yield* clock.now, hosts)
+                  : boxes.map(({ host, scheduled, overdue }) => ({ host, scheduled, overdue })),
               ...(boxes === undefined
                 ? {}
                 : {

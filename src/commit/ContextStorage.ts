@@ -124,6 +124,10 @@ export interface BoxStats {
   readonly parked: number
   /** Age of the oldest unprocessed inbox message, in milliseconds (0 when none). */
   readonly lagMillis: number
+  /** Messages this host scheduled that are not due yet (timer rows of its outbox). */
+  readonly scheduled: number
+  /** Messages this host scheduled that fell due and are not delivered yet (not parked). */
+  readonly overdue: number
 }
 
 /**

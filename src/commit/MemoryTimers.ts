@@ -2,7 +2,7 @@ import { Clock, Context, Duration, Effect, FiberMap, Layer } from "effect"
 import * as Bus from "./Bus.js"
 import type { ScheduledEnvelope } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
-import { type PendingTimer, Timers, order } from "./Timers.js"
+import { type PendingTimer, Timers, counts, order, setGauges } from "./Timers.js"
 
 /** Options of the in-memory timers. */
 export interface MemoryTimersOptions {
@@ -43,6 +43,18 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
       if (done.size > limit) done.delete(done.values().next().value!)
     }
 
+    // The scheduled and overdue gauges of a host, set from what waits now (on every schedule, cancel and firing).
+    const refresh = (host: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        setGauges(
+          counts(
+            [...waiting.values()].filter((timer) => timer.host === host),
+            now,
+            [host]
+          )[0]!
+        )
+      )
+
     // Ids being handed on: a cancel is too late for them. They stay pending until handed to every consumer.
     const firing = new Set<string>()
     // A timer that fires is delivered like a command the memory boundary dispatches: to each consumer's mailbox,
@@ -75,10 +87,13 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
         }
       }).pipe(
         Effect.ensuring(
-          Effect.sync(() => {
-            firing.delete(item.envelope.messageId)
-            waiting.delete(item.envelope.messageId)
-          })
+          Effect.zipRight(
+            Effect.sync(() => {
+              firing.delete(item.envelope.messageId)
+              waiting.delete(item.envelope.messageId)
+            }),
+            refresh(host)
+          )
         ),
         Effect.uninterruptible
       )
@@ -109,15 +124,17 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
               })
             }),
           { discard: true }
-        ),
+        ).pipe(Effect.zipRight(refresh(host))),
       cancel: (ids) =>
         Effect.forEach(
           ids,
           (id) =>
             Effect.suspend(() => {
-              if (firing.has(id) || !waiting.delete(id)) return Effect.void
+              const timer = waiting.get(id)
+              if (timer === undefined || firing.has(id)) return Effect.void
+              waiting.delete(id)
               remember(id)
-              return FiberMap.remove(fibers, id)
+              return Effect.zipRight(FiberMap.remove(fibers, id), refresh(timer.host))
             }),
           { discard: true }
         ),

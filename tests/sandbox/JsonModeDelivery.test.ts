@@ -17,11 +17,25 @@ describe("sandbox JSON mode: the payment deadline (memory)", () => {
           "fault drop-accounting",
           "move Germany Factory",
           "timers",
+          "stats",
           "clock advance 2m",
+          "stats",
           "positions",
           "balances",
           "charges"
         ])
+        // Operations: the deadline counted as scheduled while it waits, nothing left once it fired.
+        assert.deepStrictEqual(step(out, "stats", 0).result.timers, [
+          { host: "rondel", scheduled: 1, overdue: 0 },
+          { host: "accounting", scheduled: 0, overdue: 0 }
+        ])
+        assert.deepStrictEqual(
+          step(out, "stats", 1).result.timers.map((t: Line) => [t.scheduled, t.overdue]),
+          [
+            [0, 0],
+            [0, 0]
+          ]
+        )
         const timers = step(out, "timers").result.timers
         assert.deepStrictEqual(
           timers.map((t: Line) => [t.messageId, t.host, t.destination, t.type, t.cause]),
@@ -231,7 +245,13 @@ describe("sandbox text: outbox, inbox and reconcile", () => {
 
   it("reconcile prints stuck payments and parked messages with what to do, or that nothing is stuck", () => {
     assert.strictEqual(
-      text({ command: "reconcile", olderThanMillis: 60_000, pendingMovements: [], parked: [] }),
+      text({
+        command: "reconcile",
+        olderThanMillis: 60_000,
+        pendingMovements: [],
+        parked: [],
+        overdueTimers: []
+      }),
       "nothing stuck for longer than 1m"
     )
     const stuck = text({
@@ -258,6 +278,18 @@ describe("sandbox text: outbox, inbox and reconcile", () => {
           reason: "Error: injected crash",
           ageMillis: 4_000_000
         }
+      ],
+      overdueTimers: [
+        {
+          messageId: "m-4.t0",
+          host: "rondel",
+          destination: "rondel",
+          type: "PaymentDeadline",
+          gameId: "game-1",
+          dueAt: 60_000,
+          overdueMillis: 1_500,
+          cause: "m-4"
+        }
       ]
     })
     assert.match(stuck, /^game-1\s+Germany\s+Import\s+bill-m-10\s+2M\s+2m 5s$/m)
@@ -268,5 +300,10 @@ describe("sandbox text: outbox, inbox and reconcile", () => {
     assert.strictEqual(stuck.split("\n")[0], "stuck:")
     assert.include(stuck, "supersedes")
     assert.include(stuck, "redrive <id>")
+    assert.match(
+      stuck,
+      /^m-4\.t0\s+rondel\s+rondel\s+game-1\s+PaymentDeadline\s+1970-01-01T00:01:00\.000Z\s+1\.5s\s+m-4$/m
+    )
+    assert.include(stuck, "overdue timers")
   })
 })

@@ -18,6 +18,7 @@ import type * as Doorbell from "./doorbell.js"
 import * as Forwarding from "./forwarding.js"
 import * as RetryPolicy from "./retryPolicy.js"
 import { SignalsTag } from "./signals.js"
+import * as Timers from "../Timers.js"
 
 /** Starts the relay loops for the local hosts, for the lifetime of the scope. */
 export const make = (options: RelayOptions) =>
@@ -134,6 +135,8 @@ export const make = (options: RelayOptions) =>
             inboxPending: 0,
             parked: 0,
             lagMillis: 0,
+            scheduled: 0,
+            overdue: 0,
             unreachable: `${storage.location}: ${error.message}`,
             waitingFor
           })
@@ -142,7 +145,7 @@ export const make = (options: RelayOptions) =>
     }
     const stats = Effect.forEach(storages.all, statsOf, { concurrency: "unbounded" })
 
-    // Backlog, lag and parked counts as gauges, refreshed in the background for metric exporters.
+    // Backlog, lag, parked, scheduled and overdue counts as gauges, refreshed in the background for metric exporters.
     yield* stats.pipe(
       Effect.flatMap((all) =>
         Effect.forEach(
@@ -151,7 +154,8 @@ export const make = (options: RelayOptions) =>
             Effect.all([
               Metric.set(Metric.tagged(relayBacklog, "host", s.host), s.outboxPending + s.inboxPending),
               Metric.set(Metric.tagged(relayLag, "host", s.host), s.lagMillis),
-              Metric.set(Metric.tagged(relayParked, "host", s.host), s.parked)
+              Metric.set(Metric.tagged(relayParked, "host", s.host), s.parked),
+              Timers.setGauges(s)
             ]),
           { discard: true }
         )

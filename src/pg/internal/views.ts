@@ -35,6 +35,8 @@ export const make = (
       inbox_pending: string
       parked: string
       lag: string | null
+      scheduled: string
+      overdue: string
     }>(
       `SELECT
          (SELECT jsonb_object_agg(destination, n) FROM (
@@ -45,7 +47,11 @@ export const make = (
          (SELECT count(*) FROM ${s}.inbox WHERE parked_at IS NOT NULL)
            + (SELECT count(*) FROM ${s}.outbox WHERE parked_at IS NOT NULL) AS parked,
          (SELECT extract(epoch FROM now() - min(received_at)) * 1000 FROM ${s}.inbox
-            WHERE processed_at IS NULL AND parked_at IS NULL) AS lag`
+            WHERE processed_at IS NULL AND parked_at IS NULL) AS lag,
+         (SELECT count(*) FILTER (WHERE due_at > now()) FROM ${s}.outbox
+            WHERE delivered_at IS NULL AND parked_at IS NULL AND due_at IS NOT NULL) AS scheduled,
+         (SELECT count(*) FILTER (WHERE due_at <= now()) FROM ${s}.outbox
+            WHERE delivered_at IS NULL AND parked_at IS NULL AND due_at IS NOT NULL) AS overdue`
     )
     .pipe(
       Effect.map((rows): BoxStats => {
@@ -59,7 +65,9 @@ export const make = (
           outboxByDestination: byDestination,
           inboxPending: Number(row?.inbox_pending ?? 0),
           parked: Number(row?.parked ?? 0),
-          lagMillis: Math.max(0, Math.round(Number(row?.lag ?? 0)))
+          lagMillis: Math.max(0, Math.round(Number(row?.lag ?? 0))),
+          scheduled: Number(row?.scheduled ?? 0),
+          overdue: Number(row?.overdue ?? 0)
         }
       }),
       Effect.mapError(failed("stats"))
