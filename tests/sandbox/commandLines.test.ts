@@ -74,7 +74,7 @@ describe("command lines", () => {
       assert.strictEqual(section.code, 2)
       assert.include(
         section.stderr,
-        '--only takes sections among runtime, cluster, durable, relay, flows, history, scale; got "runtime,speed"'
+        '--only takes sections among runtime, cluster, durable, relay, flows, history, scale, timers; got "runtime,speed"'
       )
       assert.strictEqual(help.code, 0, help.stderr)
       assert.include(help.stdout, "--only SECTION,...")
