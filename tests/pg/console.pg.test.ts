@@ -81,6 +81,12 @@ describe.skipIf(!haveBrowser)("the operator console in Chromium", () => {
 
         // A paid move through the HTTP example: its swimlane, Rondel → Accounting → Rondel, every delivery handled.
         yield* post("/games", { gameId: "console-1", nations: ["Germany"], startingBalance: 20 })
+        // A created game is accepted (202) before Rondel has set it up; a move for it is refused until then (404).
+        yield* Effect.promise(async () => {
+          while ((await fetch(`${base}/games/console-1/positions`)).status !== 200) {
+            await new Promise((resolve) => setImmediate(resolve))
+          }
+        })
         yield* post("/games/console-1/moves", { nation: "Germany", space: "Investor" })
         const paid = yield* post("/games/console-1/moves", { nation: "Germany", space: "Factory" })
         const row = yield* wait(`#flows tr[data-flow="${paid.messageId}"]`)
