@@ -66,8 +66,12 @@ export interface HostStatus {
   /** Age of the oldest message waiting in its inbox (0 when none). */
   readonly lagMillis: number
   readonly parked: number
-  /** Messages due longer ago than the overdue threshold and still not handled (or forwarded). */
+  /** Messages due longer ago than the overdue threshold and still not handled (or forwarded); timers included. */
   readonly overdue: number
+  /** Messages the host scheduled for later (timers) that are not due yet. */
+  readonly timersScheduled: number
+  /** Messages the host scheduled for later (timers) that are due and not delivered yet, however briefly. */
+  readonly timersOverdue: number
   /** Set when its storage could not be read: the figures are then zero. */
   readonly unreachable?: string
 }

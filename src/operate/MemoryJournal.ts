@@ -1,14 +1,16 @@
-import { Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import * as Application from "../commit/Application.js"
 import type { AuditEntry } from "../commit/CommitBoundary.js"
 import { CommitBoundary, PersistenceError } from "../commit/CommitBoundary.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
+import * as Timers from "../commit/Timers.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import { type BoxRow, Journal, type Parked, type Records, type ReplayInputs } from "./Journal.js"
 
 /**
- * The operator's journal of a running application on the in-memory boundary: the hosts' audit logs, and the messages
- * their supervisors parked (the memory boundary has no boxes: nothing waits in a table).
+ * The operator's journal of a running application on the in-memory boundary: the hosts' audit logs, the messages
+ * their supervisors parked (the memory boundary has no boxes: nothing waits in a table), and its timers when the
+ * boundary has them.
  */
 export const make = (
   hosts: ReadonlyArray<AnyHostDefinition>
@@ -16,6 +18,13 @@ export const make = (
   Effect.gen(function* () {
     const app = yield* Application.Application
     const boundary = yield* CommitBoundary
+    const timers = yield* Effect.serviceOption(Timers.Timers)
+    const timerCounts = Effect.gen(function* () {
+      if (timers._tag === "None") return new Map<string, Timers.TimerCounts>()
+      const pending = yield* Effect.orElseSucceed(timers.value.pending, () => [])
+      const now = yield* Clock.currentTimeMillis
+      return new Map(Timers.counts(pending, now).map((c) => [c.host, c]))
+    })
 
     const parkedMessages = Effect.gen(function* () {
       const list: Array<{ parked: Parked; row: BoxRow }> = []
@@ -62,7 +71,7 @@ export const make = (
       hosts,
       locations: Object.fromEntries(hosts.map((host) => [host.name, "memory"])),
       status: () =>
-        Effect.map(app.stats, (stats) =>
+        Effect.map(Effect.all([app.stats, timerCounts]), ([stats, counts]) =>
           stats.map((s) => ({
             host: s.host,
             location: "memory",
@@ -72,7 +81,9 @@ export const make = (
             inboxPending: s.mailboxDepth,
             lagMillis: 0,
             parked: s.parked,
-            overdue: 0
+            overdue: 0,
+            timersScheduled: counts.get(s.host)?.scheduled ?? 0,
+            timersOverdue: counts.get(s.host)?.overdue ?? 0
           }))
         ),
       parked: Effect.map(parkedMessages, (list) => list.map((p) => p.parked)),

@@ -176,12 +176,13 @@ const contextOf = (sql: SqlClient.SqlClient, host: string, schema: string, locat
   const status = (overdueAfterMillis: number): Effect.Effect<HostStatus> =>
     Effect.gen(function* () {
       const stats = yield* views.stats
+      // An outbox row is due when it was committed, or at its due time when it is a timer.
       const overdue = yield* sql
         .unsafe<{ n: string }>(
           `SELECT (SELECT count(*) FROM ${s}.inbox WHERE processed_at IS NULL AND parked_at IS NULL
                      AND available_at < now() - ($1::text || ' milliseconds')::interval)
                 + (SELECT count(*) FROM ${s}.outbox WHERE delivered_at IS NULL AND parked_at IS NULL
-                     AND created_at < now() - ($1::text || ' milliseconds')::interval) AS n`,
+                     AND coalesce(due_at, created_at) < now() - ($1::text || ' milliseconds')::interval) AS n`,
           [String(overdueAfterMillis)]
         )
         .pipe(Effect.mapError(failed("overdue")))
@@ -194,7 +195,9 @@ const contextOf = (sql: SqlClient.SqlClient, host: string, schema: string, locat
         inboxPending: stats.inboxPending,
         lagMillis: stats.lagMillis,
         parked: stats.parked,
-        overdue: Number(overdue[0]?.n ?? 0)
+        overdue: Number(overdue[0]?.n ?? 0),
+        timersScheduled: stats.scheduled,
+        timersOverdue: stats.overdue
       } satisfies HostStatus
     }).pipe(
       Effect.catchAll((error) =>
@@ -208,6 +211,8 @@ const contextOf = (sql: SqlClient.SqlClient, host: string, schema: string, locat
           lagMillis: 0,
           parked: 0,
           overdue: 0,
+          timersScheduled: 0,
+          timersOverdue: 0,
           unreachable: /does not exist/.test(error.message)
             ? `schema ${schema} is not migrated yet (mailroom migrate, or start a host)`
             : error.message

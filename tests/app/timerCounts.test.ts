@@ -7,12 +7,13 @@ import * as Application from "../../src/commit/Application.js"
 import * as Effects from "../../src/commit/Effects.js"
 import type { AnyHostDefinition } from "../../src/commit/HostDefinition.js"
 import * as Timers from "../../src/commit/Timers.js"
+import * as MemoryJournal from "../../src/operate/MemoryJournal.js"
 import * as TestApp from "../../src/testing/TestApp.js"
 import { accounting, game, move, open, start } from "./imperialFixtures.js"
 
 // Operations count scheduled messages (issue #17, item 6): per host, those not due yet and those overdue (due, not
 // delivered), as figures (`Timers.counts`), as gauges (mailroom_timers_scheduled / mailroom_timers_overdue) kept
-// by the memory timers on the clock, and in `reconcile`.
+// by the memory timers on the clock, in the operator's status (`MemoryJournal`), and in `reconcile`.
 
 const rondel = RondelHost.makeDefinition({ paymentDeadline: "2 minutes" })
 const silentAccounting: AnyHostDefinition = {
@@ -70,6 +71,14 @@ describe("Scheduled and overdue messages", () => {
         const paid = yield* toRondel(move(gameId, "Germany", "Factory"))
         yield* TestApp.settle()
 
+        const journal = yield* MemoryJournal.make([rondel, silentAccounting])
+        const timerStatus = Effect.map(journal.status({ overdueAfterMillis: 30_000 }), (hosts) =>
+          hosts.map((h) => [h.host, h.timersScheduled, h.timersOverdue])
+        )
+        assert.deepStrictEqual(yield* timerStatus, [
+          ["rondel", 1, 0],
+          ["accounting", 0, 0]
+        ])
         const now = yield* TestClock.currentTimeMillis
         assert.deepStrictEqual(Timers.counts(yield* TestApp.timers, now, ["rondel"]), [
           { host: "rondel", scheduled: 1, overdue: 0 }
@@ -90,6 +99,10 @@ describe("Scheduled and overdue messages", () => {
         yield* TestClock.adjust("2 minutes")
         yield* TestApp.settle()
         assert.deepStrictEqual(yield* TestApp.timers, [])
+        assert.deepStrictEqual(yield* timerStatus, [
+          ["rondel", 0, 0],
+          ["accounting", 0, 0]
+        ])
         assert.strictEqual(yield* gauge(Timers.timersScheduled, "rondel"), 0)
         assert.strictEqual(yield* gauge(Timers.timersOverdue, "rondel"), 0)
         assert.isDefined(paid.messageId)

@@ -11,7 +11,7 @@ import { freshDatabase } from "./support.js"
 // The operator console in a real browser (Debian's Chromium driven by playwright-core, which never downloads one):
 // the HTTP example serves it at /mailroom. The map shows both hosts; a paid move played through the HTTP API appears
 // as a swimlane; a charge parked by a fault is listed, its redrive button refused without the token (401) and obeyed
-// with it, and the flow completes.
+// with it, and the flow completes; meanwhile the hosts table counts the stuck move's payment deadline as scheduled.
 //
 // .ci/run installs the chromium package when it is missing. Without it this test is skipped, saying so.
 // MAILROOM_SCREENSHOTS=1 writes the screenshots the README shows (examples/http-service/*.png); otherwise they go to
@@ -120,6 +120,8 @@ describe.skipIf(!haveBrowser)("the operator console in Chromium", () => {
         const charge = `${stuck.messageId}.1`
         yield* wait(`#parked button.redrive[data-id="${charge}"]`)
         yield* wait(`#stuck tr[data-flow="${stuck.messageId}"]`)
+        // The stuck move's payment deadline waits in Rondel's outbox: the hosts table counts it, not due yet.
+        yield* wait('#hosts tr[data-host="rondel"][data-timers-scheduled="1"][data-timers-overdue="0"]')
         yield* faults.clear
 
         // Without the token the click is refused; with it, the charge is delivered again and the flow completes.
@@ -138,6 +140,8 @@ describe.skipIf(!haveBrowser)("the operator console in Chromium", () => {
         yield* wait(
           `#lanes[data-flow="${stuck.messageId}"] g[data-type="RondelInvoicePaid"][data-fate="handled"]`
         )
+        // Paid: the deadline was cancelled.
+        yield* wait('#hosts tr[data-host="rondel"][data-timers-scheduled="0"][data-timers-overdue="0"]')
       }).pipe(Effect.scoped, Effect.retry(Schedule.recurs(0)))
   )
 })

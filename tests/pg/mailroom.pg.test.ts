@@ -1,14 +1,21 @@
+import { HttpApiBuilder, HttpServer } from "@effect/platform"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { type Context, Effect, Layer, Redacted, Schedule } from "effect"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
+import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Faults from "../../src/commit/Faults.js"
+import * as Console from "../../src/console/Console.js"
+import { ConsoleApi } from "../../src/console/ConsoleApi.js"
+import * as PgJournal from "../../src/pg/PgJournal.js"
+import * as Placement from "../../src/pg/Placement.js"
 import { runProgram } from "../sandbox/child.js"
-import { settle } from "./imperialPg.js"
+import { envelopeOf, eventually, game, move, settle, setting, startGame } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // The operator command against a database after a paid move whose charge the relay parked: status, show (the history
@@ -163,4 +170,94 @@ describe("mailroom, the operator command, on Postgres", () => {
       assert.include(unknownHost.stderr, "did you mean accounting?")
     }).pipe(Effect.scoped)
   )
+
+  it.live("status counts a host's timers: scheduled while not due, overdue once due and not delivered", () =>
+    Effect.gen(function* () {
+      // Only Rondel runs (no Accounting): a paid move's charge is never answered, so its payment deadline (a day
+      // away) stays scheduled in Rondel's outbox.
+      const { url, sql, hostsApp } = yield* setting
+      const rondelOnly = yield* hostsApp(["rondel"])
+      const boundary = yield* rondelOnly.run(CommitBoundary)
+      const gameId = game("timer-status")
+      const moveId = `${gameId}-paid`
+      const submit = (message: Contracts.Message, id: string) =>
+        boundary.submit("rondel", envelopeOf(message, id, gameId))
+      yield* submit(startGame(gameId, ["Germany"]), `${gameId}-start`)
+      yield* submit(move(gameId, "Germany", "Investor"), `${gameId}-first`)
+      yield* submit(move(gameId, "Germany", "Factory"), moveId)
+      const deadline = (set: string) =>
+        sql.unsafe<{ readonly id: string }>(
+          `UPDATE rondel.outbox SET ${set} WHERE message_id = $1 AND due_at IS NOT NULL RETURNING message_id AS id`,
+          [`${moveId}.t0`]
+        )
+      yield* eventually(
+        sql,
+        "the payment deadline scheduled in Rondel's outbox",
+        Effect.map(deadline("due_at = due_at"), (rows) => rows.length === 1)
+      )
+      // Stopped, so no relay delivers the deadline once it is made due below.
+      yield* rondelOnly.stop()
+
+      // Scheduled two days ago and due in a day: a timer not due yet, and not an overdue message either. (Overdue
+      // messages are judged after an hour: the charge, a few seconds old, is not one.)
+      yield* deadline("created_at = now() - interval '2 days'")
+      const timers = (status: Record<string, any>) =>
+        status.hosts.map((h: any) => [h.host, h.timersScheduled, h.timersOverdue, h.overdue])
+      assert.deepStrictEqual(timers(yield* json(url, ["status", "--overdue-after", "1h"])), [
+        ["rondel", 1, 0, 0],
+        ["accounting", 0, 0, 0]
+      ])
+      const table = yield* mailroom(url, ["status"])
+      assert.strictEqual(table.code, 0, table.stderr)
+      assert.deepStrictEqual(timerColumns(table.stdout, "rondel"), ["1", "0"])
+
+      // Due a day ago with no relay running: an overdue timer, and a message due more than an hour ago.
+      yield* deadline("due_at = now() - interval '1 day'")
+      assert.deepStrictEqual(timers(yield* json(url, ["status", "--overdue-after", "1h"])), [
+        ["rondel", 0, 1, 1],
+        ["accounting", 0, 0, 0]
+      ])
+      const overdue = yield* mailroom(url, ["status"])
+      assert.deepStrictEqual(timerColumns(overdue.stdout, "rondel"), ["0", "1"])
+
+      const web = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          HttpApiBuilder.toWebHandler(
+            Layer.mergeAll(
+              HttpApiBuilder.api(ConsoleApi).pipe(Layer.provide(Console.layerGroup(ConsoleApi))),
+              HttpServer.layerContext
+            ).pipe(
+              Layer.provide(
+                PgJournal.layer({ hosts: ImperialApp.definitions, placement: Placement.single(url) })
+              )
+            )
+          )
+        ),
+        (handler) => Effect.promise(() => handler.dispose())
+      )
+      // The console's status endpoint carries the same figures (its overdue messages are judged after 30 s).
+      const fromApi = yield* Effect.promise(async () => {
+        const response = await web.handler(new Request("http://localhost/mailroom/api/status"))
+        assert.strictEqual(response.status, 200, await response.clone().text())
+        return (await response.json()) as ReadonlyArray<Record<string, unknown>>
+      })
+      assert.deepStrictEqual(
+        fromApi.map((h) => [h.host, h.timersScheduled, h.timersOverdue]),
+        [
+          ["rondel", 0, 1],
+          ["accounting", 0, 0]
+        ]
+      )
+    }).pipe(Effect.scoped)
+  )
 })
+
+// The `timers scheduled` and `timers overdue` cells of a host's row in the status table.
+const timerColumns = (table: string, host: string) => {
+  const lines = table.split("\n")
+  const header = lines[0] ?? ""
+  const row = lines.find((line) => line.startsWith(`${host} `)) ?? ""
+  return ["timers scheduled", "timers overdue"].map(
+    (column) => row.slice(header.indexOf(column)).split(/\s{2,}/)[0] ?? ""
+  )
+}

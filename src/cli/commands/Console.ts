@@ -71,6 +71,6 @@ export const command = (defaults: Deployment.Defaults) =>
       )
   ).pipe(
     Command.withDescription(
-      "Serves the operator console (context map, live flows with swimlanes, stuck flows, parked messages with a redrive button, backlog and lag charts) at http://127.0.0.1:4400/mailroom. Redrive needs MAILROOM_CONSOLE_TOKEN (401 without it); --protect-reads makes reads need it too."
+      "Serves the operator console (context map, hosts' figures with their timers, live flows with swimlanes, stuck flows, parked messages with a redrive button, backlog and lag charts) at http://127.0.0.1:4400/mailroom. Redrive needs MAILROOM_CONSOLE_TOKEN (401 without it); --protect-reads makes reads need it too."
     )
   )

@@ -4,7 +4,7 @@ import * as Deployment from "../Deployment.js"
 import * as Flags from "../Flags.js"
 import * as Output from "../Output.js"
 
-/** `mailroom status`: per host, backlog, lag, parked and overdue messages. */
+/** `mailroom status`: per host, backlog, lag, parked and overdue messages, and its timers (scheduled, overdue). */
 export const command = (defaults: Deployment.Defaults) =>
   Command.make(
     "status",
@@ -25,7 +25,18 @@ export const command = (defaults: Deployment.Defaults) =>
           yield* Output.emit(flags.json, { overdueAfterMillis, hosts }, () =>
             [
               Output.table(
-                ["host", "backlog", "outbox", "inbox", "lag", "parked", "overdue", "storage"],
+                [
+                  "host",
+                  "backlog",
+                  "outbox",
+                  "inbox",
+                  "lag",
+                  "parked",
+                  "overdue",
+                  "timers scheduled",
+                  "timers overdue",
+                  "storage"
+                ],
                 hosts.map((h) => [
                   h.host,
                   h.backlog,
@@ -38,12 +49,15 @@ export const command = (defaults: Deployment.Defaults) =>
                   Output.age(h.lagMillis),
                   h.parked,
                   h.overdue,
+                  h.timersScheduled,
+                  h.timersOverdue,
                   h.unreachable === undefined ? h.location : `UNREACHABLE: ${h.unreachable}`
                 ]),
                 { max: 90 }
               ),
               "",
-              `backlog: committed or stored, not yet handled · lag: age of the oldest message waiting in the inbox · overdue: due more than ${Output.age(overdueAfterMillis)} ago and not handled`
+              `backlog: committed or stored, not yet handled · lag: age of the oldest message waiting in the inbox · overdue: due more than ${Output.age(overdueAfterMillis)} ago and not handled`,
+              "timers scheduled: messages the host scheduled for later, not due yet · timers overdue: due and not delivered yet (staying above 0: no process of the host runs its relay)"
             ].join("\n")
           )
           if (hosts.some((h) => h.unreachable !== undefined)) process.exitCode = 1
@@ -51,6 +65,6 @@ export const command = (defaults: Deployment.Defaults) =>
       )
   ).pipe(
     Command.withDescription(
-      "Per host: backlog (outbox rows not forwarded + inbox rows not handled), lag (age of the oldest waiting inbox row), parked and overdue messages. Exit status 1 when a host's storage cannot be read."
+      "Per host: backlog (outbox rows not forwarded + inbox rows not handled), lag (age of the oldest waiting inbox row), parked and overdue messages, and the messages it scheduled for later (timers): not due yet, and due but not delivered yet. Exit status 1 when a host's storage cannot be read."
     )
   )

@@ -39,6 +39,7 @@ export const html = `<!doctype html>
 <main>
   <section class="wide"><h2>Context map</h2><svg id="map" width="100%" height="470"></svg>
     <div class="legend"><span style="color:var(--cmd)">━ command</span> (to one context) · <span style="color:var(--evt)">┅ event</span> (published to every subscriber) · atomic: what one commit holds together</div></section>
+  <section class="wide"><h2>Hosts</h2><table id="hosts"><thead><tr><th>host</th><th>backlog</th><th>lag</th><th>parked</th><th title="messages due more than 30 s ago and not handled">overdue</th><th title="messages the host scheduled for later, not due yet">timers scheduled</th><th title="scheduled messages due and not delivered yet">timers overdue</th><th>storage</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Backlog (messages not yet handled)</h2><svg id="backlog" width="100%" height="140"></svg></section>
   <section><h2>Lag (oldest waiting message)</h2><svg id="lag" width="100%" height="140"></svg></section>
   <section><h2>Live flows</h2><table id="flows"><thead><tr><th>flow</th><th>first message</th><th>key</th><th>msgs</th><th>status</th></tr></thead><tbody></tbody></table></section>
@@ -194,6 +195,17 @@ function drawLanes(graph) {
   })
 }
 
+function drawHosts(status) {
+  const tbody = $("#hosts tbody"); tbody.innerHTML = ""
+  for (const h of status) {
+    const tr = document.createElement("tr"); tr.dataset.host = h.host
+    tr.dataset.timersScheduled = h.timersScheduled; tr.dataset.timersOverdue = h.timersOverdue
+    const storage = h.unreachable ? '<span class="parked">unreachable: ' + esc(h.unreachable) + "</span>" : esc(h.location)
+    tr.innerHTML = [h.host, h.backlog, age(h.lagMillis), h.parked, h.overdue, h.timersScheduled, h.timersOverdue].map((c) => "<td>" + esc(c) + "</td>").join("") + "<td>" + storage + "</td>"
+    tbody.appendChild(tr)
+  }
+}
+
 function drawParked(parked) {
   const tbody = $("#parked tbody")
   tbody.innerHTML = parked.length === 0 ? '<tr><td colspan="8" class="empty">nothing is parked</td></tr>' : ""
@@ -217,6 +229,7 @@ let snapshotAt = 0
 function onSnapshot(data) {
   snapshotAt = data.at
   $("#live").textContent = "live · " + data.status.map((h) => h.host + ": backlog " + h.backlog + ", parked " + h.parked + (h.unreachable ? " (unreachable)" : "")).join(" · ")
+  drawHosts(data.status)
   drawChart($("#backlog"), data.samples, (h) => h.backlog, (v) => String(v))
   drawChart($("#lag"), data.samples, (h) => h.lagMillis, (v) => age(v))
   flowRows($("#flows tbody"), data.flows, (f) => [f.correlationId, f.firstType, f.key, f.messages, statusCell(f)], "no flow yet")
