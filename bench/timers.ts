@@ -27,7 +27,18 @@ export const runTimerBench = (options: TimerOptions): Effect.Effect<ReadonlyArra
   Effect.gen(function* () {
     const lateness = yield* withDatabase(options.adminUrl, (url) => latenessRun(url, options.quick))
     const cost = yield* withDatabase(options.adminUrl, (url) => costRun(url, options.quick))
-    return [...lateness, ...cost]
+    const drain = vs(
+      "timers",
+      "timers.pg.burst.drain",
+      lateness.drainPerSecond,
+      "commits/s",
+      { name: "timers.pg.sendCost.c16", value: cost.wide },
+      {
+        better: "higher",
+        note: "the 1,000 due timers: alarm commits per second from the first to the last; the boundary's own commit rate at 16 callers bounds it"
+      }
+    )
+    return [...lateness.figures, drain, ...cost.figures]
   })
 
 // internal
@@ -64,6 +75,13 @@ const alarm = HostDefinition.fromSchemas({
   decide: (state) => Effects.make({ state: { n: (state?.n ?? 0) + 1 } })
 })
 
+/** Resolves once `done()` holds, checking every millisecond. */
+const waitUntil = (done: () => boolean) =>
+  new Promise<void>((resolve) => {
+    const check = () => (done() ? resolve() : setTimeout(check, 1))
+    check()
+  })
+
 /** Wall-clock time in epoch milliseconds with sub-millisecond resolution. */
 const wallNow = () => performance.timeOrigin + performance.now()
 
@@ -71,7 +89,8 @@ const latenessRun = (url: string, quick: boolean) =>
   Effect.gen(function* () {
     const timers = 1000
     const handOffs = quick ? 30 : 200
-    const aheadMs = 5000
+    const singleTimers = quick ? 20 : 100
+    const minAheadMs = 3000
     const committed = new Map<string, number>()
     const handOff = new Map<string, Deferred.Deferred<number>>()
     const lateness: Array<number> = []
@@ -113,6 +132,28 @@ const latenessRun = (url: string, quick: boolean) =>
       if (i >= 10) handOffTimes.push(handledAt - at)
     }
 
+    // Precision: one timer at a time, due a little ahead, nothing else scheduled around it.
+    const singles: Array<number> = []
+    for (let i = 0; i < singleTimers; i++) {
+      const at = Math.ceil(Date.now() + 150)
+      const fired = lateness.length
+      yield* Apps.ask(host, Arm.make({ key: `s${i}`, at }))
+      yield* Effect.promise(() => waitUntil(() => lateness.length > fired))
+      singles.push(lateness[lateness.length - 1]!)
+    }
+    lateness.length = 0
+
+    // How fast timers are scheduled here and now (timers an hour ahead on keys of their own), so the burst's due
+    // time leaves room to schedule all of it first on a slow or loaded machine.
+    const probe = 100
+    const p0 = wallNow()
+    yield* Effect.forEach(
+      Array.from({ length: probe }, (_, i) => i),
+      (i) => Apps.ask(host, Arm.make({ key: `p${i}`, at: Date.now() + 3_600_000 })),
+      { concurrency: 16, discard: true }
+    )
+    const aheadMs = Math.max(minAheadMs, Math.ceil((3 * (wallNow() - p0) * timers) / probe) + 1000)
+
     // 1,000 timers, each on its own key, all due at the same instant.
     const due = Math.ceil(Date.now() + aheadMs)
     const t0 = wallNow()
@@ -123,6 +164,10 @@ const latenessRun = (url: string, quick: boolean) =>
     )
     const scheduledBy = wallNow()
     const scheduleSeconds = (scheduledBy - t0) / 1000
+    if (scheduledBy >= due)
+      return yield* Effect.fail(
+        new Error(`timers: scheduling took ${scheduleSeconds.toFixed(1)} s, past the due time; not measured`)
+      )
     yield* Deferred.await(allFired).pipe(
       Effect.timeoutFail({
         duration: aheadMs + 60_000,
@@ -137,14 +182,37 @@ const latenessRun = (url: string, quick: boolean) =>
     const early = lateness.filter((l) => l < 0).length
     const handOff50 = percentile(handOffTimes, 0.5)
     const handOff99 = percentile(handOffTimes, 0.99)
-    const scheduledNote = `${timers} timers on ${timers} keys scheduled at 16 callers in ${scheduleSeconds.toFixed(2)} s, due ${aheadMs / 1000} s after the first; default relay settings (LISTEN, handover)`
-    return [
+    const scheduledNote = `${timers} timers on ${timers} keys scheduled at 16 callers in ${scheduleSeconds.toFixed(2)} s, due ${(aheadMs / 1000).toFixed(1)} s after the first; default relay settings (LISTEN, handover)`
+    const drainPerSecond = Math.round((timers - 1) / ((last - first) / 1000))
+    const single50 = percentile(singles, 0.5)
+    const single99 = percentile(singles, 0.99)
+    const figures = [
       base("timers", "timers.pg.handOff.p50", handOff50, "ms", {
         n: handOffs,
         better: "lower",
         note: "timer commits one outgoing message now → the relay hands it to alarm → alarm commits; timed from timer's commit, one at a time"
       }),
       base("timers", "timers.pg.handOff.p99", handOff99, "ms", { n: handOffs, better: "lower" }),
+      vs(
+        "timers",
+        "timers.pg.single.p50",
+        single50,
+        "ms",
+        { name: "timers.pg.handOff.p50", value: handOff50 },
+        {
+          n: singleTimers,
+          better: "lower",
+          note: `one timer at a time, due 150 ms after it is scheduled: due time → alarm's commit; ${singles.filter((l) => l < 0).length} fired before the due time`
+        }
+      ),
+      vs(
+        "timers",
+        "timers.pg.single.p99",
+        single99,
+        "ms",
+        { name: "timers.pg.handOff.p99", value: handOff99 },
+        { n: singleTimers, better: "lower" }
+      ),
       vs(
         "timers",
         "timers.pg.lateness.p50",
@@ -174,6 +242,7 @@ const latenessRun = (url: string, quick: boolean) =>
         }
       )
     ]
+    return { figures, drainPerSecond }
   }).pipe(Effect.scoped)
 
 const costRun = (url: string, quick: boolean) =>
@@ -184,11 +253,15 @@ const costRun = (url: string, quick: boolean) =>
     const app = yield* Application.Application
     const host = app.host(timer)
     const later = Date.now() + 3_600_000
-    const [scheduling, sending] = (yield* bestOf(rounds, [
+    const [scheduling, sending, sending16] = (yield* bestOf(rounds, [
       runFor(seconds, callers, (i) => Apps.ask(host, Arm.make({ key: `arm-${i}`, at: later }))),
-      runFor(seconds, callers, (i) => Apps.ask(host, Send.make({ key: `send-${i}` })))
-    ])) as [number, number]
-    return [
+      runFor(seconds, callers, (i) => Apps.ask(host, Send.make({ key: `send-${i}` }))),
+      runFor(seconds, 16, (i) => Apps.ask(host, Send.make({ key: `wide-${i}` })))
+    ])) as [number, number, number]
+    const figures = [
+      base("timers", "timers.pg.sendCost.c16", sending16, "commits/s", {
+        note: "the same host at 16 callers: how fast this boundary commits when many keys commit at once (the ceiling of a burst's drain)"
+      }),
       base("timers", `timers.pg.sendCost.c${callers}`, sending, "commits/s", {
         note: "host ask on PostgreSQL; each decision updates the state and sends one outgoing message (relay idle as in durable.*)"
       }),
@@ -205,6 +278,7 @@ const costRun = (url: string, quick: boolean) =>
         }
       )
     ]
+    return { figures, wide: sending16 }
   }).pipe(
     Effect.provide(
       Apps.postgres(url, [timer, alarm], {

@@ -27,6 +27,8 @@ export interface StoredMessage {
 /** A message in an outbox, for one destination. */
 export interface OutboxMessage extends StoredMessage {
   readonly destination: string
+  /** A message scheduled for later (now due), not one to send at once. */
+  readonly scheduled?: boolean
 }
 
 /** An outbox row a commit wrote, and whether it may be handed over at once: nothing older of its destination and key waits. */

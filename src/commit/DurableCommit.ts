@@ -31,6 +31,7 @@ export const layer = (
   options: DurableCommitOptions
 ): Layer.Layer<CommitBoundary | Relay.Relay, Relay.InvalidRelaySettings, Storages | Bus.Bus> =>
   Layer.merge(Layer.scoped(CommitBoundary, make(routing, options)), RelayLoop.layer(options.relay)).pipe(
+    Layer.provide(Handover.layer()),
     Layer.provide(Layer.sync(Signals.SignalsTag, Signals.make))
   )
 
@@ -48,7 +49,7 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
     const bus = yield* Bus.Bus
     const faults = yield* Faults.installed
     const signals = yield* Signals.SignalsTag
-    const handover = yield* Handover.make(bus, signals)
+    const handover = yield* Handover.HandoverTag
     const handOver = options.handover !== false
 
     const storageOf = (host: string): ContextStorage | undefined => storages.of(host)

@@ -3,6 +3,7 @@ import type * as Bus from "../Bus.js"
 import type { PersistenceError } from "../CommitBoundary.js"
 import type { ContextStorage, OutboxMessage } from "../ContextStorage.js"
 import type * as Faults from "../Faults.js"
+import type * as Handover from "./handover.js"
 import * as RetryPolicy from "./retryPolicy.js"
 
 /** Most outbox messages one forwarding round takes. */
@@ -26,6 +27,8 @@ export const make = (options: {
   readonly bus: Bus.Bus["Type"]
   /** The fault injector, when a test or the sandbox installed one. */
   readonly faults: Faults.Faults["Type"] | undefined
+  /** Hands due scheduled messages straight to consumers running in this process. */
+  readonly handover?: Handover.Handover
 }) => {
   const { producer, policy, bus } = options
   // Destinations that could not be reached: consecutive failures, and when to try again.
@@ -35,9 +38,24 @@ export const make = (options: {
   // When the next scheduled message falls due, as the last claim saw it (this process's clock).
   let nextDue: number | undefined
 
-  const forwardTo = (destination: string, messages: ReadonlyArray<OutboxMessage>, now: number) =>
+  const forwardTo = (destination: string, claimed: ReadonlyArray<OutboxMessage>, now: number) =>
     Effect.gen(function* () {
+      let messages = claimed
       const target = options.storageOf(destination)
+      // Due scheduled messages for a consumer running here are handed to it in memory, each key's in order, as a
+      // commit's handover does: the consumer's own transaction records each in its inbox, without the relay's
+      // insert, notification and delivery round in between. A key whose chain is all scheduled goes that way; what
+      // the consumer does not take (and every other key) is forwarded the normal way below, after it.
+      if (target !== undefined && options.handover !== undefined && bus.hosts().includes(destination)) {
+        const mixed = new Set(messages.filter((m) => m.scheduled !== true).map((m) => m.envelope.key))
+        const direct = messages.filter((m) => !mixed.has(m.envelope.key))
+        if (direct.length > 0) {
+          const handed = new Set(yield* options.handover.deliver(producer.host, direct))
+          if (handed.size > 0) yield* producer.markForwarded([...handed])
+          messages = messages.filter((m) => !handed.has(m.id))
+          if (messages.length === 0) return
+        }
+      }
       if (target === undefined) {
         // Routing is validated at start, so only a row written by another release can name an unknown host.
         for (const message of messages)

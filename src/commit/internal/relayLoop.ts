@@ -17,6 +17,7 @@ import * as Delivery from "./delivery.js"
 import type * as Doorbell from "./doorbell.js"
 import * as Forwarding from "./forwarding.js"
 import * as RetryPolicy from "./retryPolicy.js"
+import { HandoverTag } from "./handover.js"
 import { SignalsTag } from "./signals.js"
 import * as Timers from "../Timers.js"
 
@@ -31,6 +32,7 @@ export const make = (options: RelayOptions) =>
     const bus = yield* Bus.Bus
     const faults = yield* Faults.installed
     const signals = yield* SignalsTag
+    const handover = yield* HandoverTag
     const poll = Duration.decode(options.pollInterval ?? "250 millis")
     const workers = options.workers ?? 1
     const local = options.local.map((host) => {
@@ -87,7 +89,14 @@ export const make = (options: RelayOptions) =>
     const forwarders = new Map<string, ReturnType<typeof Forwarding.make>>()
     for (const storage of local) {
       if (options.forward !== false) {
-        const forwarding = Forwarding.make({ producer: storage, storageOf: storages.of, policy, bus, faults })
+        const forwarding = Forwarding.make({
+          producer: storage,
+          storageOf: storages.of,
+          policy,
+          bus,
+          faults,
+          handover
+        })
         forwarders.set(storage.host, forwarding)
         const bell = signals.bell({ box: "outbox", host: storage.host })
         yield* Effect.forkScoped(
@@ -190,5 +199,5 @@ export const make = (options: RelayOptions) =>
 /** The relay as a layer for the given local hosts. */
 export const layer = (
   options: RelayOptions
-): Layer.Layer<Relay, InvalidRelaySettings, Storages | Bus.Bus | SignalsTag> =>
+): Layer.Layer<Relay, InvalidRelaySettings, Storages | Bus.Bus | SignalsTag | HandoverTag> =>
   Layer.scoped(Relay, make(options))

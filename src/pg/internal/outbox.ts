@@ -29,15 +29,15 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly schema: strin
         ) END AS next_due_in
         FROM (SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got) l
       )
-      SELECT lock.got, lock.next_due_in, o.id, o.destination, o.envelope, o.attempts
+      SELECT lock.got, lock.next_due_in, o.id, o.destination, o.envelope, o.attempts, o.scheduled
       FROM lock LEFT JOIN LATERAL (
         SELECT * FROM (
-          (SELECT id, destination, envelope, attempts FROM ${table}
+          (SELECT id, destination, envelope, attempts, false AS scheduled FROM ${table}
            WHERE lock.got AND delivered_at IS NULL AND parked_at IS NULL AND due_at IS NULL
              AND NOT (destination = ANY($2::text[]))
            ORDER BY id LIMIT $3)
           UNION ALL
-          (SELECT id, destination, envelope, attempts FROM ${table}
+          (SELECT id, destination, envelope, attempts, true AS scheduled FROM ${table}
            WHERE lock.got AND delivered_at IS NULL AND parked_at IS NULL AND due_at IS NOT NULL AND due_at <= now()
              AND NOT (destination = ANY($2::text[]))
            ORDER BY due_at, id LIMIT $3)
@@ -70,7 +70,8 @@ export const make = (sql: SqlClient.SqlClient, options: { readonly schema: strin
                       id: row.id,
                       destination: row.destination!,
                       envelope: row.envelope!,
-                      attempts: row.attempts!
+                      attempts: row.attempts!,
+                      ...(row.scheduled === true ? { scheduled: true } : {})
                     }
                   ]
           )
@@ -124,4 +125,5 @@ interface ClaimRow {
   readonly destination: string | null
   readonly envelope: Envelope | null
   readonly attempts: number | null
+  readonly scheduled: boolean | null
 }
