@@ -342,7 +342,7 @@ export const safetyProblems = (sql: Databases) =>
   })
 
 /**
- * What must hold once everything settled, whatever crashed on the way (DESIGN §4, last row): the safety invariants
+ * What must hold once everything settled, whatever crashed on the way (ARCHITECTURE.md "Failure matrix", last row): the safety invariants
  * (`safetyProblems`), every committed message delivered and processed, nothing parked, commands stored with the
  * commit that produced them, and both contexts agreeing on every charge.
  */
