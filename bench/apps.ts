@@ -9,7 +9,7 @@ import * as MessageIds from "../src/commit/MessageIds.js"
 import * as PgBoundary from "../src/pg/PgBoundary.js"
 import type * as Placement from "../src/pg/Placement.js"
 import * as ActorSystem from "../src/runtime/ActorSystem.js"
-import type { Envelope } from "../src/runtime/Envelope.js"
+import * as Envelope from "../src/runtime/Envelope.js"
 
 /** Called after every successful commit of any host, in the committing fiber (keep it cheap). */
 export type CommitHook = (request: CommitRequest, report: CommitReport) => void
@@ -84,19 +84,13 @@ export const postgresPlaced = (
   )
 
 /** An envelope for a message entering from outside, as a host's front door builds it (fresh UUID). */
-export const envelopeFor = <In>(host: Host.Host<any, In, any>, message: In): Envelope => {
-  const wire = host.definition.encode(message)
-  const id = MessageIds.random()
-  return {
-    messageId: id,
-    causationId: id,
-    correlationId: id,
-    key: host.definition.keyOf(message),
-    type: wire.type,
-    version: wire.version,
-    payload: wire.payload,
-    occurredAt: Date.now()
-  }
+export const envelopeFor = <In>(host: Host.Host<any, In, any>, message: In): Envelope.Envelope => {
+  return Envelope.make(
+    MessageIds.random(),
+    host.definition.keyOf(message),
+    host.definition.encode(message),
+    Date.now()
+  )
 }
 
 /** Hands a message to a host's actor and waits until it is handled and committed (what the relay does). */

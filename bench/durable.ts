@@ -4,7 +4,8 @@ import * as Application from "../src/commit/Application.js"
 import { CommitBoundary } from "../src/commit/CommitBoundary.js"
 import * as Effects from "../src/commit/Effects.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
-import type { Envelope, MessageId } from "../src/runtime/Envelope.js"
+import * as MessageIds from "../src/commit/MessageIds.js"
+import * as Envelope from "../src/runtime/Envelope.js"
 import * as Apps from "./apps.js"
 import { bestOf, withDatabase } from "./counter.js"
 import * as RawPg from "./rawPg.js"
@@ -144,19 +145,8 @@ const sink = HostDefinition.fromSchemas({
   decide: () => Effects.none
 })
 
-const envelope = (key: string, type: string, payload: unknown): Envelope => {
-  const id = randomUUID() as MessageId
-  return {
-    messageId: id,
-    causationId: id,
-    correlationId: id,
-    key,
-    type,
-    version: 1,
-    payload,
-    occurredAt: Date.now()
-  }
-}
+const envelope = (key: string, type: string, payload: unknown): Envelope.Envelope =>
+  Envelope.make(randomUUID() as Envelope.MessageId, key, { type, version: 1, payload }, Date.now())
 
 /** A commit request of the measured shape, built without the host (for the write path alone). */
 const request = (key: string, expectedVersion: number) => {
@@ -168,11 +158,15 @@ const request = (key: string, expectedVersion: number) => {
     consumed,
     expectedVersion,
     state: { n },
-    events: [1, 2].map((part) => ({
-      ...envelope(key, "Produced", { key, n, part }),
-      messageId: `${consumed.messageId}.${part - 1}` as MessageId,
-      causationId: consumed.messageId
-    })),
+    events: [1, 2].map((part) =>
+      Envelope.causedBy(
+        consumed,
+        MessageIds.derive(consumed.messageId, part - 1),
+        key,
+        { type: "Produced", version: 1, payload: { key, n, part } },
+        Date.now()
+      )
+    ),
     commands: []
   }
 }

@@ -1,6 +1,6 @@
 // Fails when the TypeScript sources contain an import cycle, or when an import crosses a layer boundary
-// that DESIGN.md forbids (src never imports hosts, rondel and accounting never import each other,
-// only src/pg imports @effect/sql*).
+// that ARCHITECTURE.md ("Rules", 1) forbids (src never imports hosts, rondel and accounting never import each
+// other, only src/pg imports @effect/sql*).
 import { readFileSync, readdirSync, statSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 

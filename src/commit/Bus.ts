@@ -1,6 +1,7 @@
 import { Context, Effect, Layer, PubSub, Schema } from "effect"
 import type { Queue, Scope } from "effect"
 import type { Envelope } from "../runtime/Envelope.js"
+import * as Routing from "./Routing.js"
 
 /** A message could not be handed to a host (unknown host, mailbox full, stopped, or its handling failed). */
 export class Undeliverable extends Schema.TaggedError<Undeliverable>()("Undeliverable", {
@@ -81,7 +82,12 @@ export class Bus extends Context.Tag("mailroom/commit/Bus")<
 /** Builds a bus. */
 export const make = Effect.gen(function* () {
   const inboxes = new Map<string, HostInbox>()
-  const consumers = new Map<string, Array<string>>()
+  // What each registered host consumes, in registration order, and the routing table derived from it.
+  const declared = new Map<string, ReadonlyArray<string>>()
+  let consumers = Routing.consumersByType([])
+  const route = () => {
+    consumers = Routing.consumersByType(Array.from(declared, ([name, consumes]) => ({ name, consumes })))
+  }
   const feed = yield* PubSub.sliding<Observation>(4096)
   let subscribers = 0
 
@@ -98,20 +104,14 @@ export const make = Effect.gen(function* () {
       Effect.sync(() => {
         if (inboxes.has(host)) throw new Error(`host "${host}" is already registered`)
         inboxes.set(host, inbox)
-        for (const type of consumes) {
-          const list = consumers.get(type) ?? []
-          list.push(host)
-          consumers.set(type, list)
-        }
+        declared.set(host, consumes)
+        route()
       }),
       () =>
         Effect.sync(() => {
           inboxes.delete(host)
-          for (const [type, list] of consumers) {
-            const rest = list.filter((name) => name !== host)
-            if (rest.length === 0) consumers.delete(type)
-            else consumers.set(type, rest)
-          }
+          declared.delete(host)
+          route()
         })
     )
 

@@ -1,5 +1,5 @@
 import { Clock, Effect, Either, Schema } from "effect"
-import type { Envelope, MessageId } from "../runtime/Envelope.js"
+import * as Envelope from "../runtime/Envelope.js"
 import type { AuditEntry, MessageIdReused, PersistenceError, SubmitRejected } from "./CommitBoundary.js"
 import { CommitBoundary } from "./CommitBoundary.js"
 import type { DecodeFailure, HostDefinition, WireMessage } from "./HostDefinition.js"
@@ -44,9 +44,9 @@ export interface FrontDoor<S, In, E extends DecodeFailure = DecodeFailure> {
    * with `MessageRejected` when it holds text no store accepts, and with `MessageIdReused` when its id was given
    * to a different message before (the same message again is acknowledged and changes nothing).
    */
-  readonly execute: (message: In, origin?: Origin) => Effect.Effect<Envelope, ExecuteError>
+  readonly execute: (message: In, origin?: Origin) => Effect.Effect<Envelope.Envelope, ExecuteError>
   /** Accepts an untrusted wire message: decoded and validated first, then submitted like `execute`. */
-  readonly submit: (message: WireMessage, origin?: Origin) => Effect.Effect<Envelope, ExecuteError>
+  readonly submit: (message: WireMessage, origin?: Origin) => Effect.Effect<Envelope.Envelope, ExecuteError>
   /** Reads the current state of one key, without going through the mailbox. */
   readonly state: (key: string) => Effect.Effect<S | undefined, PersistenceError>
   /** Keys that have state. */
@@ -66,26 +66,19 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure>(
 
     const envelopeFor = (wire: WireMessage, key: string, origin: Origin | undefined) =>
       Effect.gen(function* () {
-        const messageId = (origin?.messageId as MessageId | undefined) ?? (yield* ids.next)
+        const messageId = (origin?.messageId as Envelope.MessageId | undefined) ?? (yield* ids.next)
         const now = yield* Clock.currentTimeMillis
         const traceparent = yield* Tracing.currentTraceparent
-        const envelope: Envelope = {
-          messageId,
-          causationId: (origin?.causationId as MessageId | undefined) ?? messageId,
-          correlationId: (origin?.correlationId as MessageId | undefined) ?? messageId,
-          key,
-          type: wire.type,
-          version: wire.version,
-          payload: wire.payload,
-          occurredAt: now,
-          ...(traceparent === undefined ? {} : { traceparent })
-        }
-        return envelope
+        return Envelope.make(messageId, key, wire, now, {
+          causationId: origin?.causationId as Envelope.MessageId | undefined,
+          correlationId: origin?.correlationId as Envelope.MessageId | undefined,
+          traceparent
+        })
       })
 
     // Where messages enter, whichever boundary is below: text no store accepts is refused before anything is stored,
     // so both boundaries answer alike (PostgreSQL would refuse the row; memory would take it and diverge).
-    const submitEnvelope = (envelope: Envelope): Effect.Effect<Envelope, ExecuteError> => {
+    const submitEnvelope = (envelope: Envelope.Envelope): Effect.Effect<Envelope.Envelope, ExecuteError> => {
       const problem = inputProblem(envelope)
       return problem === undefined
         ? Effect.as(boundary.submit(name, envelope), envelope)
@@ -141,7 +134,7 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure>(
 // internal
 
 /** Text in an incoming envelope that no store accepts: its ids, key, type or payload (field names included). */
-const inputProblem = (envelope: Envelope): string | undefined =>
+const inputProblem = (envelope: Envelope.Envelope): string | undefined =>
   StorableText.problemIn(envelope.payload) ??
   StorableText.problemIn({
     messageId: envelope.messageId,

@@ -25,6 +25,30 @@ export interface ScheduledRoute {
   readonly dueAt: number
 }
 
+/** What a consuming host declares: its name and the message types it consumes. */
+export interface Consumer {
+  readonly name: string
+  readonly consumes: ReadonlyArray<string>
+}
+
+/**
+ * Which hosts consume each message type, in the order the hosts are given: the one table every router reads (the
+ * deployment's `Routing`, a process's bus, the context map, the simulation). Not validated: see `make`.
+ */
+export const consumersByType = (
+  hosts: ReadonlyArray<Consumer>
+): ReadonlyMap<string, ReadonlyArray<string>> => {
+  const consumers = new Map<string, Array<string>>()
+  for (const host of hosts) {
+    for (const type of host.consumes) {
+      const list = consumers.get(type)
+      if (list === undefined) consumers.set(type, [host.name])
+      else if (list[list.length - 1] !== host.name) list.push(host.name)
+    }
+  }
+  return consumers
+}
+
 /** The declarations cannot be routed: a host declared twice, or a command with no or several consumers. */
 export class InvalidRouting extends Error {
   readonly _tag = "InvalidRouting"
@@ -32,10 +56,7 @@ export class InvalidRouting extends Error {
 
 /** Derives the routing of a deployment, refusing declarations that cannot be routed. */
 export const make = (hosts: ReadonlyArray<AnyHostDefinition>): Routing => {
-  const consumers = new Map<string, Array<string>>()
-  for (const host of hosts) {
-    for (const type of host.consumes) consumers.set(type, [...(consumers.get(type) ?? []), host.name])
-  }
+  const consumers = consumersByType(hosts)
   const problems: Array<string> = []
   const names = new Set<string>()
   for (const host of hosts) {

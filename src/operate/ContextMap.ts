@@ -1,4 +1,5 @@
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
+import * as Routing from "../commit/Routing.js"
 
 /** One bounded context on the map: what its declaration says it takes, publishes and sends. */
 export interface Context {
@@ -39,8 +40,8 @@ export const make = (hosts: ReadonlyArray<AnyHostDefinition>): ContextMap => {
   const produced = new Set(
     hosts.flatMap((host) => [...host.publishes, ...host.sends, ...(host.schedules ?? [])])
   )
-  const consumersOf = (type: string) =>
-    hosts.filter((host) => host.consumes.includes(type)).map((h) => h.name)
+  const consumers = Routing.consumersByType(hosts)
+  const consumersOf = (type: string) => consumers.get(type) ?? []
   const links = new Map<string, { from: string; to: string; kind: Link["kind"]; types: Array<string> }>()
   const link = (from: string, to: string, kind: Link["kind"], type: string) => {
     const id = `${from}\u0000${to}\u0000${kind}`

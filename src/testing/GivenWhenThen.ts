@@ -1,182 +1,38 @@
-import * as assert from "node:assert/strict"
-import type * as Effects from "../commit/Effects.js"
 import type { DecodeFailure, HostDefinition } from "../commit/HostDefinition.js"
-import * as Envelope from "../runtime/Envelope.js"
+import * as Spec from "./internal/givenWhenThen.js"
 
-/** A pure decide function and how to build its context from what the envelope carries (the host edge's job). */
-export interface Decider<S, M, Ev, Cmd, Ctx> {
-  readonly decide: (state: S | undefined, message: M, ctx: Ctx) => Effects.Effects<S, Ev, Cmd, unknown>
-  readonly context: (messageId: Envelope.MessageId, occurredAt: number) => Ctx
-}
+export type {
+  Decide,
+  Decider,
+  Delivery,
+  Given,
+  Run,
+  Specification,
+  Step,
+  Subject,
+  Then
+} from "./internal/givenWhenThen.js"
 
-/** A decide function that takes the plain context every host edge builds (message id and time). */
-export type Decide<S, M, Ev, Cmd> = (
-  state: S | undefined,
-  message: M,
-  ctx: Effects.DecideContext
-) => Effects.Effects<S, Ev, Cmd, unknown>
-
-/** The context the host edge builds from an envelope: its id and when it occurred. */
-export const plainContext = (messageId: Envelope.MessageId, occurredAt: number): Effects.DecideContext => ({
-  messageId,
-  now: occurredAt
-})
-
-/** A decider for a decide function that needs only the plain context. */
-export const decider = <S, M, Ev, Cmd>(
-  decide: Decide<S, M, Ev, Cmd>
-): Decider<S, M, Ev, Cmd, Effects.DecideContext> => ({
-  decide,
-  context: plainContext
-})
-
-/** A decider for a host definition: its `decide` exactly as the host runs it (typed messages, plain context). */
-export const hostDecider = <S, In, Ev, Cmd, E extends DecodeFailure>(
+/**
+ * Given/when/then for a pure decide: `GivenWhenThen.for(MyHost.definition).given(a, b).when(c).thenEmits({ events })`.
+ * The subject is a host definition (its `decide` as the host runs it), a decide function taking the plain context
+ * (message id and time), or a decider with its own context; the specification also runs histories (`run`, `apply`)
+ * for property tests.
+ */
+function for_<S, In, Ev, Cmd, E extends DecodeFailure>(
   definition: HostDefinition<S, In, Ev, Cmd, E>
-): Decider<S, In, Ev, Cmd, Effects.DecideContext> => decider(definition.decide)
-
-/** A message handed to decide with a chosen id; deliver the same delivery twice to simulate a redelivery. */
-export class Delivery<M> {
-  constructor(
-    readonly message: M,
-    readonly messageId: Envelope.MessageId,
-    /** When the message occurred; when absent, 1000 × its position in the history. */
-    readonly occurredAt?: number
-  ) {}
+): Spec.Specification<S, In, Ev, Cmd>
+function for_<S, M, Ev, Cmd>(decide: Spec.Decide<S, M, Ev, Cmd>): Spec.Specification<S, M, Ev, Cmd>
+function for_<S, M, Ev, Cmd, Ctx>(
+  decider: Spec.Decider<S, M, Ev, Cmd, Ctx>
+): Spec.Specification<S, M, Ev, Cmd>
+function for_<S, M, Ev, Cmd, Ctx>(
+  subject: Spec.Subject<S, M, Ev, Cmd, Ctx>
+): Spec.Specification<S, M, Ev, Cmd> {
+  return Spec.make(subject)
 }
 
-/** Delivers `message` with the id `messageId` (and, optionally, the time it occurred). */
-export const withId = <M>(messageId: string, message: M, occurredAt?: number): Delivery<M> =>
-  new Delivery(message, Envelope.MessageId.make(messageId), occurredAt)
+export { for_ as for }
 
-/** What one message did: the state before, the effects, and the state after. */
-export interface Step<S, M, Ev, Cmd> {
-  readonly message: M
-  readonly messageId: Envelope.MessageId
-  /** When the message occurred (the context's time). */
-  readonly occurredAt: number
-  readonly before: S | undefined
-  readonly effects: Effects.Effects<S, Ev, Cmd, unknown>
-  readonly after: S | undefined
-}
-
-/** Assertions on the outcome of the `when` message; each returns the same object so they chain. */
-export interface Then<S, M, Ev, Cmd> extends Step<S, M, Ev, Cmd> {
-  /** Exactly these events and commands, in order (an omitted list means none). */
-  readonly thenEmits: (expected: {
-    readonly events?: ReadonlyArray<Ev>
-    readonly commands?: ReadonlyArray<Cmd>
-  }) => Then<S, M, Ev, Cmd>
-  /** Exactly these messages scheduled for later and these scheduled ids cancelled (an omitted list means none). */
-  readonly thenSchedules: (expected: {
-    readonly scheduled?: ReadonlyArray<Effects.Scheduled<unknown>>
-    readonly cancelled?: ReadonlyArray<string>
-  }) => Then<S, M, Ev, Cmd>
-  /** No new state, no events, no commands, nothing scheduled or cancelled. */
-  readonly thenNothing: () => Then<S, M, Ev, Cmd>
-  /** The state after equals `expected`, or passes the check. */
-  readonly thenState: (expected: S | ((state: S | undefined) => void)) => Then<S, M, Ev, Cmd>
-}
-
-/** A history of messages already handled, ready for the message under test. */
-export interface Given<S, M, Ev, Cmd> {
-  /** The state the history left. */
-  readonly state: S | undefined
-  /** Every step of the history. */
-  readonly steps: ReadonlyArray<Step<S, M, Ev, Cmd>>
-  /** Handles one more message (id `when` unless given with `withId`). */
-  readonly when: (message: M | Delivery<M>) => Then<S, M, Ev, Cmd>
-}
-
-/** Given/when/then for any pure decide function: `make(decider).given(a, b).when(c).thenEmits({ events, commands })`. */
-export const make = <S, M, Ev, Cmd, Ctx>(decider: Decider<S, M, Ev, Cmd, Ctx>) => ({
-  given: (...history: ReadonlyArray<M | Delivery<M>>): Given<S, M, Ev, Cmd> => {
-    const { state, steps } = run(
-      decider,
-      history.map((m, i) => toDelivery(m, `given-${i + 1}`))
-    )
-    return {
-      state,
-      steps,
-      when: (message) => thenFor(apply(decider, state, toDelivery(message, "when"), history.length))
-    }
-  }
-})
-
-/** Given/when/then for a host definition's decide: `forHost(MyHost.definition).given(a).when(b).thenEmits(...)`. */
-export const forHost = <S, In, Ev, Cmd, E extends DecodeFailure>(
-  definition: HostDefinition<S, In, Ev, Cmd, E>
-) => make(hostDecider(definition))
-
-/** Given/when/then for a decide function that takes the plain context. */
-export const forDecide = <S, M, Ev, Cmd>(decide: Decide<S, M, Ev, Cmd>) => make(decider(decide))
-
-/** Handles deliveries in order, threading the state; the building block for property tests. */
-export const run = <S, M, Ev, Cmd, Ctx>(
-  decider: Decider<S, M, Ev, Cmd, Ctx>,
-  deliveries: ReadonlyArray<Delivery<M>>,
-  initial?: S
-): { readonly state: S | undefined; readonly steps: ReadonlyArray<Step<S, M, Ev, Cmd>> } => {
-  let state: S | undefined = initial
-  const steps: Array<Step<S, M, Ev, Cmd>> = []
-  deliveries.forEach((delivery, i) => {
-    const step = apply(decider, state, delivery, i)
-    steps.push(step)
-    state = step.after
-  })
-  return { state, steps }
-}
-
-/** Handles one delivery against a state; `index` (its position in a history) gives its default time. */
-export const apply = <S, M, Ev, Cmd, Ctx>(
-  decider: Decider<S, M, Ev, Cmd, Ctx>,
-  before: S | undefined,
-  delivery: Delivery<M>,
-  index = 0
-): Step<S, M, Ev, Cmd> => {
-  const occurredAt = delivery.occurredAt ?? 1_000 * index
-  const effects = decider.decide(before, delivery.message, decider.context(delivery.messageId, occurredAt))
-  return {
-    message: delivery.message,
-    messageId: delivery.messageId,
-    occurredAt,
-    before,
-    effects,
-    after: effects.state ?? before
-  }
-}
-
-// internal
-
-const toDelivery = <M>(message: M | Delivery<M>, defaultId: string): Delivery<M> =>
-  message instanceof Delivery ? message : withId(defaultId, message)
-
-const thenFor = <S, M, Ev, Cmd>(step: Step<S, M, Ev, Cmd>): Then<S, M, Ev, Cmd> => {
-  const self: Then<S, M, Ev, Cmd> = {
-    ...step,
-    thenEmits: (expected) => {
-      assert.deepStrictEqual(step.effects.events, expected.events ?? [], "events")
-      assert.deepStrictEqual(step.effects.commands, expected.commands ?? [], "commands")
-      return self
-    },
-    thenSchedules: (expected) => {
-      assert.deepStrictEqual(step.effects.scheduled ?? [], expected.scheduled ?? [], "scheduled")
-      assert.deepStrictEqual(step.effects.cancelled ?? [], expected.cancelled ?? [], "cancelled")
-      return self
-    },
-    thenNothing: () => {
-      assert.strictEqual(step.effects.state, undefined, "state must not change")
-      assert.deepStrictEqual(step.effects.events, [], "events")
-      assert.deepStrictEqual(step.effects.commands, [], "commands")
-      assert.deepStrictEqual(step.effects.scheduled ?? [], [], "scheduled")
-      assert.deepStrictEqual(step.effects.cancelled ?? [], [], "cancelled")
-      return self
-    },
-    thenState: (expected) => {
-      if (typeof expected === "function") (expected as (state: S | undefined) => void)(step.after)
-      else assert.deepStrictEqual(step.after, expected, "state")
-      return self
-    }
-  }
-  return self
-}
+/** A message delivered with the id `messageId` (and, optionally, the time it occurred): deliver it twice to redeliver. */
+export const withId: <M>(messageId: string, message: M, occurredAt?: number) => Spec.Delivery<M> = Spec.withId

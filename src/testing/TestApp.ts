@@ -21,7 +21,7 @@ import type * as MemoryTimers from "../commit/MemoryTimers.js"
 import * as Timers from "../commit/Timers.js"
 import type * as Actor from "../runtime/Actor.js"
 import * as ActorSystem from "../runtime/ActorSystem.js"
-import type { Envelope, MessageId } from "../runtime/Envelope.js"
+import * as Envelope from "../runtime/Envelope.js"
 import type * as Supervisor from "../runtime/Supervisor.js"
 import * as DeterministicTracer from "./internal/deterministicTracer.js"
 import * as Progress from "./internal/progress.js"
@@ -216,28 +216,21 @@ export const envelopeOf = <S, In, Ev, Cmd, E extends DecodeFailure>(
   definition: HostDefinition<S, In, Ev, Cmd, E>,
   message: In,
   origin: Host.Origin = {}
-): Effect.Effect<Envelope, never, MessageIds.MessageIds> =>
+): Effect.Effect<Envelope.Envelope, never, MessageIds.MessageIds> =>
   Effect.gen(function* () {
     const messageId =
-      (origin.messageId as MessageId | undefined) ?? (yield* (yield* MessageIds.MessageIds).next)
+      (origin.messageId as Envelope.MessageId | undefined) ?? (yield* (yield* MessageIds.MessageIds).next)
     const wire = (definition.encode as (m: unknown) => WireMessage)(message)
-    const envelope: Envelope = {
-      messageId,
-      causationId: (origin.causationId as MessageId | undefined) ?? messageId,
-      correlationId: (origin.correlationId as MessageId | undefined) ?? messageId,
-      key: definition.keyOf(message),
-      type: wire.type,
-      version: wire.version,
-      payload: wire.payload,
-      occurredAt: yield* Clock.currentTimeMillis
-    }
-    return envelope
+    return Envelope.make(messageId, definition.keyOf(message), wire, yield* Clock.currentTimeMillis, {
+      causationId: origin.causationId as Envelope.MessageId | undefined,
+      correlationId: origin.correlationId as Envelope.MessageId | undefined
+    })
   })
 
 /** Hands an envelope to its host and waits for the outcome: the commit report, or the typed error the caller sees. */
 export const ask = <S, In, Ev, Cmd, E extends DecodeFailure>(
   definition: HostDefinition<S, In, Ev, Cmd, E>,
-  envelope: Envelope
+  envelope: Envelope.Envelope
 ): Effect.Effect<
   CommitReport,
   Host.HandleError | Actor.MailboxFull | Actor.ActorStopped | Actor.MessageParked,
@@ -254,7 +247,7 @@ export const delivered: Effect.Effect<
 /** Hands a recorded envelope to a host again, as an at-least-once transport would (same id, same payload). */
 export const redeliver = (
   host: string,
-  envelope: Envelope
+  envelope: Envelope.Envelope
 ): Effect.Effect<void, Bus.Undeliverable, Bus.Bus> =>
   Effect.flatMap(Bus.Bus, (bus) => bus.tell(host, envelope))
 
@@ -279,7 +272,7 @@ export const crashOn = (
 /** Messages a host parked after its handler died too often, oldest first. */
 export const parked = (
   host: string
-): Effect.Effect<ReadonlyArray<Actor.ParkedMessage<Envelope>>, never, Application.Application> =>
+): Effect.Effect<ReadonlyArray<Actor.ParkedMessage<Envelope.Envelope>>, never, Application.Application> =>
   Effect.flatMap(Application.Application, (app) => {
     const running = app.hosts.get(host)
     return running === undefined

@@ -4,7 +4,7 @@
 export * as TestApp from "./TestApp.js"
 /** Records what the application committed, published and failed. */
 export * as Recorder from "./Recorder.js"
-/** Given/when/then helpers for a host's pure `decide`. */
+/** Given/when/then for a host's pure `decide`: `GivenWhenThen.for(definition).given(...).when(...).thenEmits(...)`. */
 export * as GivenWhenThen from "./GivenWhenThen.js"
 /** Seeded, reproducible simulation of your hosts through crashes, duplicate deliveries and reordering. */
 export * as Simulation from "./Simulation.js"

@@ -7,6 +7,7 @@ import * as DirectCommit from "../../src/commit/DirectCommit.js"
 import * as Effects from "../../src/commit/Effects.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
+import * as Envelope from "../../src/runtime/Envelope.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 
 // A commit that meets a version conflict (another writer moved the key) runs the whole handling again, up to
@@ -57,17 +58,7 @@ describe("version conflicts", () => {
       const feed = yield* (yield* Bus.Bus).subscribe
       const ask = (key: string) => {
         const wire = tally.encode(Add.make({ key, amount: 5 }))
-        const id = MessageIds.random()
-        return Effect.exit(
-          host.actor.ask(key, {
-            messageId: id,
-            causationId: id,
-            correlationId: id,
-            key,
-            ...wire,
-            occurredAt: 0
-          })
-        )
+        return Effect.exit(host.actor.ask(key, Envelope.make(MessageIds.random(), key, wire, 0)))
       }
 
       conflicts.set("a", 2)

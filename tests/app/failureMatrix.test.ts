@@ -20,7 +20,7 @@ import {
 } from "./imperialFixtures.js"
 import * as Tally from "./tallyHost.js"
 
-// DESIGN §4, memory column: one test per row, asserting what is and is not visible afterwards.
+// ARCHITECTURE.md "Failure matrix", memory column: one test per row, asserting what is and is not visible afterwards.
 
 const chargeStatus = (gameId: string, billingId: string) =>
   Effect.map(TestApp.stateOf(accounting, gameId), (state) =>
@@ -36,7 +36,7 @@ const causedBy = (messageId: string) =>
     }))
   )
 
-describe("§4 save fails", () => {
+describe("failure matrix: save fails", () => {
   it.effect(
     "nothing is published or dispatched; the asking caller gets the error and the feed reports it",
     () =>
@@ -99,7 +99,7 @@ describe("§4 save fails", () => {
   )
 })
 
-describe("§4 save ok, a subscriber fails", () => {
+describe("failure matrix: save ok, a subscriber fails", () => {
   it.effect(
     "the failed delivery is reported as DeliveryFailed and the other subscriber still gets the event",
     () =>
@@ -163,7 +163,7 @@ describe("§4 save ok, a subscriber fails", () => {
   )
 })
 
-describe("§4 save ok, dispatch fails", () => {
+describe("failure matrix: save ok, dispatch fails", () => {
   it.effect(
     "the failure is in the commit report and the feed; the state already moved (the documented window)",
     () =>
@@ -198,7 +198,7 @@ describe("§4 save ok, dispatch fails", () => {
   )
 })
 
-describe("§4 target host crashes while processing", () => {
+describe("failure matrix: target host crashes while processing", () => {
   it.effect("the supervisor restarts it and the message is redelivered: handled once, flow completes", () =>
     Effect.gen(function* () {
       const gameId = game("fm-crash-once")
@@ -262,7 +262,7 @@ describe("§4 target host crashes while processing", () => {
   )
 })
 
-describe("§4 process killed", () => {
+describe("failure matrix: process killed", () => {
   it.effect("in-memory state is lost: a fresh application starts empty", () =>
     Effect.gen(function* () {
       const gameId = game("fm-killed")

@@ -7,6 +7,7 @@ import * as Effects from "../../src/commit/Effects.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
+import * as Envelope from "../../src/runtime/Envelope.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 
 // Fault injection is a test tool: the boundary and the hosts consult it only when its layer is installed below them.
@@ -42,8 +43,7 @@ const total = (key: string) =>
 let sequence = 0
 const envelope = (key: string, amount: number) => {
   const wire = tally.encode(Add.make({ key, amount }))
-  const id = `fault-test-${++sequence}` as any
-  return { messageId: id, causationId: id, correlationId: id, key, ...wire, occurredAt: 0 }
+  return Envelope.make(`fault-test-${++sequence}` as Envelope.MessageId, key, wire, 0)
 }
 
 describe("Faults", () => {

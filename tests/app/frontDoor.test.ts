@@ -4,22 +4,19 @@ import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
 import * as Faults from "../../src/commit/Faults.js"
-import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
+import * as Envelope from "../../src/runtime/Envelope.js"
 import { frontDoorSuite, layerMemory } from "./frontDoor.js"
 
 frontDoorSuite("the front door on the memory boundary", () => layerMemory)
 
 describe("the memory boundary's remembered message ids", () => {
-  const envelope = (id: string, text: string): Envelope => ({
-    messageId: id as MessageId,
-    causationId: id as MessageId,
-    correlationId: id as MessageId,
-    key: "k",
-    type: "Note",
-    version: 1,
-    payload: { board: "k", text },
-    occurredAt: 0
-  })
+  const envelope = (id: string, text: string): Envelope.Envelope =>
+    Envelope.make(
+      id as Envelope.MessageId,
+      "k",
+      { type: "Note", version: 1, payload: { board: "k", text } },
+      0
+    )
 
   it.scoped("are bounded: the oldest are forgotten first; a refused message holds no id", () =>
     Effect.gen(function* () {

@@ -23,13 +23,13 @@ const send = (counter: string, by: number) =>
 
 describe("testing your hosts", () => {
   it("decide: given what happened, when a message comes, then these events and this state", () => {
-    GivenWhenThen.forHost(Counter.definition)
+    GivenWhenThen.for(Counter.definition)
       .given(increment("apples", 3))
       .when(increment("apples", 4))
       .thenEmits({ events: [Counter.Incremented.make({ counter: "apples", value: 7 })] })
       .thenState({ value: 7 })
 
-    GivenWhenThen.forHost(Counter.definition)
+    GivenWhenThen.for(Counter.definition)
       .given(increment("apples", 8))
       .when(increment("apples", 5))
       .thenEmits({

@@ -6,7 +6,7 @@ import * as Amount from "../../hosts/contracts/Amount.js"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as Nation from "../../hosts/contracts/Nation.js"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
-import { accountingDecider, charge, deposit, historyOf, open, voidCharge } from "./accountingFixtures.js"
+import { accounting, charge, deposit, historyOf, open, voidCharge } from "./accountingFixtures.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 
 type Delivery = GivenWhenThen.Delivery<Contracts.AccountingInbound>
@@ -51,7 +51,7 @@ const deliveries: fc.Arbitrary<ReadonlyArray<Delivery>> = fc
 
 describe("Accounting properties", () => {
   it.prop("money is conserved and every balance is what the events say", [deliveries], ([history]) => {
-    const { steps } = GivenWhenThen.run(accountingDecider, history)
+    const { steps } = accounting.run(history)
     const expected = new Map<Ledger.Account, number>()
     const add = (account: Ledger.Account, delta: number) =>
       expected.set(account, (expected.get(account) ?? 0) + delta)
@@ -99,7 +99,7 @@ describe("Accounting properties", () => {
   })
 
   it.prop("each billing id moves money at most once each way", [deliveries], ([history]) => {
-    const { ledger, charges } = historyOf(...GivenWhenThen.run(accountingDecider, history).steps)
+    const { ledger, charges } = historyOf(...accounting.run(history).steps)
     const byBilling = new Map<string, Array<Ledger.EntryKind>>()
     for (const entry of ledger) {
       if (entry.billingId !== undefined)
@@ -116,7 +116,7 @@ describe("Accounting properties", () => {
   })
 
   it.prop("the state stays bounded", [deliveries], ([history]) => {
-    const { state } = GivenWhenThen.run(accountingDecider, history)
+    const { state } = accounting.run(history)
     if (state === undefined) return
     assert.isAtMost(state.voidable.length, Nation.Nations.length)
     assert.isAtMost(new Set(state.voidable.map((c) => c.nation)).size, state.voidable.length)
@@ -130,11 +130,8 @@ describe("Accounting properties", () => {
     "handling every message twice (same id) gives the same state and events as once",
     [deliveries],
     ([history]) => {
-      const once = GivenWhenThen.run(accountingDecider, history)
-      const twice = GivenWhenThen.run(
-        accountingDecider,
-        history.flatMap((d) => [d, d])
-      )
+      const once = accounting.run(history)
+      const twice = accounting.run(history.flatMap((d) => [d, d]))
       assert.deepStrictEqual(twice.state, once.state)
       assert.deepStrictEqual(
         twice.steps.flatMap((s) => s.effects.events),
@@ -144,7 +141,7 @@ describe("Accounting properties", () => {
   )
 
   it.prop("the state stays storable as JSON", [deliveries], ([history]) => {
-    const { state } = GivenWhenThen.run(accountingDecider, history)
+    const { state } = accounting.run(history)
     if (state === undefined) return
     const json = Schema.encodeSync(AccountingState.AccountingStateFromJson)(state)
     assert.deepStrictEqual(Schema.decodeUnknownSync(AccountingState.AccountingStateFromJson)(json), state)

@@ -1,5 +1,4 @@
 import type { AuditEntry } from "../../src/commit/CommitBoundary.js"
-import type * as Effects from "../../src/commit/Effects.js"
 import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import * as BillingId from "../../hosts/contracts/BillingId.js"
@@ -12,17 +11,8 @@ import type * as AccountingState from "../../hosts/accounting/AccountingState.js
 import * as LedgerProjection from "../../hosts/accounting/LedgerProjection.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 
-/** Accounting's decide with the plain context a host edge builds (id and time from the envelope). */
-export const accountingDecider: GivenWhenThen.Decider<
-  AccountingState.AccountingState,
-  Contracts.AccountingInbound,
-  Contracts.AccountingEvent,
-  never,
-  Effects.DecideContext
-> = GivenWhenThen.decider(Accounting.decide)
-
-/** Accounting's decide as a given/when/then subject. */
-export const accounting = GivenWhenThen.make(accountingDecider)
+/** Accounting's decide as a given/when/then subject (plain context: id and time from the envelope). */
+export const accounting = GivenWhenThen.for(Accounting.decide)
 
 export const gameId = GameId.GameId.make("game-1")
 

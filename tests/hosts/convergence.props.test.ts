@@ -10,14 +10,14 @@ import type * as RondelState from "../../hosts/rondel/RondelState.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 import {
   type AccountingStep,
-  accountingDecider,
+  accounting,
   charge,
   deposit,
   historyOf,
   open,
   voidCharge
 } from "./accountingFixtures.js"
-import { billingIdFor, move, paid, paymentFailed, rondelDecider, start } from "./rondelFixtures.js"
+import { billingIdFor, move, paid, paymentFailed, rondel, start } from "./rondelFixtures.js"
 
 // Convergence: for one game's messages to one host, delivered in any order that keeps each producer's own order
 // (what both boundaries guarantee per key), with duplicates (a message delivered again a few deliveries later), the
@@ -89,7 +89,7 @@ const rondelLane = (moves: Plan): ReadonlyArray<GivenWhenThen.Delivery<Contracts
 }
 
 const runAccounting = (deliveries: ReadonlyArray<GivenWhenThen.Delivery<Contracts.AccountingInbound>>) => {
-  const { state, steps } = GivenWhenThen.run(accountingDecider, deliveries)
+  const { state, steps } = accounting.run(deliveries)
   return { state, steps: steps as ReadonlyArray<AccountingStep> }
 }
 
@@ -212,7 +212,7 @@ const runRondel = (
   const events: Array<Contracts.RondelEvent> = []
   let n = 0
   const deliver = (d: RondelIn) => {
-    const step = GivenWhenThen.apply(rondelDecider, state, d)
+    const step = rondel.apply(state, d)
     state = step.after
     events.push(...step.effects.events)
     delivered.push(d)
@@ -230,7 +230,7 @@ const runRondel = (
     n++
   }
   const deliver0 = (d: RondelIn) => {
-    const step = GivenWhenThen.apply(rondelDecider, state, d)
+    const step = rondel.apply(state, d)
     state = step.after
     events.push(...step.effects.events)
   }
@@ -283,8 +283,8 @@ describe("Convergence: Rondel", () => {
     ]
     const answer = GivenWhenThen.withId("answer", paid("Italy", billingIdFor("m-1"), 4), 3)
     const next = GivenWhenThen.withId("m-2", move("Italy", "Factory"), 4)
-    const answered = GivenWhenThen.run(rondelDecider, [...steps, answer, next]).state!
-    const overtaken = GivenWhenThen.run(rondelDecider, [...steps, next, answer]).state!
+    const answered = rondel.run([...steps, answer, next]).state!
+    const overtaken = rondel.run([...steps, next, answer]).state!
     // Paid first: Taxation, then one free step to Factory. Overtaken: Investor → Factory supersedes the payment.
     assert.deepStrictEqual(Rondel.positions(answered)[0]?.current, "Factory")
     assert.deepStrictEqual(Rondel.positions(overtaken)[0]?.pending?.space, "Factory")

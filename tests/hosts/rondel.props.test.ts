@@ -5,7 +5,7 @@ import type * as Nation from "../../hosts/contracts/Nation.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as RondelState from "../../hosts/rondel/RondelState.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
-import { move, paid, paymentFailed, rondelDecider, start } from "./rondelFixtures.js"
+import { move, paid, paymentFailed, rondel, start } from "./rondelFixtures.js"
 
 type Delivery = GivenWhenThen.Delivery<Contracts.RondelInbound>
 type Step = GivenWhenThen.Step<
@@ -46,7 +46,7 @@ const play = (
   plan: ReadonlyArray<Action>
 ): { readonly deliveries: ReadonlyArray<Delivery>; readonly steps: ReadonlyArray<Step> } => {
   const deliveries: Array<Delivery> = [GivenWhenThen.withId("m-start", start(players))]
-  const steps: Array<Step> = [GivenWhenThen.apply(rondelDecider, undefined, deliveries[0]!, 0)]
+  const steps: Array<Step> = [rondel.apply(undefined, deliveries[0]!, 0)]
   const issued: Array<{ nation: Nation.Nation; billingId: string; amount: number }> = []
   plan.forEach((next, i) => {
     const state = steps.at(-1)!.after!
@@ -81,7 +81,7 @@ const play = (
       }
     }
     const delivery = GivenWhenThen.withId(`m-${i}`, message, 1_000 * (i + 1))
-    const step = GivenWhenThen.apply(rondelDecider, state, delivery, i + 1)
+    const step = rondel.apply(state, delivery, i + 1)
     for (const command of step.effects.commands) {
       if (command._tag === "ChargeMovement") issued.push(command)
     }
@@ -104,8 +104,8 @@ describe("Rondel properties", () => {
       const events: Array<Contracts.RondelEvent> = []
       const commands: Array<Contracts.RondelOutbound> = []
       deliveries.forEach((delivery, i) => {
-        const first = GivenWhenThen.apply(rondelDecider, state, delivery, i)
-        const second = GivenWhenThen.apply(rondelDecider, first.after, delivery, i)
+        const first = rondel.apply(state, delivery, i)
+        const second = rondel.apply(first.after, delivery, i)
         events.push(...first.effects.events, ...second.effects.events)
         commands.push(...first.effects.commands, ...second.effects.commands)
         state = second.after

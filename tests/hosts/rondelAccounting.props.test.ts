@@ -8,9 +8,9 @@ import * as Nation from "../../hosts/contracts/Nation.js"
 import * as Space from "../../hosts/contracts/Space.js"
 import * as Rondel from "../../hosts/rondel/Rondel.js"
 import type * as RondelState from "../../hosts/rondel/RondelState.js"
-import { type AccountingStep, accountingDecider, historyOf, open } from "./accountingFixtures.js"
+import { type AccountingStep, accounting as accountingSpec, historyOf, open } from "./accountingFixtures.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
-import { move, rondelDecider, start } from "./rondelFixtures.js"
+import { move, rondel as rondelSpec, start } from "./rondelFixtures.js"
 
 // Both deciders wired by hand, as the hosts will be: Rondel's commands go to Accounting, Accounting's answers
 // to charges go back to Rondel. Messages in flight are delivered in any order that keeps each producer's own order
@@ -80,7 +80,7 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
     clock += 1
     const id = item.delivery.messageId
     if (item.to === "rondel") {
-      const step = GivenWhenThen.apply(rondelDecider, rondel, item.delivery)
+      const step = rondelSpec.apply(rondel, item.delivery)
       rondel = step.after
       const message = item.delivery.message
       if (
@@ -97,7 +97,7 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
         })
       })
     } else {
-      const step = GivenWhenThen.apply(accountingDecider, accounting, item.delivery)
+      const step = accountingSpec.apply(accounting, item.delivery)
       accountingSteps.push(step)
       accounting = step.after
       step.effects.events.forEach((event, k) => {

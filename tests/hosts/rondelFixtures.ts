@@ -28,7 +28,7 @@ export const context = (messageId: Envelope.MessageId, occurredAt: number): Rond
 export const paymentDeadlineMillis = 60_000
 
 /** Rondel's decide with the test host edge's context. */
-export const rondelDecider: GivenWhenThen.Decider<
+const rondelDecider: GivenWhenThen.Decider<
   RondelState.RondelState,
   Contracts.RondelInbound,
   Contracts.RondelEvent,
@@ -37,7 +37,7 @@ export const rondelDecider: GivenWhenThen.Decider<
 > = { decide: Rondel.decide, context }
 
 /** Rondel's decide as a given/when/then subject. */
-export const rondel = GivenWhenThen.make(rondelDecider)
+export const rondel = GivenWhenThen.for(rondelDecider)
 
 export const gameId = GameId.GameId.make("game-1")
 

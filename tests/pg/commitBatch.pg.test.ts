@@ -6,19 +6,16 @@ import type * as RondelState from "../../hosts/rondel/RondelState.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Relay from "../../src/commit/Relay.js"
-import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
+import * as Envelope from "../../src/runtime/Envelope.js"
 import { freshDatabase } from "./support.js"
 
-const envelope = (id: string, key: string): Envelope => ({
-  messageId: id as MessageId,
-  causationId: id as MessageId,
-  correlationId: id as MessageId,
-  key,
-  type: "SetToStartingPositions",
-  version: 1,
-  payload: { gameId: key, nations: ["Italy"] },
-  occurredAt: 0
-})
+const envelope = (id: string, key: string): Envelope.Envelope =>
+  Envelope.make(
+    id as Envelope.MessageId,
+    key,
+    { type: "SetToStartingPositions", version: 1, payload: { gameId: key, nations: ["Italy"] } },
+    0
+  )
 
 const positionOf = <E>(read: Effect.Effect<{ readonly state: unknown } | undefined, E>) =>
   Effect.map(read, (loaded) => (loaded?.state as RondelState.RondelState | undefined)?.nations[0]?.position)

@@ -30,7 +30,7 @@ import {
   toRondel
 } from "./imperialPg.js"
 
-// DESIGN §4, Postgres column: one describe per row, asserting what is and is not in the tables afterwards.
+// ARCHITECTURE.md "Failure matrix", PostgreSQL column: one describe per row, asserting what is and is not in the tables afterwards.
 
 /** Starting positions and accounts for a game, and Germany's free first move to Investor, settled. */
 const onInvestor = (
@@ -45,7 +45,7 @@ const onInvestor = (
     yield* settle
   })
 
-describe.concurrent("§4 save fails (Postgres)", () => {
+describe.concurrent("failure matrix: save fails (Postgres)", () => {
   it.scopedLive("the transaction rolls back: no state, audit, outbox row or inbox mark is written", () =>
     Effect.gen(function* () {
       const { sql, app } = yield* setting
@@ -134,7 +134,7 @@ describe.concurrent("§4 save fails (Postgres)", () => {
   )
 })
 
-describe.concurrent("§4 save ok, a subscriber fails (Postgres)", () => {
+describe.concurrent("failure matrix: save ok, a subscriber fails (Postgres)", () => {
   it.scopedLive("the relay retries the delivery until the subscriber handles it; attempts are recorded", () =>
     Effect.gen(function* () {
       const { sql, app } = yield* setting
@@ -226,7 +226,7 @@ describe.concurrent("§4 save ok, a subscriber fails (Postgres)", () => {
   )
 })
 
-describe.concurrent("§4 save ok, dispatch fails (Postgres): cannot happen separately", () => {
+describe.concurrent("failure matrix: save ok, dispatch fails (Postgres): cannot happen separately", () => {
   it.scopedLive(
     "commands are written by the state's transaction: no outbox row, no state (and vice versa)",
     () =>
@@ -299,7 +299,7 @@ describe.concurrent("§4 save ok, dispatch fails (Postgres): cannot happen separ
   )
 })
 
-describe.concurrent("§4 target host crashes while processing (Postgres)", () => {
+describe.concurrent("failure matrix: target host crashes while processing (Postgres)", () => {
   it.scopedLive("the row stays claimable and is redelivered to the restarted host", () =>
     Effect.gen(function* () {
       const { sql, hostsApp } = yield* setting
@@ -361,7 +361,7 @@ describe.concurrent("§4 target host crashes while processing (Postgres)", () =>
   )
 })
 
-describe.concurrent("§4 relay crashes after delivery, before ack (Postgres)", () => {
+describe.concurrent("failure matrix: relay crashes after delivery, before ack (Postgres)", () => {
   it.scopedLive("rows moved again are dropped by the destination inbox; nothing is applied twice", () =>
     Effect.gen(function* () {
       const { sql, app } = yield* setting
@@ -442,7 +442,7 @@ describe.concurrent("§4 relay crashes after delivery, before ack (Postgres)", (
   )
 })
 
-describe.concurrent("§4 process killed at any point (Postgres)", () => {
+describe.concurrent("failure matrix: process killed at any point (Postgres)", () => {
   const commandsFor = (gameId: ReturnType<typeof game>) => {
     const nations: Nations = ["Germany", "France"]
     return [

@@ -9,7 +9,7 @@ import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Relay from "../../src/commit/Relay.js"
-import type { MessageId } from "../../src/runtime/Envelope.js"
+import * as Envelope from "../../src/runtime/Envelope.js"
 import { settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
@@ -76,18 +76,9 @@ describe("Postgres boundary: observation feed and pending rows", () => {
         nation: "Italy",
         space: "Import"
       })
-      const id = "pending-move-1" as MessageId
+      const id = "pending-move-1" as Envelope.MessageId
       // No host runs in this process, so nothing is delivered: the row waits in Rondel's inbox.
-      yield* boundary.submit("rondel", {
-        messageId: id,
-        causationId: id,
-        correlationId: id,
-        key: "pending-1",
-        type: wire.type,
-        version: wire.version,
-        payload: wire.payload,
-        occurredAt: 0
-      })
+      yield* boundary.submit("rondel", Envelope.make(id, "pending-1", wire, 0))
       const pending = yield* relay.pending(10)
       assert.deepStrictEqual(
         pending.map((row) => [row.host, row.box, row.messageId, row.type, row.key, row.peer]),

@@ -9,7 +9,7 @@ import * as MessageIds from "../../src/commit/MessageIds.js"
 import * as PgBoundary from "../../src/pg/PgBoundary.js"
 import * as Relay from "../../src/commit/Relay.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
-import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
+import * as Envelope from "../../src/runtime/Envelope.js"
 import { board, frontDoorSuite, poisonEvent } from "../app/frontDoor.js"
 import { freshDatabase } from "./support.js"
 
@@ -34,16 +34,8 @@ const layerBoard = () =>
 
 frontDoorSuite("the front door on the Postgres boundary", layerBoard)
 
-const envelope = (id: string, key: string, text: string): Envelope => ({
-  messageId: id as MessageId,
-  causationId: id as MessageId,
-  correlationId: id as MessageId,
-  key,
-  type: "Note",
-  version: 1,
-  payload: { board: key, text },
-  occurredAt: 0
-})
+const envelope = (id: string, key: string, text: string): Envelope.Envelope =>
+  Envelope.make(id as Envelope.MessageId, key, { type: "Note", version: 1, payload: { board: key, text } }, 0)
 
 describe("the Postgres front door, below the validation", () => {
   it.live("one message the store refuses fails alone: 20 concurrent valid submits around it are stored", () =>

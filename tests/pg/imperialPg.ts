@@ -18,7 +18,7 @@ import * as RondelState from "../../hosts/rondel/RondelState.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import type * as Application from "../../src/commit/Application.js"
 import type { AuditEntry, PersistenceError } from "../../src/commit/CommitBoundary.js"
-import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
+import * as Envelope from "../../src/runtime/Envelope.js"
 import * as Progress from "../../src/testing/internal/progress.js"
 import { freshDatabase } from "./support.js"
 
@@ -162,19 +162,8 @@ export const toAccounting = (command: AccountingHost.AccountingCommand) =>
   Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.execute(command))
 
 /** A message from outside as the front door would wrap it, with a chosen id (for hand-built submissions). */
-export const envelopeOf = (message: Contracts.Message, messageId: string, key: string): Envelope => {
-  const wire = Contracts.encodeMessage(message)
-  const id = messageId as MessageId
-  return {
-    messageId: id,
-    causationId: id,
-    correlationId: id,
-    key,
-    type: wire.type,
-    version: wire.version,
-    payload: wire.payload,
-    occurredAt: Date.now()
-  }
+export const envelopeOf = (message: Contracts.Message, messageId: string, key: string): Envelope.Envelope => {
+  return Envelope.make(messageId as Envelope.MessageId, key, Contracts.encodeMessage(message), Date.now())
 }
 
 export const hosts = ["rondel", "accounting"] as const
@@ -209,7 +198,7 @@ export interface InboxRow {
   readonly last_error: string | null
   readonly processed: boolean
   readonly parked: boolean
-  readonly envelope: Envelope
+  readonly envelope: Envelope.Envelope
 }
 
 /** A host's inbox in arrival order. */
@@ -260,8 +249,8 @@ export interface AuditRow {
   readonly key: string
   readonly message_id: string
   readonly type: string
-  readonly events: ReadonlyArray<Envelope>
-  readonly commands: ReadonlyArray<Envelope>
+  readonly events: ReadonlyArray<Envelope.Envelope>
+  readonly commands: ReadonlyArray<Envelope.Envelope>
   readonly state_changed: boolean
   readonly payload: Record<string, unknown>
 }
@@ -353,7 +342,7 @@ export const safetyProblems = (sql: Databases) =>
   })
 
 /**
- * What must hold once everything settled, whatever crashed on the way (DESIGN §4, last row): the safety invariants
+ * What must hold once everything settled, whatever crashed on the way (ARCHITECTURE.md "Failure matrix", last row): the safety invariants
  * (`safetyProblems`), every committed message delivered and processed, nothing parked, commands stored with the
  * commit that produced them, and both contexts agreeing on every charge.
  */
@@ -467,9 +456,9 @@ export const accountingHistories = (sql: Databases) =>
     on(sql, "accounting").unsafe<{
       seq: string
       key: string
-      message: Envelope
-      events: ReadonlyArray<Envelope>
-      commands: ReadonlyArray<Envelope>
+      message: Envelope.Envelope
+      events: ReadonlyArray<Envelope.Envelope>
+      commands: ReadonlyArray<Envelope.Envelope>
       state_changed: boolean
       version: string
       committed_at: Date

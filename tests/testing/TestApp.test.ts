@@ -163,7 +163,7 @@ describe("TestApp", () => {
 })
 
 describe("GivenWhenThen", () => {
-  const counters = GivenWhenThen.forHost(counter)
+  const counters = GivenWhenThen.for(counter)
 
   it("drives a host definition's decide", () => {
     counters

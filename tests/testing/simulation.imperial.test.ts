@@ -75,7 +75,7 @@ describe("Imperial under the simulator", () => {
 
   describe("a deliberately broken store is caught within the default seed budget; its seed reproduces", () => {
     const cases = [
-      // Imperial's transitions are idempotent (DESIGN §1.4), so only the boundary's own check sees the duplicate.
+      // Imperial's transitions are idempotent (ARCHITECTURE.md "Rules", 4), so only the boundary's own check sees the duplicate.
       { broken: "inbox", invariant: Simulation.boundaryInvariants.atMostOnce },
       // Outbox rows written after the state: a crash in between loses them. A lost charge or outcome is compensated
       // by the move's payment deadline, but a lost void leaves Accounting paid for a move Rondel did not complete.

@@ -1,4 +1,4 @@
-import type { Envelope } from "../../runtime/Envelope.js"
+import * as Envelope from "../../runtime/Envelope.js"
 import type { AnyHostDefinition } from "../HostDefinition.js"
 import * as MessageIds from "../MessageIds.js"
 import * as StorableText from "../StorableText.js"
@@ -9,43 +9,25 @@ import * as StorableText from "../StorableText.js"
  */
 export const envelopes = (
   definition: AnyHostDefinition,
-  cause: Envelope,
+  cause: Envelope.Envelope,
   key: string,
   messages: ReadonlyArray<unknown>,
   offset: number,
   now: number,
   traceparent: string | undefined
-): ReadonlyArray<Envelope> => {
+): ReadonlyArray<Envelope.Envelope> => {
   if (messages.length === 0) return none
   // `map` sizes the list exactly (the memory boundary's audit keeps it; a list grown by `push` keeps spare room).
-  return messages.map((message, i): Envelope => {
-    const wire = definition.encode(message)
-    const messageId = MessageIds.derive(cause.messageId, offset + i)
-    const outboundKey = definition.keyOfOutbound?.(message) ?? key
-    // Two literals rather than a spread: one object per message, with or without trace context.
-    return traceparent === undefined
-      ? {
-          messageId,
-          causationId: cause.messageId,
-          correlationId: cause.correlationId,
-          key: outboundKey,
-          type: wire.type,
-          version: wire.version,
-          payload: wire.payload,
-          occurredAt: now
-        }
-      : {
-          messageId,
-          causationId: cause.messageId,
-          correlationId: cause.correlationId,
-          key: outboundKey,
-          type: wire.type,
-          version: wire.version,
-          payload: wire.payload,
-          occurredAt: now,
-          traceparent
-        }
-  })
+  return messages.map((message, i) =>
+    Envelope.causedBy(
+      cause,
+      MessageIds.derive(cause.messageId, offset + i),
+      definition.keyOfOutbound?.(message) ?? key,
+      definition.encode(message),
+      now,
+      traceparent
+    )
+  )
 }
 
 /**
@@ -54,8 +36,8 @@ export const envelopes = (
  */
 export const problem = (
   state: unknown,
-  events: ReadonlyArray<Envelope>,
-  commands: ReadonlyArray<Envelope>
+  events: ReadonlyArray<Envelope.Envelope>,
+  commands: ReadonlyArray<Envelope.Envelope>
 ): string | undefined => {
   if (state !== undefined) {
     const found = StorableText.problemIn(state)
@@ -67,11 +49,11 @@ export const problem = (
 // internal
 
 // One empty list for every handling that produces nothing of a kind (the memory boundary's audit keeps the lists).
-const none: ReadonlyArray<Envelope> = Object.freeze([])
+const none: ReadonlyArray<Envelope.Envelope> = Object.freeze([])
 
 const payloadPath = ["payload"] as const
 
-const problemInList = (list: ReadonlyArray<Envelope>): string | undefined => {
+const problemInList = (list: ReadonlyArray<Envelope.Envelope>): string | undefined => {
   for (let i = 0; i < list.length; i++) {
     const produced = list[i]!
     const keyProblem = StorableText.problemOf(produced.key)

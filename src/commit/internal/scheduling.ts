@@ -1,4 +1,4 @@
-import type { Envelope } from "../../runtime/Envelope.js"
+import * as Envelope from "../../runtime/Envelope.js"
 import type { ScheduledEnvelope } from "../CommitBoundary.js"
 import * as Effects from "../Effects.js"
 import type { HostDefinition } from "../HostDefinition.js"
@@ -11,7 +11,7 @@ import * as MessageIds from "../MessageIds.js"
  */
 export const envelopes = <S, In, Ev, Cmd>(
   definition: HostDefinition<S, In, Ev, Cmd, any>,
-  cause: Envelope,
+  cause: Envelope.Envelope,
   key: string,
   effects: Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>,
   now: number,
@@ -26,17 +26,14 @@ export const envelopes = <S, In, Ev, Cmd>(
     const ownKey = definition.consumes.includes(wire.type)
       ? definition.keyOf(item.message as In)
       : definition.keyOfOutbound?.(item.message as Ev | Cmd)
-    const envelope: Envelope = {
-      messageId: MessageIds.deriveScheduled(cause.messageId, index),
-      causationId: cause.messageId,
-      correlationId: cause.correlationId,
-      key: ownKey ?? key,
-      type: wire.type,
-      version: wire.version,
-      payload: wire.payload,
-      occurredAt: dueAt,
-      ...(traceparent === undefined ? {} : { traceparent })
-    }
+    const envelope = Envelope.causedBy(
+      cause,
+      MessageIds.deriveScheduled(cause.messageId, index),
+      ownKey ?? key,
+      wire,
+      dueAt,
+      traceparent
+    )
     return { envelope, dueAt }
   })
 }

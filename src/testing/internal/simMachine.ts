@@ -1,9 +1,8 @@
 import { Either } from "effect"
-import type { AnyHostDefinition } from "../../commit/HostDefinition.js"
 import type { ScheduledEnvelope } from "../../commit/CommitBoundary.js"
 import * as Scheduling from "../../commit/internal/scheduling.js"
-import * as MessageIds from "../../commit/MessageIds.js"
-import type { Envelope, MessageId } from "../../runtime/Envelope.js"
+import * as Produced from "../../commit/internal/produced.js"
+import * as Envelope from "../../runtime/Envelope.js"
 import * as SimulatedDurableStore from "./simStore.js"
 import type { Decision, DeliveryRecord, EngineInput, Fault, Run, Violation, World } from "./simTypes.js"
 
@@ -48,7 +47,7 @@ export const make = (input: EngineInput, seed: number) => {
     cancelledWhileDue: 0,
     cancelledTooLate: 0
   }
-  const submitted: Array<Envelope> = []
+  const submitted: Array<Envelope.Envelope> = []
   let touched: Array<{ readonly host: string; readonly key: string }> = []
   const stats = {
     submitted: 0,
@@ -124,26 +123,6 @@ export const make = (input: EngineInput, seed: number) => {
     return store.crash(host)
   }
 
-  const outbound = (
-    host: AnyHostDefinition,
-    cause: Envelope,
-    key: string,
-    message: unknown,
-    index: number
-  ): Envelope => {
-    const wire = host.encode(message)
-    return {
-      messageId: MessageIds.derive(cause.messageId, index),
-      causationId: cause.messageId,
-      correlationId: cause.correlationId,
-      key: host.keyOfOutbound?.(message) ?? key,
-      type: wire.type,
-      version: wire.version,
-      payload: wire.payload,
-      occurredAt: now
-    }
-  }
-
   const handle = (row: SimulatedDurableStore.Row, fault: Fault, downFor: number): void => {
     const host = hosts.get(row.to)!
     const envelope = row.envelope
@@ -190,20 +169,18 @@ export const make = (input: EngineInput, seed: number) => {
       return
     }
     const loaded = store.load(host.name, row.key)
-    let events: Array<Envelope>
-    let commands: Array<Envelope>
+    let events: ReadonlyArray<Envelope.Envelope>
+    let commands: ReadonlyArray<Envelope.Envelope>
     let scheduled: Array<ScheduledEnvelope>
     let cancelled: ReadonlyArray<string>
     let state: unknown
     try {
       const effects = host.decide(loaded?.state, decoded.right, {
-        messageId: envelope.messageId as MessageId,
+        messageId: envelope.messageId as Envelope.MessageId,
         now: envelope.occurredAt
       })
-      events = effects.events.map((message, i) => outbound(host, envelope, row.key, message, i))
-      commands = effects.commands.map((message, i) =>
-        outbound(host, envelope, row.key, message, events.length + i)
-      )
+      events = Produced.envelopes(host, envelope, row.key, effects.events, 0, now, undefined)
+      commands = Produced.envelopes(host, envelope, row.key, effects.commands, events.length, now, undefined)
       scheduled = [...Scheduling.envelopes(host, envelope, row.key, effects, now, undefined)]
       cancelled = effects.cancelled ?? []
       state = effects.state
@@ -307,17 +284,8 @@ export const make = (input: EngineInput, seed: number) => {
   const submit = (index: number) => {
     const item = input.items[index]!
     submittedItems.add(index)
-    const id = item.messageId as MessageId
-    const envelope: Envelope = {
-      messageId: id,
-      causationId: id,
-      correlationId: id,
-      key: item.key,
-      type: item.wire.type,
-      version: item.wire.version,
-      payload: item.wire.payload,
-      occurredAt: now
-    }
+    const id = item.messageId as Envelope.MessageId
+    const envelope = Envelope.make(id, item.key, item.wire, now)
     submitted.push(envelope)
     stats.submitted++
     const row = store.submit(item.host, envelope)

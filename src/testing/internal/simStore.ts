@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import type { AuditEntry, Loaded, ScheduledEnvelope } from "../../commit/CommitBoundary.js"
 import type { AnyHostDefinition } from "../../commit/HostDefinition.js"
+import * as Routing from "../../commit/Routing.js"
 import type { Envelope } from "../../runtime/Envelope.js"
 
 /**
@@ -124,14 +125,8 @@ export const make = (
   const broken = options.broken
   const roundTrip = options.roundTrip ?? true
   const byName = new Map(hosts.map((host) => [host.name, host]))
-  const consumers = new Map<string, Array<string>>()
-  for (const host of hosts) {
-    for (const type of host.consumes) {
-      const list = consumers.get(type) ?? []
-      list.push(host.name)
-      consumers.set(type, list)
-    }
-  }
+  // Not `Routing.make`: a simulation runs declarations it cannot route too, and reports the commands that go nowhere.
+  const consumers = Routing.consumersByType(hosts)
   const codecs = new Map(
     hosts.map((host) => [
       host.name,
