@@ -1,10 +1,11 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Schema } from "effect"
+import { Effect, Exit, Schema } from "effect"
 import type { Scope } from "effect"
 import type { Loaded, PersistenceError } from "../commit/CommitBoundary.js"
 import type { ContextStorage } from "../commit/ContextStorage.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as Batcher from "./internal/batcher.js"
 import * as CommitWriter from "./internal/commitWriter.js"
 import * as Dedicated from "./internal/dedicated.js"
 import * as Inbox from "./internal/inbox.js"
@@ -51,31 +52,37 @@ export const make = (
     // States this process committed last, so a key handled here twice in a row costs no read. A stale entry (another
     // process moved the key) surfaces as a version conflict and is dropped.
     const cache = new Map<string, Loaded>()
+    // Reads of states not in the cache, grouped: keys asked for while a read is under way go together in the next
+    // one (a burst of new keys, such as many timers falling due at once, costs a few reads instead of one each).
+    const readText = `SELECT key, version, state FROM ${s}.state WHERE key = ANY($1::text[])`
+    const readBatch = yield* Batcher.make<string, StateRow | undefined, SqlError>(
+      (keys) =>
+        Effect.map(sql.unsafe<StateRow>(readText, [[...new Set(keys)]]), (rows) => {
+          const byKey = new Map(rows.map((row) => [row.key, row]))
+          return keys.map((key) => Exit.succeed(byKey.get(key)))
+        }),
+      { maxBatch: 256, workers: 2 }
+    )
     const read = (
       definition: AnyHostDefinition,
       key: string
     ): Effect.Effect<Loaded | undefined, PersistenceError> => {
       const decode = Schema.decodeUnknown(definition.state)
-      return sql
-        .unsafe<{ version: string; state: unknown }>(`SELECT version, state FROM ${s}.state WHERE key = $1`, [
-          key
-        ])
-        .pipe(
-          onceMoreIfLost,
-          Effect.mapError((error) => SqlFailure.persistence("load", error)),
-          Effect.flatMap((rows) => {
-            const row = rows[0]
-            if (row === undefined) return Effect.succeed(undefined)
-            return Effect.mapBoth(decode(row.state), {
-              onFailure: (error) =>
-                SqlFailure.persistence(
-                  "load",
-                  new Error(`stored state of ${host}/${key} does not decode: ${error.message}`)
-                ),
-              onSuccess: (state): Loaded => ({ state, version: Number(row.version) })
-            })
+      return readBatch(key).pipe(
+        onceMoreIfLost,
+        Effect.mapError((error) => SqlFailure.persistence("load", error)),
+        Effect.flatMap((row) => {
+          if (row === undefined) return Effect.succeed(undefined)
+          return Effect.mapBoth(decode(row.state), {
+            onFailure: (error) =>
+              SqlFailure.persistence(
+                "load",
+                new Error(`stored state of ${host}/${key} does not decode: ${error.message}`)
+              ),
+            onSuccess: (state): Loaded => ({ state, version: Number(row.version) })
           })
-        )
+        })
+      )
     }
 
     return {
@@ -135,6 +142,13 @@ export const make = (
   })
 
 // internal
+
+interface StateRow {
+  readonly key: string
+  /** A bigint: node-postgres gives it as a string. */
+  readonly version: string
+  readonly state: unknown
+}
 
 /**
  * A read is sent once more when its connection was lost (a reset, a server restart), not when the database refused
