@@ -5,7 +5,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Deferred, Effect, Exit, Layer, Redacted, Schema } from "effect"
 import * as Application from "../src/commit/Application.js"
-import * as Effects from "../src/commit/Effects.js"
+import * as Decision from "../src/commit/Decision.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
 import * as PostgresServer from "../src/pg/testing/PostgresServer.js"
 import * as Apps from "./apps.js"
@@ -119,7 +119,10 @@ export const counterHost = HostDefinition.fromSchemas({
   keyOf: (message) => message.counter,
   decide: (state, message) => {
     const value = (state?.value ?? 0) + message.by
-    return Effects.make({ state: { value }, events: [Incremented.make({ counter: message.counter, value })] })
+    return Decision.make({
+      state: { value },
+      events: [Incremented.make({ counter: message.counter, value })]
+    })
   }
 })
 

@@ -14,7 +14,7 @@ export * as ActorMetrics from "./runtime/ActorMetrics.js"
 /** The message envelope. */
 export * as Envelope from "./runtime/Envelope.js"
 /** What decide returns: state, events, commands as data. */
-export * as Effects from "./commit/Effects.js"
+export * as Decision from "./commit/Decision.js"
 /** Declaring a bounded context as a host. */
 export * as HostDefinition from "./commit/HostDefinition.js"
 /** A host's front door (execute, submit, queries), wherever the host runs. */

@@ -94,7 +94,7 @@ export interface AuditEntry {
   readonly committedAt: number
 }
 
-/** The single seam where infrastructure applies a host's effects: in memory (direct) or durably (outbox). */
+/** The single seam where infrastructure applies a host's decisions: in memory (direct) or durably (outbox). */
 export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary")<
   CommitBoundary,
   {
@@ -122,7 +122,7 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
       host: AnyHostDefinition,
       key: string
     ) => Effect.Effect<Loaded | undefined, PersistenceError>
-    /** Applies one handled message's effects. */
+    /** Applies the decision on one handled message. */
     readonly commit: (
       request: CommitRequest
     ) => Effect.Effect<CommitReport, PersistenceError | VersionConflict | Behind>

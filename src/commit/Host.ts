@@ -18,7 +18,7 @@ import * as Faults from "./Faults.js"
 import * as FrontDoor from "./FrontDoor.js"
 import * as Produced from "./internal/produced.js"
 import { MessageRejected } from "./FrontDoor.js"
-import type * as Effects from "./Effects.js"
+import type * as Decision from "./Decision.js"
 import type { DecodeFailure, HostDefinition } from "./HostDefinition.js"
 import * as Scheduling from "./internal/scheduling.js"
 import type * as MessageIds from "./MessageIds.js"
@@ -106,26 +106,26 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
       key: string,
       envelope: Envelope,
       loaded: Loaded | undefined,
-      effects: Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>,
+      decision: Decision.Decision<S, Ev, Cmd, In | Ev | Cmd>,
       traceparent: string | undefined
     ): CommitRequest | OutputRejected => {
       const now = clock.unsafeCurrentTimeMillis()
-      const events = Produced.envelopes(definition, envelope, key, effects.events, 0, now, traceparent)
+      const events = Produced.envelopes(definition, envelope, key, decision.events, 0, now, traceparent)
       const commands = Produced.envelopes(
         definition,
         envelope,
         key,
-        effects.commands,
+        decision.commands,
         events.length,
         now,
         traceparent
       )
       const scheduled =
-        effects.scheduled === undefined
+        decision.scheduled === undefined
           ? noScheduled
-          : Scheduling.envelopes(definition, envelope, key, effects, now, traceparent)
+          : Scheduling.envelopes(definition, envelope, key, decision, now, traceparent)
       const problem = Produced.problem(
-        checkState ? effects.state : undefined,
+        checkState ? decision.state : undefined,
         events,
         scheduled.length === 0 ? commands : [...commands, ...scheduled.map((item) => item.envelope)]
       )
@@ -142,13 +142,13 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         key,
         consumed: envelope,
         expectedVersion: loaded?.version ?? 0,
-        state: effects.state,
+        state: decision.state,
         events,
         commands,
         ...(scheduled.length === 0 ? {} : { scheduled }),
-        ...(effects.cancelled === undefined || effects.cancelled.length === 0
+        ...(decision.cancelled === undefined || decision.cancelled.length === 0
           ? {}
-          : { cancelled: effects.cancelled })
+          : { cancelled: decision.cancelled })
       }
     }
 
@@ -184,11 +184,11 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
             "mailroom.decide",
             spanOptions
           ),
-          (effects) =>
+          (decision) =>
             Effect.flatMap(
               Tracing.currentTraceparent,
               (traceparent): Effect.Effect<CommitReport, AttemptError> => {
-                const request = requestOf(key, envelope, loaded, effects, traceparent)
+                const request = requestOf(key, envelope, loaded, decision, traceparent)
                 return request instanceof OutputRejected
                   ? Effect.fail(request)
                   : Effect.withSpan(boundary.commit(request), "mailroom.commit", {

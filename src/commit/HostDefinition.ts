@@ -1,5 +1,5 @@
 import { Either, ParseResult, Schema, type SchemaAST } from "effect"
-import type * as Effects from "./Effects.js"
+import type * as Decision from "./Decision.js"
 import type * as Versioned from "./Versioned.js"
 
 /** A message in its wire form: type name, schema version and JSON-safe payload. */
@@ -51,8 +51,8 @@ export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = Decode
   decide(
     state: S | undefined,
     message: In,
-    context: Effects.DecideContext
-  ): Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>
+    context: Decision.DecideContext
+  ): Decision.Decision<S, Ev, Cmd, In | Ev | Cmd>
 }
 
 /** Any host definition, for registries that hold several. */
@@ -112,8 +112,8 @@ export const fromSchemas = <
   readonly decide: (
     state: S | undefined,
     message: In,
-    context: Effects.DecideContext
-  ) => Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>
+    context: Decision.DecideContext
+  ) => Decision.Decision<S, Ev, Cmd, In | Ev | Cmd>
 }): HostDefinition<S, In, Ev, Cmd> => {
   const consumes = tagsOf(options.inbound)
   const publishes = options.events === undefined ? [] : tagsOf(options.events)

@@ -4,7 +4,7 @@ import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
@@ -33,7 +33,7 @@ export const board = HostDefinition.fromSchemas({
   decide: (state, { board, text }) => {
     const kept = text === poisonState ? "\ud800" : text
     const echoed = text === poisonEvent ? `${text}\u0000` : text
-    return Effects.make({
+    return Decision.make({
       state: { texts: [...(state?.texts ?? []), kept] },
       events: [Noted.make({ board, text: echoed })]
     })

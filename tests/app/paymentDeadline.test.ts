@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import type { AnyHostDefinition } from "../../src/commit/HostDefinition.js"
 import * as TestApp from "../../src/testing/TestApp.js"
 import { accounting, balancesOf, commandsOf, eventsOf, game, move, open, start } from "./imperialFixtures.js"
@@ -18,7 +18,7 @@ const deafTo = <D extends AnyHostDefinition>(definition: D, type: Contracts.Mess
   ...definition,
   decide: (state, message, context) =>
     (message as { readonly _tag: string })._tag === type
-      ? Effects.none
+      ? Decision.none
       : definition.decide(state, message, context)
 })
 

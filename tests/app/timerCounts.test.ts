@@ -4,7 +4,7 @@ import type * as Contracts from "../../hosts/contracts/Contracts.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as Reconcile from "../../hosts/sandbox/Reconcile.js"
 import * as Application from "../../src/commit/Application.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import type { AnyHostDefinition } from "../../src/commit/HostDefinition.js"
 import * as Timers from "../../src/commit/Timers.js"
 import * as TestApp from "../../src/testing/TestApp.js"
@@ -19,7 +19,7 @@ const silentAccounting: AnyHostDefinition = {
   ...accounting,
   decide: (state, message, context) =>
     (message as Contracts.Message)._tag === "ChargeMovement"
-      ? Effects.none
+      ? Decision.none
       : accounting.decide(state, message, context)
 }
 

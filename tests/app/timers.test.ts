@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, TestClock } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 import * as TestApp from "../../src/testing/TestApp.js"
 import * as Deadline from "./deadlineHost.js"
@@ -28,9 +28,9 @@ describe("timers on the memory boundary", () => {
     GivenWhenThen.forHost(Deadline.shop)
       .given()
       .when(placed)
-      .thenSchedules({ scheduled: [Effects.after(1000, Deadline.PaymentDeadline.make({ orderId: "a" }))] })
+      .thenSchedules({ scheduled: [Decision.after(1000, Deadline.PaymentDeadline.make({ orderId: "a" }))] })
       .thenState((order) => assert.strictEqual(order?.deadline, "p-1.t0"))
-    assert.strictEqual(Effects.scheduledId({ messageId: placed.messageId }, 0), "p-1.t0")
+    assert.strictEqual(Decision.scheduledId({ messageId: placed.messageId }, 0), "p-1.t0")
     GivenWhenThen.forHost(Deadline.shop)
       .given(placed)
       .when(Deadline.PaymentReceived.make({ orderId: "a" }))

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import * as Counter from "../../examples/counter/Counter.js"
-import { Effects, HostDefinition } from "../../src/index.js"
+import { Decision, HostDefinition } from "../../src/index.js"
 import { GivenWhenThen, Simulation, TestApp } from "../../src/testing/index.js"
 
 // Testing your hosts, three ways: the pure decide with given/when/then; the running application in memory with
@@ -14,7 +14,7 @@ const statement = HostDefinition.fromSchemas({
   state: Schema.Struct({ lines: Schema.Array(Schema.Int) }),
   inbound: Counter.Incremented,
   keyOf: (event) => event.counter,
-  decide: (state, event) => Effects.make({ state: { lines: [...(state?.lines ?? []), event.value] } })
+  decide: (state, event) => Decision.make({ state: { lines: [...(state?.lines ?? []), event.value] } })
 })
 
 const increment = (counter: string, by: number) => Counter.Increment.make({ counter, by })

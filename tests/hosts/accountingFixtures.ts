@@ -1,5 +1,5 @@
 import type { AuditEntry } from "../../src/commit/CommitBoundary.js"
-import type * as Effects from "../../src/commit/Effects.js"
+import type * as Decision from "../../src/commit/Decision.js"
 import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import * as BillingId from "../../hosts/contracts/BillingId.js"
@@ -18,7 +18,7 @@ export const accountingDecider: GivenWhenThen.Decider<
   Contracts.AccountingInbound,
   Contracts.AccountingEvent,
   never,
-  Effects.DecideContext
+  Decision.DecideContext
 > = GivenWhenThen.decider(Accounting.decide)
 
 /** Accounting's decide as a given/when/then subject. */
@@ -106,12 +106,12 @@ export const auditOf = (steps: ReadonlyArray<AccountingStep>): ReadonlyArray<Aud
       host: "accounting",
       key: gameId,
       message: envelope(wire.type, wire.version, wire.payload, step.messageId),
-      events: step.effects.events.map((event, j) => {
+      events: step.decision.events.map((event, j) => {
         const out = Contracts.encodeMessage(event)
         return envelope(out.type, out.version, out.payload, `${step.messageId}.${j}`)
       }),
       commands: [],
-      stateChanged: step.effects.state !== undefined,
+      stateChanged: step.decision.state !== undefined,
       version: 0,
       committedAt: step.occurredAt
     }

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Exit, Fiber, Schedule, Schema, TestClock } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as Progress from "../../src/testing/internal/progress.js"
 import * as TestApp from "../../src/testing/TestApp.js"
@@ -14,7 +14,7 @@ const counter = HostDefinition.fromSchemas({
   state: Schema.Struct({ total: Schema.Int }),
   inbound: Add,
   keyOf: (m) => m.counter,
-  decide: (state, m) => Effects.make({ state: { total: (state?.total ?? 0) + m.n } })
+  decide: (state, m) => Decision.make({ state: { total: (state?.total ?? 0) + m.n } })
 })
 
 describe("waits that judge progress", () => {

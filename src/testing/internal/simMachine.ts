@@ -196,17 +196,17 @@ export const make = (input: EngineInput, seed: number) => {
     let cancelled: ReadonlyArray<string>
     let state: unknown
     try {
-      const effects = host.decide(loaded?.state, decoded.right, {
+      const hostDecision = host.decide(loaded?.state, decoded.right, {
         messageId: envelope.messageId as MessageId,
         now: envelope.occurredAt
       })
-      events = effects.events.map((message, i) => outbound(host, envelope, row.key, message, i))
-      commands = effects.commands.map((message, i) =>
+      events = hostDecision.events.map((message, i) => outbound(host, envelope, row.key, message, i))
+      commands = hostDecision.commands.map((message, i) =>
         outbound(host, envelope, row.key, message, events.length + i)
       )
-      scheduled = [...Scheduling.envelopes(host, envelope, row.key, effects, now, undefined)]
-      cancelled = effects.cancelled ?? []
-      state = effects.state
+      scheduled = [...Scheduling.envelopes(host, envelope, row.key, hostDecision, now, undefined)]
+      cancelled = hostDecision.cancelled ?? []
+      state = hostDecision.state
     } catch (error) {
       violate(boundaryInvariants.handled, `${host.name} died handling ${label}: ${describe(error)}`)
       log(`deliver ${label} → defect: ${describe(error)}`)
