@@ -17,7 +17,7 @@ export * as Envelope from "./runtime/Envelope.js"
 export * as Decision from "./commit/Decision.js"
 /** Declaring a bounded context as a host. */
 export * as HostDefinition from "./commit/HostDefinition.js"
-/** A host's front door (execute, submit, queries), wherever the host runs. */
+/** A host's front door (send, sendWire, queries), wherever the host runs. */
 export * as FrontDoor from "./commit/FrontDoor.js"
 /** A running host. */
 export * as Host from "./commit/Host.js"

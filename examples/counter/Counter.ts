@@ -42,7 +42,7 @@ export const layer = Mailroom.layerMemory({ hosts: [definition] })
 /** Increments a counter: acknowledged once enqueued; the outcome is an event in the host's audit log. */
 export const increment = (counter: string, by: number) =>
   Effect.flatMap(Application.Application, (app) =>
-    app.host(definition).execute({ counter, by, _tag: "Increment" })
+    app.host(definition).send({ counter, by, _tag: "Increment" })
   )
 
 /** A counter's current value (0 when it was never incremented). */

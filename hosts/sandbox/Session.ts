@@ -9,10 +9,12 @@ import * as MemoryJournal from "../../src/operate/MemoryJournal.js"
 import * as Timers from "../../src/commit/Timers.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import * as Accounting from "../accounting/Accounting.js"
+import * as AccountingClient from "../accounting/AccountingClient.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
 import * as Contracts from "../contracts/Contracts.js"
 import type * as GameId from "../contracts/GameId.js"
 import * as Nation from "../contracts/Nation.js"
+import * as RondelClient from "../rondel/RondelClient.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as Delivery from "./Delivery.js"
@@ -58,8 +60,8 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     const app = yield* Application.Application
     const faults = yield* Faults.Faults
     const boundary = yield* CommitBoundary
-    const rondel = yield* RondelHost.RondelHost
-    const accounting = yield* AccountingHost.AccountingHost
+    const rondel = yield* RondelClient.RondelClient
+    const accounting = yield* AccountingClient.AccountingClient
     const inspector = yield* Effect.serviceOption(DeliveryInspector.DeliveryInspector)
     const delivery = yield* Delivery.make
     // Postgres mode reads the boxes too (the store provides a journal); in memory, the hosts' audit logs.
@@ -156,9 +158,9 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
       }
     })
 
-    const execute = <In>(host: FrontDoor.FrontDoor<any, In, any>, message: In) =>
+    const send = <In>(host: FrontDoor.FrontDoor<any, In, any>, message: In) =>
       withMessageId((messageId) =>
-        Effect.map(host.execute(message, { messageId }), (envelope: Envelope) => envelope.messageId as string)
+        Effect.map(host.send(message, { messageId }), (envelope: Envelope) => envelope.messageId as string)
       )
 
     const run = (command: Commands.Command): Effect.Effect<Result.Result, unknown> =>
@@ -169,12 +171,12 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
             const list = (nations.length === 0 ? Nation.Nations : nations) as Nation.NationList
             const startingBalance = balance ?? options.balance
             // Two independent messages, one per context: if the second is refused the first still stands.
-            const first = yield* execute(rondelHost, {
+            const first = yield* send(rondelHost, {
               _tag: "SetToStartingPositions",
               gameId,
               nations: list
             })
-            const second = yield* execute(accountingHost, {
+            const second = yield* send(accountingHost, {
               _tag: "OpenAccounts",
               gameId,
               nations: list,
@@ -227,7 +229,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         Move: ({ nation, space }) =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
-            const messageId = yield* execute(rondelHost, { _tag: "Move", gameId, nation, space })
+            const messageId = yield* send(rondelHost, { _tag: "Move", gameId, nation, space })
             return { command: "move", gameId, nation, space, messageId } satisfies Result.Result
           }),
         Positions: () =>
@@ -263,7 +265,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         Deposit: ({ nation, amount }) =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
-            const messageId = yield* execute(accountingHost, { _tag: "Deposit", gameId, nation, amount })
+            const messageId = yield* send(accountingHost, { _tag: "Deposit", gameId, nation, amount })
             return { command: "deposit", gameId, nation, amount, messageId } satisfies Result.Result
           }),
         Send: ({ host: name, type, payload, messageId }) =>
@@ -274,15 +276,15 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
               gameId !== undefined && isObject(payload) && !("gameId" in payload)
                 ? { ...payload, gameId }
                 : payload
-            const submit = (id: string) =>
-              host.submit(
+            const sendWire = (id: string) =>
+              host.sendWire(
                 { type, version: Contracts.registry.versionOf(type as never), payload: filled },
                 { messageId: id }
               )
             const envelope =
               messageId === undefined
-                ? yield* withMessageId(submit)
-                : yield* submit(messageId).pipe(
+                ? yield* withMessageId(sendWire)
+                : yield* sendWire(messageId).pipe(
                     Effect.tap(() => {
                       chosen.add(messageId)
                       return recordSent(messageId)
@@ -497,7 +499,7 @@ const misplacedFault = (fault: string | undefined, boundary: "memory" | "postgre
 /** The message was refused before anything was stored, so its id was not used. */
 const refusedBeforeStored = (error: unknown): boolean => {
   const tag = (error as { readonly _tag?: unknown } | null)?._tag
-  return tag === "MessageRejected" || tag === "SubmitRejected"
+  return tag === "MessageRejected" || tag === "MessageNotAccepted"
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -7,7 +7,8 @@ import type { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import type * as Faults from "../../src/commit/Faults.js"
 import type * as Timers from "../../src/commit/Timers.js"
 import type * as ActorSystem from "../../src/runtime/ActorSystem.js"
-import type * as AccountingHost from "../accounting/AccountingHost.js"
+import type * as AccountingClient from "../accounting/AccountingClient.js"
+import type * as RondelClient from "../rondel/RondelClient.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
@@ -33,8 +34,8 @@ export type Services =
   | Faults.Faults
   | ActorSystem.ActorSystem
   | CommitBoundary
-  | RondelHost.RondelHost
-  | AccountingHost.AccountingHost
+  | RondelClient.RondelClient
+  | AccountingClient.AccountingClient
   | Timers.Timers
   | SandboxClock.SandboxClock
   | Silence.Silence

@@ -105,10 +105,10 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
      * host already received with the same type, version, key and payload is acknowledged again (and changes nothing);
      * with anything else it is refused with `MessageIdReused`.
      */
-    readonly submit: (
+    readonly accept: (
       host: string,
       envelope: Envelope
-    ) => Effect.Effect<void, PersistenceError | SubmitRejected | MessageIdReused>
+    ) => Effect.Effect<void, PersistenceError | MessageNotAccepted | MessageIdReused>
     /**
      * Reads a host's state for one key before handling a message: may answer from a cache of this process's own
      * commits, since the commit's version check rejects a stale copy.
@@ -136,7 +136,7 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
 >() {}
 
 /** The boundary refused to accept a message (no such host, mailbox full, shutting down). */
-export class SubmitRejected extends Schema.TaggedError<SubmitRejected>()("SubmitRejected", {
+export class MessageNotAccepted extends Schema.TaggedError<MessageNotAccepted>()("MessageNotAccepted", {
   host: Schema.String,
   messageId: Schema.String,
   reason: Schema.String

@@ -43,7 +43,7 @@ export class OutputRejected extends Schema.TaggedError<OutputRejected>()("Output
   reason: Schema.String
 }) {}
 
-export { type ExecuteError, MessageRejected, type Origin } from "./FrontDoor.js"
+export { type SendError, MessageRejected, type Origin } from "./FrontDoor.js"
 
 /** Why handling one message failed with a typed error (a reply, not a crash). */
 export type HandleError =

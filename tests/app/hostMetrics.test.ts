@@ -35,8 +35,8 @@ describe("host metrics", () => {
     Effect.gen(function* () {
       const app = yield* Application.Application
       const before = { timed: yield* countOf("timed_host"), other: yield* countOf("other_host") }
-      for (const key of ["a", "b", "a"]) yield* app.host(timed).execute(Tick.make({ key }))
-      yield* app.host(other).execute(Tick.make({ key: "a" }))
+      for (const key of ["a", "b", "a"]) yield* app.host(timed).send(Tick.make({ key }))
+      yield* app.host(other).send(Tick.make({ key: "a" }))
       yield* app.settle()
       assert.strictEqual((yield* countOf("timed_host")) - before.timed, 3)
       assert.strictEqual((yield* countOf("other_host")) - before.other, 1)

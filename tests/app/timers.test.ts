@@ -12,12 +12,10 @@ const app = TestApp.layer(Deadline.definitions, { idPrefix: "o" })
 
 const place = (orderId: string, payWithinMillis = 60_000) =>
   Effect.flatMap(TestApp.host(Deadline.shop), (shop) =>
-    shop.execute(Deadline.PlaceOrder.make({ orderId, amount: 5, payWithinMillis }))
+    shop.send(Deadline.PlaceOrder.make({ orderId, amount: 5, payWithinMillis }))
   )
 const pay = (orderId: string) =>
-  Effect.flatMap(TestApp.host(Deadline.payments), (payments) =>
-    payments.execute(Deadline.Pay.make({ orderId }))
-  )
+  Effect.flatMap(TestApp.host(Deadline.payments), (payments) => payments.send(Deadline.Pay.make({ orderId })))
 
 describe("timers on the memory boundary", () => {
   it("a decision schedules with a derived id and cancels by it (pure decide)", () => {

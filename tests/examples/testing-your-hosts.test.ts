@@ -19,7 +19,7 @@ const statement = HostDefinition.fromSchemas({
 
 const increment = (counter: string, by: number) => Counter.Increment.make({ counter, by })
 const send = (counter: string, by: number) =>
-  Effect.flatMap(TestApp.host(Counter.definition), (host) => host.execute(increment(counter, by)))
+  Effect.flatMap(TestApp.host(Counter.definition), (host) => host.send(increment(counter, by)))
 
 describe("testing your hosts", () => {
   it("decide: given what happened, when a message comes, then these events and this state", () => {

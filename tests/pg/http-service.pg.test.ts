@@ -396,7 +396,7 @@ describe("examples/http-service over Postgres", () => {
   )
 
   it.live(
-    "after the database dropped every connection, the next POSTs are accepted (a lost submit is sent again)",
+    "after the database dropped every connection, the next POSTs are accepted (a lost front-door write is sent again)",
     () =>
       Effect.gen(function* () {
         yield* createGame("http-reset")

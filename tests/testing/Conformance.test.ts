@@ -48,7 +48,7 @@ const ledger = HostDefinition.fromSchemas({
 })
 
 const add = (name: string, n: number) =>
-  Effect.flatMap(TestApp.host(counter), (host) => host.execute(Add.make({ counter: name, n })))
+  Effect.flatMap(TestApp.host(counter), (host) => host.send(Add.make({ counter: name, n })))
 
 const adding = Conformance.scenario(
   "two counters, a redelivered message",

@@ -24,7 +24,7 @@ const counter = HostDefinition.make<Counter, Add, Added, never>({
   sends: [],
   decode: (message) =>
     Either.mapLeft(Schema.decodeUnknownEither(Add)(message.payload), (error) => ({ message: error.message })),
-  // `execute` encodes the Add it accepts; `decide` emits Added: a message with `n` is an Add.
+  // `send` encodes the Add it accepts; `decide` emits Added: a message with `n` is an Add.
   encode: (message) =>
     "n" in message
       ? { type: "Add", version: 1, payload: message }
@@ -53,7 +53,7 @@ const watcher = HostDefinition.make<number, Added, never, never>({
 })
 
 const add = (name: string, n: number) =>
-  Effect.flatMap(TestApp.host(counter), (host) => host.execute({ counter: name, n }))
+  Effect.flatMap(TestApp.host(counter), (host) => host.send({ counter: name, n }))
 
 describe("TestApp", () => {
   it.effect(
