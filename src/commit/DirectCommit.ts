@@ -132,7 +132,7 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
       const steps: Array<Effect.Effect<void>> = []
       if (bus.observed()) {
         steps.push(
-          bus.observe({
+          bus.broadcast({
             _tag: "Committed",
             host,
             key: request.key,
@@ -167,7 +167,7 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
           failures,
           (failure) =>
             Effect.zipRight(
-              bus.observe({ _tag: "DeliveryFailed", ...failure }),
+              bus.broadcast({ _tag: "DeliveryFailed", ...failure }),
               Effect.logWarning(
                 `${failure.step} of ${failure.envelope.type} ${failure.envelope.messageId} to ${failure.to} failed after ${host} saved: ${failure.error}`
               )

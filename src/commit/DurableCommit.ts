@@ -114,7 +114,7 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
           const duplicate = result._tag === "Duplicate"
           // The same feed the memory boundary feeds: what each transaction committed (or dropped as a duplicate).
           if (bus.observed()) {
-            yield* bus.observe({
+            yield* bus.broadcast({
               _tag: "Committed",
               host,
               key: request.key,

@@ -224,7 +224,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
               // A handover that would overtake an older message is not a failure: the relay delivers it instead.
               if (error._tag === "Behind") return Effect.fail(error)
               return Effect.zipRight(
-                bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) }),
+                bus.broadcast({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) }),
                 Effect.fail(error)
               )
             },
@@ -256,7 +256,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
           reason: decoded.left.message
         })
         return Effect.zipRight(
-          bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: rejected.reason }),
+          bus.broadcast({ _tag: "HandlingFailed", host: name, envelope, error: rejected.reason }),
           Effect.fail(rejected)
         )
       }
