@@ -27,7 +27,7 @@ import * as SandboxClock from "./SandboxClock.js"
 import * as SandboxError from "./SandboxError.js"
 import * as Silence from "./Silence.js"
 import type * as Result from "./Result.js"
-import type * as Store from "./Store.js"
+import type * as Boundary from "./Boundary.js"
 
 /** Options of a session. */
 export interface SessionOptions {
@@ -55,7 +55,7 @@ export interface Session {
 }
 
 /** Builds a session over the running application. */
-export const make = (options: SessionOptions): Effect.Effect<Session, never, Store.Services> =>
+export const make = (options: SessionOptions): Effect.Effect<Session, never, Boundary.Services> =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const faults = yield* Faults.Faults
@@ -64,7 +64,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     const accounting = yield* AccountingClient.AccountingClient
     const inspector = yield* Effect.serviceOption(DeliveryInspector.DeliveryInspector)
     const delivery = yield* Delivery.make
-    // Postgres mode reads the boxes too (the store provides a journal); in memory, the hosts' audit logs.
+    // Postgres mode reads the boxes too (the boundary provides a journal); in memory, the hosts' audit logs.
     const provided = yield* Effect.serviceOption(Journal)
     const journal = Option.isSome(provided)
       ? provided.value
@@ -102,7 +102,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     /**
      * Runs `use` with the next message id, which is used up only when the message was accepted: a message
      * refused before it was stored (it does not decode, the boundary refused it) leaves the numbering alone.
-     * Any other failure (a lost connection) may come after the store, so that id is never minted again.
+     * Any other failure (a lost connection) may come after the message was stored, so that id is never minted again.
      */
     const withMessageId = <A, E>(use: (id: string) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.flatMap(Ref.get(messageCounter), (last) => {
@@ -493,7 +493,7 @@ const misplacedFault = (fault: string | undefined, boundary: "memory" | "postgre
   boundary === "postgres" && (fault === "publish" || fault === "dispatch")
     ? `fault ${fault} exists only in memory mode: in Postgres mode events and commands are outbox rows written in the state's transaction (try fault save, or fault relay to hold them in the outbox)`
     : boundary === "memory" && fault === "relay"
-      ? "fault relay exists only in Postgres mode (--store postgres): the memory boundary has no relay"
+      ? "fault relay exists only in Postgres mode (--boundary postgres): the memory boundary has no relay"
       : undefined
 
 /** The message was refused before anything was stored, so its id was not used. */

@@ -9,7 +9,7 @@ import * as Tracing from "./Tracing.js"
 
 /**
  * A message was refused by a host before anything was stored or any state touched: it could not be decoded, or it
- * holds text no store accepts (a NUL character, a lone surrogate). The reason names the field and the problem.
+ * holds text no boundary can store (a NUL character, a lone surrogate). The reason names the field and the problem.
  */
 export class MessageRejected extends Schema.TaggedError<MessageRejected>()("MessageRejected", {
   host: Schema.String,
@@ -42,7 +42,7 @@ export interface FrontDoor<S, In, E extends DecodeFailure = DecodeFailure> {
   readonly definition: HostDefinition<S, In, any, any, E>
   /**
    * Sends a typed message to this host; returns its envelope once acknowledged (see boundary semantics). Refused
-   * with `MessageRejected` when it holds text no store accepts, and with `MessageIdReused` when its id was given
+   * with `MessageRejected` when it holds text no boundary can store, and with `MessageIdReused` when its id was given
    * to a different message before (the same message again is acknowledged and changes nothing).
    */
   readonly send: (message: In, origin?: Origin) => Effect.Effect<Envelope, SendError>
@@ -84,7 +84,7 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure>(
         return envelope
       })
 
-    // Where messages enter, whichever boundary is below: text no store accepts is refused before anything is stored,
+    // Where messages enter, whichever boundary is below: text no boundary can store is refused before anything is stored,
     // so both boundaries answer alike (PostgreSQL would refuse the row; memory would take it and diverge).
     const sendEnvelope = (envelope: Envelope): Effect.Effect<Envelope, SendError> => {
       const problem = inputProblem(envelope)
@@ -141,7 +141,7 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure>(
 
 // internal
 
-/** Text in an incoming envelope that no store accepts: its ids, key, type or payload (field names included). */
+/** Text in an incoming envelope that no boundary can store: its ids, key, type or payload (field names included). */
 const inputProblem = (envelope: Envelope): string | undefined =>
   StorableText.problemIn(envelope.payload) ??
   StorableText.problemIn({

@@ -32,7 +32,7 @@ export class ConflictRetriesExhausted extends Schema.TaggedError<ConflictRetries
 ) {}
 
 /**
- * Handling a message produced a message or a state that no store accepts (text with a NUL character or a lone
+ * Handling a message produced a message or a state that no boundary can store (text with a NUL character or a lone
  * surrogate): nothing of it was committed. The reason names the produced message or the state, the field and the
  * problem. A bug in `decide`; only this handling fails.
  */
@@ -101,7 +101,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         now: envelope.occurredAt
       })
 
-    /** What the boundary is asked to commit, or why nothing may be (text no store accepts). */
+    /** What the boundary is asked to commit, or why nothing may be (text no boundary can store). */
     const requestOf = (
       key: string,
       envelope: Envelope,
@@ -134,7 +134,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
           host: name,
           messageId: envelope.messageId,
           type: envelope.type,
-          reason: `handling ${envelope.type} ${envelope.messageId} produced text no store accepts, in ${problem}; nothing was committed`
+          reason: `handling ${envelope.type} ${envelope.messageId} produced text no boundary can store, in ${problem}; nothing was committed`
         })
       }
       return {

@@ -21,7 +21,7 @@ export interface DecodeFailure {
 export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = DecodeFailure> {
   /** Unique name of the bounded context (also its table/schema prefix in Postgres). */
   readonly name: string
-  /** JSON codec of the per-key state, used by durable stores and replay. */
+  /** JSON codec of the per-key state, used by durable boundaries and replay. */
   readonly state: Schema.Schema<S, any>
   /** Message types this host accepts: its own commands and the events and commands it subscribes to. */
   readonly consumes: ReadonlyArray<string>

@@ -12,7 +12,7 @@ import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 
 // The front door's contract on any boundary (run in memory here, on Postgres in tests/pg/frontDoor.pg.test.ts): text no
-// store accepts is refused as invalid input before anything is stored; a message id names one message (the same
+// boundary can store is refused as invalid input before anything is stored; a message id names one message (the same
 // message again is acknowledged and changes nothing, another message under it is refused); a handling whose output
 // holds such text fails alone.
 
@@ -20,7 +20,7 @@ import type { Envelope } from "../../src/runtime/Envelope.js"
 export const Note = Schema.TaggedStruct("Note", { board: Schema.String, text: Schema.String })
 export const Noted = Schema.TaggedStruct("Noted", { board: Schema.String, text: Schema.String })
 
-/** Texts that make `decide` produce what no store accepts: in an event, or in the new state. */
+/** Texts that make `decide` produce what no boundary can store: in an event, or in the new state. */
 export const poisonEvent = "echo a NUL"
 export const poisonState = "keep a lone surrogate"
 
@@ -119,7 +119,7 @@ export const frontDoorSuite = (
             payload: { board: "o1", text: poisonEvent }
           })
           assert.strictEqual(event._tag, "OutputRejected")
-          assert.include(reasonOf(event), "produced text no store accepts, in Noted")
+          assert.include(reasonOf(event), "produced text no boundary can store, in Noted")
           assert.include(reasonOf(event), "payload.text: contains a NUL character")
           const state = yield* ask({
             ...fine,

@@ -421,7 +421,7 @@ export const scenarios = <R = never, E = never>(
 
 type Nations = readonly [Nation.Nation, ...Array<Nation.Nation>]
 
-/** Unique per run, so scenarios never see each other's games even on a shared store. */
+/** Unique per run, so scenarios never see each other's games even on a shared database. */
 const runId = Math.random().toString(36).slice(2, 8)
 const game = (name: string): GameId.GameId => GameId.GameId.make(`contract-${name}-${runId}`)
 

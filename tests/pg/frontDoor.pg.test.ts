@@ -70,7 +70,7 @@ describe("the Postgres front door, below the validation", () => {
       }).pipe(Effect.scoped, Effect.provide(layerBoard()))
   )
 
-  it.live("one commit the store refuses fails alone: the rest of its group commits", () =>
+  it.live("one commit the database refuses fails alone: the rest of its group commits", () =>
     Effect.gen(function* () {
       const boundary = yield* CommitBoundary
       const sql = yield* SqlClient.SqlClient
@@ -155,7 +155,7 @@ describe("the Postgres front door, below the validation", () => {
   )
 
   it.live(
-    "a handling whose output no store accepts is retried by the relay, then parked with the reason",
+    "a handling whose output no boundary can store is retried by the relay, then parked with the reason",
     () =>
       Effect.gen(function* () {
         const app = yield* Application.Application
