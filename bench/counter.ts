@@ -5,7 +5,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Deferred, Effect, Exit, Layer, Redacted, Schema } from "effect"
 import * as Application from "../src/commit/Application.js"
-import * as Effects from "../src/commit/Effects.js"
+import * as Decision from "../src/commit/Decision.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
 import * as PostgresServer from "../src/pg/testing/PostgresServer.js"
 import * as Apps from "./apps.js"
@@ -42,10 +42,10 @@ export const runCounterBench = (options: CounterOptions): Effect.Effect<Readonly
         memory.cluster(c, seconds),
         memory.mailroom(c, seconds),
         clusterSql(c, seconds),
-        pg.submit(c, seconds),
+        pg.send(c, seconds),
         pg.ask(c, seconds)
       ])
-      const [clusterMem, mailroomMem, cluster, submit, ask] = best as [number, number, number, number, number]
+      const [clusterMem, mailroomMem, cluster, send, ask] = best as [number, number, number, number, number]
       figures.push(
         vs(
           "cluster",
@@ -62,14 +62,14 @@ export const runCounterBench = (options: CounterOptions): Effect.Effect<Readonly
         ),
         vs(
           "cluster",
-          `counter.pg.submit.c${c}`,
-          submit,
+          `counter.pg.send.c${c}`,
+          send,
           "ops/s",
           { name: `cluster.sql.c${c}`, value: cluster },
           {
             target: "> 1× cluster",
-            met: submit > cluster,
-            note: "Mailroom durable front door: execute() stores the command in the inbox, the relay delivers it, the host commits state + inbox mark; timed until committed. Cluster: persisted Rpc (message and reply in SqlMessageStorage) whose handler upserts the counter row"
+            met: send > cluster,
+            note: "Mailroom durable front door: send() stores the command in the inbox, the relay delivers it, the host commits state + inbox mark; timed until committed. Cluster: persisted Rpc (message and reply in SqlMessageStorage) whose handler upserts the counter row"
           }
         ),
         vs(
@@ -119,7 +119,10 @@ export const counterHost = HostDefinition.fromSchemas({
   keyOf: (message) => message.counter,
   decide: (state, message) => {
     const value = (state?.value ?? 0) + message.by
-    return Effects.make({ state: { value }, events: [Incremented.make({ counter: message.counter, value })] })
+    return Decision.make({
+      state: { value },
+      events: [Incremented.make({ counter: message.counter, value })]
+    })
   }
 })
 
@@ -218,19 +221,19 @@ const mailroomPg = (url: string) =>
       const names = counters(callers).map((name) => `ask-${name}`)
       return runFor(seconds, callers, (c) => Apps.ask(host, increment(names[c]!)))
     }
-    const submit: Side = (callers, seconds) => {
-      const names = counters(callers).map((name) => `submit-${name}`)
+    const send: Side = (callers, seconds) => {
+      const names = counters(callers).map((name) => `send-${name}`)
       return runFor(seconds, callers, (c) =>
         Effect.gen(function* () {
           const messageId = randomUUID()
           const done = yield* Deferred.make<void>()
           waiting.set(messageId, done)
-          yield* host.execute(increment(names[c]!), { messageId })
+          yield* host.send(increment(names[c]!), { messageId })
           yield* Deferred.await(done)
         })
       )
     }
-    return { ask, submit }
+    return { ask, send }
   })
 
 /** Runs `f` against a fresh database of the server, dropped afterwards. */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto"
 import { Effect, Schema } from "effect"
 import * as Application from "../src/commit/Application.js"
 import { CommitBoundary } from "../src/commit/CommitBoundary.js"
-import * as Effects from "../src/commit/Effects.js"
+import * as Decision from "../src/commit/Decision.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
 import * as MessageIds from "../src/commit/MessageIds.js"
 import * as Envelope from "../src/runtime/Envelope.js"
@@ -126,7 +126,7 @@ const producer = HostDefinition.fromSchemas({
   keyOf: (message) => message.key,
   decide: (state, message) => {
     const n = (state?.n ?? 0) + 1
-    return Effects.make({
+    return Decision.make({
       state: { n },
       events: [
         Produced.make({ key: message.key, n, part: 1 }),
@@ -142,7 +142,7 @@ const sink = HostDefinition.fromSchemas({
   state: Schema.Struct({ n: Schema.Int }),
   inbound: Produced,
   keyOf: (message) => message.key,
-  decide: () => Effects.none
+  decide: () => Decision.none
 })
 
 const envelope = (key: string, type: string, payload: unknown): Envelope.Envelope =>

@@ -20,7 +20,7 @@ export interface FlowOptions {
 /**
  * Complete paid-move flows: Move (distance 4, costs 2M) → Rondel commits MovementAwaitingPayment and sends
  * ChargeMovement → Accounting debits and publishes RondelInvoicePaid → Rondel moves the nation. Timed from the
- * front door (`execute`) until Rondel has committed the payment, per game one flow at a time, many games at
+ * front door (`send`) until Rondel has committed the payment, per game one flow at a time, many games at
  * once; in memory and on PostgreSQL. Baseline: plain host commits (a counter host in the same application).
  */
 export const runFlowBench = (options: FlowOptions): Effect.Effect<ReadonlyArray<Figure>, unknown> =>
@@ -77,14 +77,14 @@ const flows = (
       Array.from({ length: games }, (_, g) => g),
       (g) =>
         Effect.gen(function* () {
-          yield* accounting.execute({
+          yield* accounting.send({
             _tag: "OpenAccounts",
             gameId: gameId(g),
             nations: [nation],
             startingBalance: 1_000_000_000
           })
-          yield* rondel.execute({ _tag: "SetToStartingPositions", gameId: gameId(g), nations: [nation] })
-          yield* rondel.execute({ _tag: "Move", gameId: gameId(g), nation, space: "Investor" })
+          yield* rondel.send({ _tag: "SetToStartingPositions", gameId: gameId(g), nations: [nation] })
+          yield* rondel.send({ _tag: "Move", gameId: gameId(g), nation, space: "Investor" })
           positions.set(g, 0)
         }),
       { concurrency: 8, discard: true }
@@ -97,7 +97,7 @@ const flows = (
         const target = ((positions.get(g) ?? 0) + 4) % 8
         const done = yield* Deferred.make<void>()
         waiting.set(gameId(g), done)
-        yield* rondel.execute({ _tag: "Move", gameId: gameId(g), nation, space: Space.Spaces[target]! })
+        yield* rondel.send({ _tag: "Move", gameId: gameId(g), nation, space: Space.Spaces[target]! })
         yield* Deferred.await(done)
         positions.set(g, target)
       })

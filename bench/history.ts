@@ -72,14 +72,14 @@ const history = (url: string | undefined, quick: boolean) => {
       [...longGames, ...shortGames],
       (gameId) =>
         Effect.gen(function* () {
-          yield* accounting.execute({
+          yield* accounting.send({
             _tag: "OpenAccounts",
             gameId,
             nations: [nation],
             startingBalance: 1_000_000_000
           })
-          yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: [nation] })
-          yield* rondel.execute({ _tag: "Move", gameId, nation, space: "Investor" })
+          yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: [nation] })
+          yield* rondel.send({ _tag: "Move", gameId, nation, space: "Investor" })
           positions.set(gameId, 0)
           lengths.set(gameId, 1)
         }),
@@ -93,7 +93,7 @@ const history = (url: string | undefined, quick: boolean) => {
         const target = ((positions.get(gameId) ?? 0) + 4) % 8
         const done = yield* Deferred.make<void>()
         waiting.set(gameId, done)
-        yield* rondel.execute({ _tag: "Move", gameId, nation, space: Space.Spaces[target]! })
+        yield* rondel.send({ _tag: "Move", gameId, nation, space: Space.Spaces[target]! })
         yield* Deferred.await(done)
         positions.set(gameId, target)
         lengths.set(gameId, (lengths.get(gameId) ?? 0) + 1)

@@ -1,6 +1,6 @@
 import { Deferred, Effect, Exit, Redacted, Schema } from "effect"
 import * as Application from "../src/commit/Application.js"
-import * as Effects from "../src/commit/Effects.js"
+import * as Decision from "../src/commit/Decision.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
 import * as Apps from "./apps.js"
 import * as Embedded from "../src/pg/internal/embeddedServer.js"
@@ -155,7 +155,7 @@ const ping = HostDefinition.fromSchemas({
   events: Pinged,
   keyOf: (message) => message.key,
   decide: (state, message) =>
-    Effects.make({ state: { n: (state?.n ?? 0) + 1 }, events: [Pinged.make({ key: message.key })] })
+    Decision.make({ state: { n: (state?.n ?? 0) + 1 }, events: [Pinged.make({ key: message.key })] })
 })
 
 const pong = HostDefinition.fromSchemas({
@@ -163,7 +163,7 @@ const pong = HostDefinition.fromSchemas({
   state: Schema.Struct({ n: Schema.Int }),
   inbound: Pinged,
   keyOf: (message) => message.key,
-  decide: (state) => Effects.make({ state: { n: (state?.n ?? 0) + 1 } })
+  decide: (state) => Decision.make({ state: { n: (state?.n ?? 0) + 1 } })
 })
 
 /** Starts ping and pong on the relay; each call of the returned function times one hand-off (ms). */

@@ -1,6 +1,6 @@
 import { Deferred, Effect, Exit, Schema } from "effect"
 import * as Application from "../src/commit/Application.js"
-import * as Effects from "../src/commit/Effects.js"
+import * as Decision from "../src/commit/Decision.js"
 import * as HostDefinition from "../src/commit/HostDefinition.js"
 import * as Apps from "./apps.js"
 import { bestOf, withDatabase } from "./counter.js"
@@ -16,7 +16,7 @@ export interface TimerOptions {
 /**
  * Durable timers on PostgreSQL (issue #17).
  *
- * - Firing lateness: 1,000 messages scheduled (by `timer` decisions, `Effects.at`) to fall due at the same instant a
+ * - Firing lateness: 1,000 messages scheduled (by `timer` decisions, `Decision.at`) to fall due at the same instant a
  *   few seconds ahead; the lateness of each is the consumer's (`alarm`) commit time minus the due time. Baseline: the
  *   one-message hand-off of the same two hosts in the same application (timer commits an outgoing message now →
  *   alarm commits), timed from timer's commit, measured just before the burst.
@@ -58,11 +58,11 @@ const timer = HostDefinition.fromSchemas({
   decide: (state, message) => {
     const n = (state?.n ?? 0) + 1
     return message._tag === "Arm"
-      ? Effects.make({
+      ? Decision.make({
           state: { n },
-          scheduled: [Effects.at(message.at, Ring.make({ key: message.key, due: message.at }))]
+          scheduled: [Decision.at(message.at, Ring.make({ key: message.key, due: message.at }))]
         })
-      : Effects.make({ state: { n }, events: [Ring.make({ key: message.key, due: 0 })] })
+      : Decision.make({ state: { n }, events: [Ring.make({ key: message.key, due: 0 })] })
   }
 })
 
@@ -72,7 +72,7 @@ const alarm = HostDefinition.fromSchemas({
   state: Schema.Struct({ n: Schema.Int }),
   inbound: Ring,
   keyOf: (message) => message.key,
-  decide: (state) => Effects.make({ state: { n: (state?.n ?? 0) + 1 } })
+  decide: (state) => Decision.make({ state: { n: (state?.n ?? 0) + 1 } })
 })
 
 /** Resolves once `done()` holds, checking every millisecond. */
@@ -274,7 +274,7 @@ const costRun = (url: string, quick: boolean) =>
         {
           target: "≥ 0.9× one outgoing message",
           met: scheduling >= 0.9 * sending,
-          note: "the same host; each decision updates the state and schedules one message an hour ahead (Effects.at)"
+          note: "the same host; each decision updates the state and schedules one message an hour ahead (Decision.at)"
         }
       )
     ]

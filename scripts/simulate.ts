@@ -110,7 +110,7 @@ const simulate = (flags: {
     console.log(
       [
         `\nAll ${summary.seeds} seeds hold every invariant (${seconds}s, ${rate(summary.seeds)} seeds/s).`,
-        `  steps ${summary.steps}, commands ${summary.submitted}, commits ${summary.commits}, duplicates dropped by the inbox ${summary.duplicatesDropped}`,
+        `  steps ${summary.steps}, commands ${summary.sent}, commits ${summary.commits}, duplicates dropped by the inbox ${summary.duplicatesDropped}`,
         `  faults: ${faults}`,
         ...(timers.scheduled === 0
           ? []

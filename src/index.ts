@@ -14,10 +14,10 @@ export * as ActorMetrics from "./runtime/ActorMetrics.js"
 /** The message envelope. */
 export * as Envelope from "./runtime/Envelope.js"
 /** What decide returns: state, events, commands as data. */
-export * as Effects from "./commit/Effects.js"
+export * as Decision from "./commit/Decision.js"
 /** Declaring a bounded context as a host. */
 export * as HostDefinition from "./commit/HostDefinition.js"
-/** A host's front door (execute, submit, queries), wherever the host runs. */
+/** A host's front door (send, sendWire, queries), wherever the host runs. */
 export * as FrontDoor from "./commit/FrontDoor.js"
 /** A running host. */
 export * as Host from "./commit/Host.js"

@@ -1,6 +1,6 @@
 /** A host that is not Imperial: named counters that never go above a limit, on the in-memory boundary. */
 import { Effect, Schema } from "effect"
-import { Application, Effects, HostDefinition, Mailroom } from "../../src/index.js"
+import { Application, Decision, HostDefinition, Mailroom } from "../../src/index.js"
 
 /** A counter never goes above this; an increment that would pass it is rejected (as an event). */
 export const limit = 10
@@ -28,11 +28,11 @@ export const definition = HostDefinition.fromSchemas({
   inbound: Increment,
   events: Schema.Union(Incremented, IncrementRejected),
   keyOf: (command) => command.counter,
-  decide: (state, { counter, by }): Effects.Effects<{ value: number }, Event, never> => {
+  decide: (state, { counter, by }): Decision.Decision<{ value: number }, Event, never> => {
     const value = (state?.value ?? 0) + by
     return value > limit
-      ? Effects.make({ events: [IncrementRejected.make({ counter, by, reason: `would pass ${limit}` })] })
-      : Effects.make({ state: { value }, events: [Incremented.make({ counter, value })] })
+      ? Decision.make({ events: [IncrementRejected.make({ counter, by, reason: `would pass ${limit}` })] })
+      : Decision.make({ state: { value }, events: [Incremented.make({ counter, value })] })
   }
 })
 
@@ -42,7 +42,7 @@ export const layer = Mailroom.layerMemory({ hosts: [definition] })
 /** Increments a counter: acknowledged once enqueued; the outcome is an event in the host's audit log. */
 export const increment = (counter: string, by: number) =>
   Effect.flatMap(Application.Application, (app) =>
-    app.host(definition).execute({ counter, by, _tag: "Increment" })
+    app.host(definition).send({ counter, by, _tag: "Increment" })
   )
 
 /** A counter's current value (0 when it was never incremented). */

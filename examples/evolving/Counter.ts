@@ -1,6 +1,6 @@
 /** The counter of examples/counter, evolved: a message and the stored state each changed shape, old ones still read. */
 import { Schema } from "effect"
-import { Effects, HostDefinition, Versioned } from "../../src/index.js"
+import { Decision, HostDefinition, Versioned } from "../../src/index.js"
 
 // Increment v2 says `amount` (v1 said `by`) and may carry a note. Messages written at v1 (in an inbox, an outbox, an
 // audit log, a client not yet upgraded) are read with v1's own Schema and lifted to v2.
@@ -41,6 +41,6 @@ export const definition = HostDefinition.fromSchemas({
   keyOf: (command) => command.counter,
   decide: (state, { counter, amount }) => {
     const next = { value: (state?.value ?? 0) + amount, increments: (state?.increments ?? 0) + 1 }
-    return Effects.make({ state: next, events: [Incremented.make({ counter, value: next.value })] })
+    return Decision.make({ state: next, events: [Incremented.make({ counter, value: next.value })] })
   }
 })

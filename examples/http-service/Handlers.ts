@@ -7,10 +7,11 @@
 import { createHash } from "node:crypto"
 import { HttpApiBuilder, HttpApiError } from "@effect/platform"
 import { Effect, ParseResult, Schema } from "effect"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
 import type * as Nation from "../../hosts/contracts/Nation.js"
-import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as Application from "../../src/commit/Application.js"
 import type * as Host from "../../src/commit/Host.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
@@ -32,8 +33,8 @@ import {
 /** Handlers of `/games/...`. */
 export const layerGames = HttpApiBuilder.group(Api, "games", (handlers) =>
   Effect.gen(function* () {
-    const rondel = yield* RondelHost.RondelHost
-    const accounting = yield* AccountingHost.AccountingHost
+    const rondel = yield* RondelClient.RondelClient
+    const accounting = yield* AccountingClient.AccountingClient
     const app = yield* Application.Application
     const accountingHost = app.frontDoor(AccountingHost.definition)
     const ids = yield* MessageIds.MessageIds
@@ -70,12 +71,12 @@ export const layerGames = HttpApiBuilder.group(Api, "games", (handlers) =>
               : (`game-${digest(key)}` as GameId.GameId))
           const { nations, startingBalance } = payload
           yield* refuseOtherGame(gameId, nations, startingBalance)
-          const setUp = yield* submitted(
-            rondel.execute({ _tag: "SetToStartingPositions", gameId, nations }, origin(key, "games.rondel")),
+          const setUp = yield* sent(
+            rondel.send({ _tag: "SetToStartingPositions", gameId, nations }, origin(key, "games.rondel")),
             key
           )
-          const opened = yield* submitted(
-            accounting.execute(
+          const opened = yield* sent(
+            accounting.send(
               { _tag: "OpenAccounts", gameId, nations, startingBalance },
               origin(key, "games.accounting")
             ),
@@ -88,8 +89,8 @@ export const layerGames = HttpApiBuilder.group(Api, "games", (handlers) =>
         Effect.gen(function* () {
           yield* knownGame(gameId)
           const key = headers["idempotency-key"]
-          const envelope = yield* submitted(
-            rondel.execute({ _tag: "Move", gameId, ...payload }, origin(key, "move")),
+          const envelope = yield* sent(
+            rondel.send({ _tag: "Move", gameId, ...payload }, origin(key, "move")),
             key
           )
           return accepted(gameId, envelope)
@@ -101,8 +102,8 @@ export const layerGames = HttpApiBuilder.group(Api, "games", (handlers) =>
             return yield* new GameNotFound({ gameId })
           }
           const key = headers["idempotency-key"]
-          const envelope = yield* submitted(
-            accounting.execute({ _tag: "Deposit", gameId, ...payload }, origin(key, "deposit")),
+          const envelope = yield* sent(
+            accounting.send({ _tag: "Deposit", gameId, ...payload }, origin(key, "deposit")),
             key
           )
           return accepted(gameId, envelope)
@@ -196,8 +197,8 @@ const sameNations = (a: ReadonlyArray<Nation.Nation>, b: ReadonlyArray<Nation.Na
  * A command handed to its host: an id reused by another request answers 409, an invalid message 400 (the schemas
  * above normally refuse it first), anything else from storage 503 (the boundary already retried a lost connection).
  */
-const submitted = (
-  effect: Effect.Effect<Envelope, Host.ExecuteError>,
+const sent = (
+  effect: Effect.Effect<Envelope, Host.SendError>,
   key: string | undefined
 ): Effect.Effect<Envelope, IdempotencyKeyReused | HttpApiError.HttpApiDecodeError | Unavailable> =>
   Effect.catchAll(
@@ -224,7 +225,7 @@ const submitted = (
     }
   )
 
-/** Infrastructure failures (storage, a refused submit) become one typed 503; domain outcomes never do. */
+/** Infrastructure failures (storage, a message the boundary refused) become one typed 503; domain outcomes never do. */
 const available = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, Unavailable> =>
   Effect.mapError(effect, (error) => new Unavailable({ reason: describe(error) }))
 

@@ -44,7 +44,7 @@ export interface ServerOptions {
 
 /**
  * Rejects oversized bodies (413), bodies of undeclared length (411), bodies that are not JSON and bodies holding text
- * no store accepts (a NUL character, a lone surrogate: 400 naming the field) before an endpoint decodes them: the
+ * no boundary can store (a NUL character, a lone surrogate: 400 naming the field) before an endpoint decodes them: the
  * endpoints' own decoding would turn unparsable JSON into a defect (500).
  */
 export const layerBodyGuard = (maxBytes: number) =>

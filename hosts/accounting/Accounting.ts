@@ -1,19 +1,13 @@
-import type * as Effects from "../../src/commit/Effects.js"
+import type * as Decision from "../../src/commit/Decision.js"
 import type * as BillingId from "../contracts/BillingId.js"
 import type * as Contracts from "../contracts/Contracts.js"
 import type * as AccountingState from "./AccountingState.js"
 import { chargeMovement } from "./internal/chargeMovement.js"
+import type { AccountingDecision } from "./internal/decision.js"
 import { deposit } from "./internal/deposit.js"
 import { openAccounts } from "./internal/openAccounts.js"
 import { voidCharge } from "./internal/voidCharge.js"
 import * as Ledger from "./Ledger.js"
-
-/** What Accounting's decide returns for one message (Accounting sends no commands). */
-export type AccountingEffects = Effects.Effects<
-  AccountingState.AccountingState,
-  Contracts.AccountingEvent,
-  never
->
 
 /**
  * Where a billing id stands as far as the state remembers: a charge's status, `Waiting` (held until the accounts
@@ -29,8 +23,8 @@ export type ChargeStatusView = AccountingState.ChargeStatus | "Waiting" | "Voide
 export const decide = (
   state: AccountingState.AccountingState | undefined,
   message: Contracts.AccountingInbound,
-  ctx: Effects.DecideContext
-): AccountingEffects => {
+  ctx: Decision.DecideContext
+): AccountingDecision => {
   switch (message._tag) {
     case "OpenAccounts":
       return openAccounts(state, message, ctx)

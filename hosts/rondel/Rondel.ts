@@ -1,22 +1,14 @@
 import { Array as Arr, Schema } from "effect"
-import type * as Effects from "../../src/commit/Effects.js"
 import type * as Contracts from "../contracts/Contracts.js"
 import * as GameId from "../contracts/GameId.js"
 import * as Nation from "../contracts/Nation.js"
 import * as Space from "../contracts/Space.js"
+import type { RondelDecision } from "./internal/decision.js"
 import { move } from "./internal/move.js"
 import { invoicePaid, invoicePaymentFailed, paymentDeadline } from "./internal/paymentOutcome.js"
 import { setToStartingPositions } from "./internal/setToStartingPositions.js"
 import type * as RondelContext from "./RondelContext.js"
 import * as RondelState from "./RondelState.js"
-
-/** What Rondel's decide returns for one message (it may schedule its own payment deadlines). */
-export type RondelEffects = Effects.Effects<
-  RondelState.RondelState,
-  Contracts.RondelEvent,
-  Contracts.RondelOutbound,
-  Contracts.RondelScheduled
->
 
 /** One nation's place on the wheel as a query answers it: confirmed space (null = off the wheel) and pending move. */
 export const Position = Schema.Struct({
@@ -43,7 +35,7 @@ export const decide = (
   state: RondelState.RondelState | undefined,
   message: Contracts.RondelInbound,
   ctx: RondelContext.RondelContext
-): RondelEffects => {
+): RondelDecision => {
   switch (message._tag) {
     case "SetToStartingPositions":
       return setToStartingPositions(state, message)

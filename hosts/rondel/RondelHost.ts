@@ -1,13 +1,7 @@
-import { Config, Context, Duration, Effect, Layer } from "effect"
-import * as Application from "../../src/commit/Application.js"
-import type { PersistenceError } from "../../src/commit/CommitBoundary.js"
-import type * as Host from "../../src/commit/Host.js"
+import { Config, Duration } from "effect"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
-import type { Envelope } from "../../src/runtime/Envelope.js"
 import type * as BillingId from "../contracts/BillingId.js"
 import * as Contracts from "../contracts/Contracts.js"
-import type * as GameId from "../contracts/GameId.js"
-import type * as RondelMessages from "../contracts/RondelMessages.js"
 import * as Rondel from "./Rondel.js"
 import * as RondelState from "./RondelState.js"
 
@@ -52,46 +46,3 @@ export const makeDefinition = (options: RondelOptions = {}) => {
 
 /** Rondel declared as a host, with the default payment deadline (60 s). */
 export const definition = makeDefinition()
-
-/** Commands a caller may send to Rondel from outside. */
-export type RondelCommand = RondelMessages.SetToStartingPositions | RondelMessages.Move
-
-/** The running Rondel host: its front door and its queries (which read state, not the mailbox). */
-export class RondelHost extends Context.Tag("imperial/RondelHost")<
-  RondelHost,
-  {
-    /** Accepts a command (optionally with its causation/correlation); returns its envelope once acknowledged. */
-    readonly execute: (
-      command: RondelCommand,
-      origin?: Host.Origin
-    ) => Effect.Effect<Envelope, Host.ExecuteError>
-    /** Every nation's confirmed space and pending move; undefined for an unknown game. */
-    readonly positions: (
-      gameId: GameId.GameId
-    ) => Effect.Effect<ReadonlyArray<Rondel.Position> | undefined, PersistenceError>
-    /** The game's nations; undefined for an unknown game. */
-    readonly overview: (gameId: GameId.GameId) => Effect.Effect<Rondel.Overview | undefined, PersistenceError>
-    /** Ids of every game Rondel knows. */
-    readonly games: Effect.Effect<ReadonlyArray<string>, PersistenceError>
-  }
->() {}
-
-/** Rondel's front door over the running application. */
-export const layer: Layer.Layer<RondelHost, never, Application.Application> = Layer.effect(
-  RondelHost,
-  Effect.map(Application.Application, (app) => {
-    const host = app.frontDoor(definition)
-    return RondelHost.of({
-      execute: Effect.fn("RondelHost.execute")((command: RondelCommand, origin?: Host.Origin) =>
-        host.execute(command, origin)
-      ),
-      positions: (gameId) =>
-        Effect.map(host.state(gameId), (state) =>
-          state === undefined ? undefined : Rondel.positions(state)
-        ),
-      overview: (gameId) =>
-        Effect.map(host.state(gameId), (state) => (state === undefined ? undefined : Rondel.overview(state))),
-      games: host.keys
-    })
-  })
-)

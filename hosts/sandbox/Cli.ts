@@ -9,7 +9,8 @@ export interface CliOptions {
   readonly mode: "interactive" | "json"
   /** Read commands from this file instead of stdin (JSON mode). */
   readonly script: string | undefined
-  readonly store: "memory" | "postgres"
+  /** The commit boundary: memory (direct commit) or postgres (outbox, relay, inbox). */
+  readonly boundary: "memory" | "postgres"
   /** `--database-url` values: URLs placing every host, or HOST=URL placing one (see `Placement`). */
   readonly databaseUrls: ReadonlyArray<string>
   /** Postgres mode: the hosts whose actors run here (undefined: all; empty: a front door only). */
@@ -23,12 +24,12 @@ export interface CliOptions {
 }
 
 /** The short usage printed under a bad option. */
-export const usage = `Usage: npm start -- [--json | --script FILE] [--no-wait] [--step-timeout D] [--store memory|postgres]
+export const usage = `Usage: npm start -- [--json | --script FILE] [--no-wait] [--step-timeout D] [--boundary memory|postgres]
                     [--database-url [HOST=]URL ...] [--hosts LIST|none] [--balance N] [--id-prefix P] [--no-color] [--help] [--version]`
 
 /** How the sandbox's exit status reads (also in the README). */
 export const exitStatus =
-  "0 after quit, Ctrl-D, Ctrl-C on an empty line or the end of the input, once everything has drained; 3 when it stops before everything drained (the drain gave up, or Ctrl-C during the drain): in memory what was still pending is lost, in Postgres mode it stays stored and is delivered on the next start; 1 when the store cannot start; 2 for bad options."
+  "0 after quit, Ctrl-D, Ctrl-C on an empty line or the end of the input, once everything has drained; 3 when it stops before everything drained (the drain gave up, or Ctrl-C during the drain): in memory what was still pending is lost, in Postgres mode it stays stored and is delivered on the next start; 1 when the boundary cannot start; 2 for bad options."
 
 /** The sandbox's flags and help, for @effect/cli. */
 export const command = Command.make("npm start --", {
@@ -54,9 +55,12 @@ export const command = Command.make("npm start --", {
     Options.optional,
     Options.withDescription("JSON mode: how long one command may take to settle (default 10s).")
   ),
-  store: CommandLine.oneOf("store", ["memory", "postgres"]).pipe(
+  boundary: CommandLine.oneOf("boundary", ["memory", "postgres"]).pipe(
+    Options.withAlias("store"),
     Options.withDefault("memory" as const),
-    Options.withDescription("Where state lives (default memory).")
+    Options.withDescription(
+      "The commit boundary that keeps state and messages: memory (direct commit) or postgres (outbox, relay, inbox); default memory. --store is its old name, still accepted."
+    )
   ),
   databaseUrls: CommandLine.databaseUrls,
   hosts: CommandLine.localHosts(ImperialApp.hostNames),
@@ -79,7 +83,7 @@ export const command = Command.make("npm start --", {
   ).pipe(
     Options.optional,
     Options.withDescription(
-      "The sandbox numbers its message ids P-1, P-2, ... (default m in memory, a fresh random prefix per run with --store postgres)."
+      "The sandbox numbers its message ids P-1, P-2, ... (default m in memory, a fresh random prefix per run with --boundary postgres)."
     )
   ),
   noColor: Options.boolean("no-color").pipe(
@@ -113,7 +117,7 @@ export const parse = (argv: ReadonlyArray<string>): Effect.Effect<Option.Option<
         // A script is read in JSON mode.
         mode: flags.json || Option.isSome(flags.script) ? "json" : "interactive",
         script: Option.getOrUndefined(flags.script),
-        store: flags.store,
+        boundary: flags.boundary,
         databaseUrls: flags.databaseUrls,
         hosts: Option.getOrUndefined(flags.hosts),
         balance: Option.getOrUndefined(flags.balance),
@@ -126,4 +130,4 @@ export const parse = (argv: ReadonlyArray<string>): Effect.Effect<Option.Option<
   )
 
 /** How the sandbox introduces itself to the command line. */
-export const program: CommandLine.Program = { name: "mailroom sandbox", usage }
+export const program: CommandLine.Program = { name: "mailroom sandbox", usage, oldNames: ["--store"] }

@@ -18,14 +18,14 @@ export interface Delivery {
   readonly reconcile: (olderThan: Duration.Duration) => Effect.Effect<Result.Result, unknown>
 }
 
-/** Builds the delivery commands over the running application and, when the store has one, its relay's view. */
+/** Builds the delivery commands over the running application and, when the boundary has one, its relay's view. */
 export const make: Effect.Effect<Delivery, never, Application.Application> = Effect.gen(function* () {
   const app = yield* Application.Application
   const inspector = yield* Effect.serviceOption(DeliveryInspector.DeliveryInspector)
 
   const notAvailable = (what: string) =>
     new SandboxError.NotAvailable({
-      message: `${what} exists only in Postgres mode (--store postgres): the memory boundary hands messages on in process right after the state is saved, so nothing waits in a table`
+      message: `${what} exists only in Postgres mode (--boundary postgres): the memory boundary hands messages on in process right after the state is saved, so nothing waits in a table`
     })
 
   const pendingRows = (

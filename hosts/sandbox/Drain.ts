@@ -4,7 +4,7 @@ import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
-import type * as Store from "./Store.js"
+import type * as Boundary from "./Boundary.js"
 
 /** How a drain at the end of a session ended. */
 export type Outcome = "drained" | "gave up" | "left"
@@ -33,7 +33,7 @@ export interface DrainOptions {
  * What still keeps the application from being settled, in words: messages in mailboxes, committed messages not
  * yet delivered (per host and box in Postgres mode), and the armed faults that hold them. Empty when nothing is.
  */
-export const pending: Effect.Effect<string, never, Store.Services> = Effect.gen(function* () {
+export const pending: Effect.Effect<string, never, Boundary.Services> = Effect.gen(function* () {
   const system = yield* ActorSystem.ActorSystem
   const boundary = yield* CommitBoundary
   const faults = yield* Faults.Faults
@@ -71,7 +71,7 @@ export const pending: Effect.Effect<string, never, Store.Services> = Effect.gen(
  * Waits until the application has settled, telling `progress` what is still pending as it goes; gives up after
  * `timeout`, or at once when `leave` completes.
  */
-export const drain = (options: DrainOptions): Effect.Effect<Outcome, never, Store.Services> =>
+export const drain = (options: DrainOptions): Effect.Effect<Outcome, never, Boundary.Services> =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const started = yield* Effect.clockWith((clock) => clock.currentTimeMillis)

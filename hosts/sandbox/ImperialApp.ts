@@ -8,7 +8,9 @@ import * as MessageIds from "../../src/commit/MessageIds.js"
 import * as PgBoundary from "../../src/pg/PgBoundary.js"
 import * as Placement from "../../src/pg/Placement.js"
 import * as ActorSystem from "../../src/runtime/ActorSystem.js"
+import * as AccountingClient from "../accounting/AccountingClient.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
+import * as RondelClient from "../rondel/RondelClient.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 
 /** Both bounded contexts of the reference application (Rondel with the default payment deadline). */
@@ -36,7 +38,7 @@ export type HostName = (typeof definitions)[number]["name"]
 export const hostNames: ReadonlyArray<HostName> = definitions.map((definition) => definition.name)
 
 /** The Rondel and Accounting front doors over a running application (choose the boundary by the layer below it). */
-export const layerHosts = Layer.merge(RondelHost.layer, AccountingHost.layer)
+export const layerHosts = Layer.merge(RondelClient.layer, AccountingClient.layer)
 
 /** The runtime services every boundary shares. */
 const layerRuntime = (system: ActorSystem.ActorSystemOptions = {}) =>

@@ -9,7 +9,7 @@ import * as Feed from "./Feed.js"
 import * as Render from "./Render.js"
 import * as SandboxError from "./SandboxError.js"
 import * as Session from "./Session.js"
-import type * as Store from "./Store.js"
+import type * as Boundary from "./Boundary.js"
 import * as Style from "./Style.js"
 import * as Watch from "./Watch.js"
 
@@ -34,7 +34,7 @@ export interface InteractiveOptions {
  */
 export const run = (
   options: InteractiveOptions
-): Effect.Effect<Drain.Outcome, never, Store.Services | Scope.Scope> =>
+): Effect.Effect<Drain.Outcome, never, Boundary.Services | Scope.Scope> =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const session = yield* Session.make(options.session)
@@ -201,6 +201,6 @@ const banner = (style: Style.Style, boundary: string, balance: number): string =
     `${Style.bold(style, "Mailroom sandbox")}: the rondel of Imperial, as two hosts (rondel, accounting) talking by messages.`,
     Style.dim(
       style,
-      `store: ${boundary}; starting balance ${balance}M. Try: new-game, move Germany Investor, move Germany Factory, positions. help lists everything; Tab completes.`
+      `boundary: ${boundary}; starting balance ${balance}M. Try: new-game, move Germany Investor, move Germany Factory, positions. help lists everything; Tab completes.`
     )
   ].join("\n")

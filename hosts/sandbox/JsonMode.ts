@@ -6,7 +6,7 @@ import * as Drain from "./Drain.js"
 import * as Feed from "./Feed.js"
 import * as SandboxError from "./SandboxError.js"
 import * as Session from "./Session.js"
-import * as Store from "./Store.js"
+import * as Boundary from "./Boundary.js"
 import * as Watch from "./Watch.js"
 
 /** Options of the JSON mode. */
@@ -39,7 +39,7 @@ export const run = <E>(
   input: Stream.Stream<string, E>,
   write: (line: string) => Effect.Effect<void>,
   options: JsonModeOptions = defaults
-): Effect.Effect<Drain.Outcome, E, Store.Services | Scope.Scope> =>
+): Effect.Effect<Drain.Outcome, E, Boundary.Services | Scope.Scope> =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const session = yield* Session.make(options.session)
@@ -49,7 +49,7 @@ export const run = <E>(
       Effect.forEach(items, (item) => writeJson(Feed.toJson(item)), { discard: true })
     const live = options.wait ? undefined : yield* Effect.forkScoped(watch.live(writeItems))
 
-    const pending = Effect.provide(Drain.pending, yield* Effect.context<Store.Services>())
+    const pending = Effect.provide(Drain.pending, yield* Effect.context<Boundary.Services>())
     const settle = app.settle({ timeout: options.stepTimeout }).pipe(
       Effect.as([] as ReadonlyArray<Feed.FeedItem>),
       Effect.catchAll((error) =>
@@ -107,13 +107,13 @@ export const run = <E>(
   })
 
 /**
- * Runs the JSON mode over the given lines on a fresh application (in memory unless `store` says otherwise) and
+ * Runs the JSON mode over the given lines on a fresh application (in memory unless `boundary` says otherwise) and
  * returns the output lines.
  */
 export const runLines = (
   lines: ReadonlyArray<string>,
   options: Partial<JsonModeOptions> = {},
-  store: Store.StoreChoice = { _tag: "memory" }
+  boundary: Boundary.BoundaryChoice = { _tag: "memory" }
 ): Effect.Effect<ReadonlyArray<string>> =>
   Effect.gen(function* () {
     const out: Array<string> = []
@@ -126,4 +126,4 @@ export const runLines = (
       { ...defaults, ...options }
     )
     return out
-  }).pipe(Effect.scoped, Effect.provide(Store.layer(store)), Effect.orDie)
+  }).pipe(Effect.scoped, Effect.provide(Boundary.layer(boundary)), Effect.orDie)

@@ -9,10 +9,12 @@ import * as MemoryJournal from "../../src/operate/MemoryJournal.js"
 import * as Timers from "../../src/commit/Timers.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 import * as Accounting from "../accounting/Accounting.js"
+import * as AccountingClient from "../accounting/AccountingClient.js"
 import * as AccountingHost from "../accounting/AccountingHost.js"
 import * as Contracts from "../contracts/Contracts.js"
 import type * as GameId from "../contracts/GameId.js"
 import * as Nation from "../contracts/Nation.js"
+import * as RondelClient from "../rondel/RondelClient.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as Delivery from "./Delivery.js"
@@ -25,7 +27,7 @@ import * as SandboxClock from "./SandboxClock.js"
 import * as SandboxError from "./SandboxError.js"
 import * as Silence from "./Silence.js"
 import type * as Result from "./Result.js"
-import type * as Store from "./Store.js"
+import type * as Boundary from "./Boundary.js"
 
 /** Options of a session. */
 export interface SessionOptions {
@@ -53,16 +55,16 @@ export interface Session {
 }
 
 /** Builds a session over the running application. */
-export const make = (options: SessionOptions): Effect.Effect<Session, never, Store.Services> =>
+export const make = (options: SessionOptions): Effect.Effect<Session, never, Boundary.Services> =>
   Effect.gen(function* () {
     const app = yield* Application.Application
     const faults = yield* Faults.Faults
     const boundary = yield* CommitBoundary
-    const rondel = yield* RondelHost.RondelHost
-    const accounting = yield* AccountingHost.AccountingHost
+    const rondel = yield* RondelClient.RondelClient
+    const accounting = yield* AccountingClient.AccountingClient
     const inspector = yield* Effect.serviceOption(DeliveryInspector.DeliveryInspector)
     const delivery = yield* Delivery.make
-    // Postgres mode reads the boxes too (the store provides a journal); in memory, the hosts' audit logs.
+    // Postgres mode reads the boxes too (the boundary provides a journal); in memory, the hosts' audit logs.
     const provided = yield* Effect.serviceOption(Journal)
     const journal = Option.isSome(provided)
       ? provided.value
@@ -100,7 +102,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
     /**
      * Runs `use` with the next message id, which is used up only when the message was accepted: a message
      * refused before it was stored (it does not decode, the boundary refused it) leaves the numbering alone.
-     * Any other failure (a lost connection) may come after the store, so that id is never minted again.
+     * Any other failure (a lost connection) may come after the message was stored, so that id is never minted again.
      */
     const withMessageId = <A, E>(use: (id: string) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.flatMap(Ref.get(messageCounter), (last) => {
@@ -156,9 +158,9 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
       }
     })
 
-    const execute = <In>(host: FrontDoor.FrontDoor<any, In, any>, message: In) =>
+    const send = <In>(host: FrontDoor.FrontDoor<any, In, any>, message: In) =>
       withMessageId((messageId) =>
-        Effect.map(host.execute(message, { messageId }), (envelope: Envelope) => envelope.messageId as string)
+        Effect.map(host.send(message, { messageId }), (envelope: Envelope) => envelope.messageId as string)
       )
 
     const run = (command: Commands.Command): Effect.Effect<Result.Result, unknown> =>
@@ -169,12 +171,12 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
             const list = (nations.length === 0 ? Nation.Nations : nations) as Nation.NationList
             const startingBalance = balance ?? options.balance
             // Two independent messages, one per context: if the second is refused the first still stands.
-            const first = yield* execute(rondelHost, {
+            const first = yield* send(rondelHost, {
               _tag: "SetToStartingPositions",
               gameId,
               nations: list
             })
-            const second = yield* execute(accountingHost, {
+            const second = yield* send(accountingHost, {
               _tag: "OpenAccounts",
               gameId,
               nations: list,
@@ -227,7 +229,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         Move: ({ nation, space }) =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
-            const messageId = yield* execute(rondelHost, { _tag: "Move", gameId, nation, space })
+            const messageId = yield* send(rondelHost, { _tag: "Move", gameId, nation, space })
             return { command: "move", gameId, nation, space, messageId } satisfies Result.Result
           }),
         Positions: () =>
@@ -263,7 +265,7 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
         Deposit: ({ nation, amount }) =>
           Effect.gen(function* () {
             const gameId = yield* requireGame
-            const messageId = yield* execute(accountingHost, { _tag: "Deposit", gameId, nation, amount })
+            const messageId = yield* send(accountingHost, { _tag: "Deposit", gameId, nation, amount })
             return { command: "deposit", gameId, nation, amount, messageId } satisfies Result.Result
           }),
         Send: ({ host: name, type, payload, messageId }) =>
@@ -274,15 +276,15 @@ export const make = (options: SessionOptions): Effect.Effect<Session, never, Sto
               gameId !== undefined && isObject(payload) && !("gameId" in payload)
                 ? { ...payload, gameId }
                 : payload
-            const submit = (id: string) =>
-              host.submit(
+            const sendWire = (id: string) =>
+              host.sendWire(
                 { type, version: Contracts.registry.versionOf(type as never), payload: filled },
                 { messageId: id }
               )
             const envelope =
               messageId === undefined
-                ? yield* withMessageId(submit)
-                : yield* submit(messageId).pipe(
+                ? yield* withMessageId(sendWire)
+                : yield* sendWire(messageId).pipe(
                     Effect.tap(() => {
                       chosen.add(messageId)
                       return recordSent(messageId)
@@ -491,13 +493,13 @@ const misplacedFault = (fault: string | undefined, boundary: "memory" | "postgre
   boundary === "postgres" && (fault === "publish" || fault === "dispatch")
     ? `fault ${fault} exists only in memory mode: in Postgres mode events and commands are outbox rows written in the state's transaction (try fault save, or fault relay to hold them in the outbox)`
     : boundary === "memory" && fault === "relay"
-      ? "fault relay exists only in Postgres mode (--store postgres): the memory boundary has no relay"
+      ? "fault relay exists only in Postgres mode (--boundary postgres): the memory boundary has no relay"
       : undefined
 
 /** The message was refused before anything was stored, so its id was not used. */
 const refusedBeforeStored = (error: unknown): boolean => {
   const tag = (error as { readonly _tag?: unknown } | null)?._tag
-  return tag === "MessageRejected" || tag === "SubmitRejected"
+  return tag === "MessageRejected" || tag === "MessageNotAccepted"
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -1,5 +1,5 @@
 import { Context, Effect } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import type { AnyHostDefinition } from "../../src/commit/HostDefinition.js"
 
 /**
@@ -36,7 +36,7 @@ export const make = () => {
       if (left === 0) return definition.decide(state, message, context)
       if (left === 1) remaining.delete(definition.name)
       else remaining.set(definition.name, left - 1)
-      return Effects.none
+      return Decision.none
     }
   })
   return { service, wrap }

@@ -58,10 +58,10 @@ const sendingWork = HelpDoc.blocks([
     "These processes have no front door of their own: they handle what is stored in their hosts' inboxes. Store commands there, on the same database:"
   ),
   HelpDoc.p(
-    "- From a program: ImperialApp.layerPostgresApplication({ url, local: [] }) is a front door that runs no host, then app.frontDoor(RondelHost.definition).execute(...) (or submit for untrusted input). A command is stored in the host's inbox before it is acknowledged, and one of these processes handles it."
+    "- From a program: ImperialApp.layerPostgresApplication({ url, local: [] }) is a front door that runs no host, then app.frontDoor(RondelHost.definition).send(...) (or sendWire for untrusted input). A command is stored in the host's inbox before it is acknowledged, and one of these processes handles it."
   ),
   HelpDoc.p(
-    "- By hand: npm start -- --store postgres --database-url URL --hosts none. The sandbox then only stores its commands (without --hosts none it runs both hosts too and shares the work with these processes)."
+    "- By hand: npm start -- --boundary postgres --database-url URL --hosts none. The sandbox then only stores its commands (without --hosts none it runs both hosts too and shares the work with these processes)."
   ),
   HelpDoc.p("- Over HTTP: examples/http-service on the same database (--hosts none for a front door only)."),
   HelpDoc.p(

@@ -9,13 +9,13 @@ import * as Drain from "./Drain.js"
 import * as ImperialApp from "./ImperialApp.js"
 import * as Interactive from "./Interactive.js"
 import * as JsonMode from "./JsonMode.js"
-import * as Store from "./Store.js"
+import * as Boundary from "./Boundary.js"
 import * as Placement from "../../src/pg/Placement.js"
 import * as Style from "./Style.js"
 
-// Entry point: `npm start -- [options]` (see Cli.command). Picks the store layer, then runs the interactive or
+// Entry point: `npm start -- [options]` (see Cli.command). Picks the boundary's layer, then runs the interactive or
 // the JSON mode over it. Exit status (Cli.exitStatus): 0 after quit or end of input once everything drained, 3
-// when it stopped before everything drained, 1 when the store cannot start, 2 for bad options.
+// when it stopped before everything drained, 1 when the boundary cannot start, 2 for bad options.
 
 // Log lines go to stderr (JSON mode keeps stdout for JSON); the interactive mode prints them above its prompt.
 const logSink: { write: (text: string) => void } = {
@@ -59,25 +59,25 @@ const program = Effect.gen(function* () {
     ImperialApp.hostNames
   )
   if (Either.isLeft(placement)) return yield* CommandLine.badUsage(Cli.program, placement.left)
-  if (options.hosts !== undefined && options.store === "memory") {
+  if (options.hosts !== undefined && options.boundary === "memory") {
     return yield* CommandLine.badUsage(
       Cli.program,
-      "--hosts is for --store postgres: in memory both hosts run in this process"
+      "--hosts is for --boundary postgres: in memory both hosts run in this process"
     )
   }
   const balance =
     options.balance ?? (yield* Config.integer("MAILROOM_SANDBOX_BALANCE").pipe(Config.withDefault(20)))
-  const choice: Store.StoreChoice =
-    options.store === "memory"
+  const choice: Boundary.BoundaryChoice =
+    options.boundary === "memory"
       ? { _tag: "memory" }
       : {
           _tag: "postgres",
           placement: placement.right,
           ...(options.hosts === undefined ? {} : { local: options.hosts })
         }
-  // A durable store remembers earlier runs' message ids (its inboxes drop repeats), so each run there mints
+  // A durable boundary remembers earlier runs' message ids (its inboxes drop repeats), so each run there mints
   // ids under a fresh prefix; in memory every run starts empty and m-1, m-2, ... keep output reproducible.
-  const idPrefix = options.idPrefix ?? (options.store === "memory" ? "m" : `s${randomUUID().slice(0, 8)}`)
+  const idPrefix = options.idPrefix ?? (options.boundary === "memory" ? "m" : `s${randomUUID().slice(0, 8)}`)
   const session = { balance, idPrefix }
 
   const run =
@@ -103,13 +103,15 @@ const program = Effect.gen(function* () {
     // A session that did not drain fails, so the hosts stop at once instead of draining again as they close.
     Effect.flatMap((outcome) => (outcome === "drained" ? Effect.void : new Drain.NotDrained({ outcome }))),
     Effect.scoped,
-    Effect.provide(Store.layer(choice)),
+    Effect.provide(Boundary.layer(choice)),
     Logger.withMinimumLogLevel(minimum),
     Effect.catchIf(
-      (error): error is Store.StoreUnavailable => error instanceof Store.StoreUnavailable,
+      (error): error is Boundary.BoundaryUnavailable => error instanceof Boundary.BoundaryUnavailable,
       (error) =>
         Effect.sync(() => {
-          process.stderr.write(`mailroom sandbox: cannot start the ${error.store} store: ${error.message}\n`)
+          process.stderr.write(
+            `mailroom sandbox: cannot start the ${error.boundary} boundary: ${error.message}\n`
+          )
           process.exitCode = 1
         })
     ),

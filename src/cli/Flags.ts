@@ -13,6 +13,8 @@ export interface Program {
   /** One or a few lines: how to call it; printed after a bad flag, under the error. */
   readonly usage: string
   readonly version?: string
+  /** Flags still accepted under an old name (`Options.withAlias`) that the usage no longer shows, e.g. `["--store"]`. */
+  readonly oldNames?: ReadonlyArray<string>
 }
 
 /**
@@ -45,7 +47,7 @@ export const flags = <Name extends string, A>(
         // A mistyped flag can surface as another complaint (about a positional argument, or a flag that
         // "should come first"): name the flag itself then.
         const args = argv.slice(2)
-        const named = unknownFlag(program.usage, args) ?? missingValue(program.usage, args)
+        const named = unknownFlag(program, args) ?? missingValue(program.usage, args)
         return Effect.as(badUsage(program, named ?? problems.join("\n").trim()), Option.none<A>())
       })
     )
@@ -146,13 +148,14 @@ export const duration = (name: string): Options.Options<number> =>
 
 // internal
 
-/** The first flag that is not in the usage, named, with the nearest ones when they are close. */
-const unknownFlag = (usage: string, args: ReadonlyArray<string>): string | undefined => {
-  const known = [...(usage.match(/--[a-z][a-z-]*/g) ?? []), "--help", "--version"]
+/** The first flag that is not in the usage (nor an old name), named, with the nearest ones when they are close. */
+const unknownFlag = (program: Program, args: ReadonlyArray<string>): string | undefined => {
+  const shown = [...(program.usage.match(/--[a-z][a-z-]*/g) ?? []), "--help", "--version"]
+  const known = [...shown, ...(program.oldNames ?? [])]
   const unknown = args
     .map((arg) => arg.split("=")[0]!)
     .find((flag) => flag.startsWith("--") && !known.includes(flag.toLowerCase()))
-  return unknown === undefined ? undefined : `unknown option ${unknown}${Names.didYouMean(known, unknown)}`
+  return unknown === undefined ? undefined : `unknown option ${unknown}${Names.didYouMean(shown, unknown)}`
 }
 
 /** A flag that takes a value (`--script FILE` in the usage) given without one, named with what it takes. */
@@ -277,7 +280,7 @@ export const run = <Name extends string, R, E, A>(
       Effect.flatMap((ok) => {
         if (ok) return Effect.void
         const args = argv.slice(2)
-        const named = unknownFlag(program.usage, args) ?? missingValue(program.usage, args)
+        const named = unknownFlag(program, args) ?? missingValue(program.usage, args)
         return badUsage(program, named ?? problems.join("\n").trim())
       })
     ) as Effect.Effect<void, E, Exclude<R, NodeContext.NodeContext>>

@@ -12,7 +12,7 @@ export class Undeliverable extends Schema.TaggedError<Undeliverable>()("Undelive
 }) {}
 
 /** How a host receives messages: enqueue only, or enqueue and wait until handled. */
-export interface HostInbox {
+export interface HostMailbox {
   readonly tell: (envelope: Envelope) => Effect.Effect<void, Undeliverable>
   readonly ask: (envelope: Envelope) => Effect.Effect<void, Undeliverable>
 }
@@ -53,11 +53,11 @@ export type Observation =
 export class Bus extends Context.Tag("mailroom/commit/Bus")<
   Bus,
   {
-    /** Registers a host's inbox for the message types it consumes, for the lifetime of the scope. */
+    /** Registers a host's mailbox for the message types it consumes, for the lifetime of the scope. */
     readonly register: (
       host: string,
       consumes: ReadonlyArray<string>,
-      inbox: HostInbox
+      mailbox: HostMailbox
     ) => Effect.Effect<void, never, Scope.Scope>
     /** Names of the hosts that consume a message type. */
     readonly consumersOf: (type: string) => ReadonlyArray<string>
@@ -71,7 +71,7 @@ export class Bus extends Context.Tag("mailroom/commit/Bus")<
      */
     readonly ask: (host: string, envelope: Envelope) => Effect.Effect<void, Undeliverable>
     /** Publishes an observation to every feed subscriber (never blocks; a slow subscriber loses the oldest). */
-    readonly observe: (observation: Observation) => Effect.Effect<void>
+    readonly broadcast: (observation: Observation) => Effect.Effect<void>
     /** Subscribes to observations for the lifetime of the scope. */
     readonly subscribe: Effect.Effect<Queue.Dequeue<Observation>, never, Scope.Scope>
     /** True while at least one subscriber listens (lets hot paths skip building observations). */
@@ -81,7 +81,7 @@ export class Bus extends Context.Tag("mailroom/commit/Bus")<
 
 /** Builds a bus. */
 export const make = Effect.gen(function* () {
-  const inboxes = new Map<string, HostInbox>()
+  const mailboxes = new Map<string, HostMailbox>()
   // What each registered host consumes, in registration order, and the routing table derived from it.
   const declared = new Map<string, ReadonlyArray<string>>()
   let consumers = Routing.consumersByType([])
@@ -99,17 +99,17 @@ export const make = Effect.gen(function* () {
       reason: `no host named "${host}"`
     })
 
-  const register = (host: string, consumes: ReadonlyArray<string>, inbox: HostInbox) =>
+  const register = (host: string, consumes: ReadonlyArray<string>, mailbox: HostMailbox) =>
     Effect.acquireRelease(
       Effect.sync(() => {
-        if (inboxes.has(host)) throw new Error(`host "${host}" is already registered`)
-        inboxes.set(host, inbox)
+        if (mailboxes.has(host)) throw new Error(`host "${host}" is already registered`)
+        mailboxes.set(host, mailbox)
         declared.set(host, consumes)
         route()
       }),
       () =>
         Effect.sync(() => {
-          inboxes.delete(host)
+          mailboxes.delete(host)
           declared.delete(host)
           route()
         })
@@ -118,16 +118,16 @@ export const make = Effect.gen(function* () {
   return Bus.of({
     register,
     consumersOf: (type) => consumers.get(type) ?? [],
-    hosts: () => [...inboxes.keys()],
+    hosts: () => [...mailboxes.keys()],
     tell: (host, envelope) => {
-      const inbox = inboxes.get(host)
-      return inbox === undefined ? Effect.fail(unknownHost(host, envelope)) : inbox.tell(envelope)
+      const mailbox = mailboxes.get(host)
+      return mailbox === undefined ? Effect.fail(unknownHost(host, envelope)) : mailbox.tell(envelope)
     },
     ask: (host, envelope) => {
-      const inbox = inboxes.get(host)
-      return inbox === undefined ? Effect.fail(unknownHost(host, envelope)) : inbox.ask(envelope)
+      const mailbox = mailboxes.get(host)
+      return mailbox === undefined ? Effect.fail(unknownHost(host, envelope)) : mailbox.ask(envelope)
     },
-    observe: (observation) =>
+    broadcast: (observation) =>
       subscribers === 0 ? Effect.void : Effect.asVoid(PubSub.publish(feed, observation)),
     subscribe: Effect.acquireRelease(
       Effect.tap(PubSub.subscribe(feed), () => {

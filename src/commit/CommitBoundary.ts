@@ -94,7 +94,7 @@ export interface AuditEntry {
   readonly committedAt: number
 }
 
-/** The single seam where infrastructure applies a host's effects: in memory (direct) or durably (outbox). */
+/** The single seam where infrastructure applies a host's decisions: in memory (direct) or durably (outbox). */
 export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary")<
   CommitBoundary,
   {
@@ -105,10 +105,10 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
      * host already received with the same type, version, key and payload is acknowledged again (and changes nothing);
      * with anything else it is refused with `MessageIdReused`.
      */
-    readonly submit: (
+    readonly accept: (
       host: string,
       envelope: Envelope
-    ) => Effect.Effect<void, PersistenceError | SubmitRejected | MessageIdReused>
+    ) => Effect.Effect<void, PersistenceError | MessageNotAccepted | MessageIdReused>
     /**
      * Reads a host's state for one key before handling a message: may answer from a cache of this process's own
      * commits, since the commit's version check rejects a stale copy.
@@ -122,7 +122,7 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
       host: AnyHostDefinition,
       key: string
     ) => Effect.Effect<Loaded | undefined, PersistenceError>
-    /** Applies one handled message's effects. */
+    /** Applies the decision on one handled message. */
     readonly commit: (
       request: CommitRequest
     ) => Effect.Effect<CommitReport, PersistenceError | VersionConflict | Behind>
@@ -136,7 +136,7 @@ export class CommitBoundary extends Context.Tag("mailroom/commit/CommitBoundary"
 >() {}
 
 /** The boundary refused to accept a message (no such host, mailbox full, shutting down). */
-export class SubmitRejected extends Schema.TaggedError<SubmitRejected>()("SubmitRejected", {
+export class MessageNotAccepted extends Schema.TaggedError<MessageNotAccepted>()("MessageNotAccepted", {
   host: Schema.String,
   messageId: Schema.String,
   reason: Schema.String

@@ -8,7 +8,7 @@ import type {
   Loaded,
   MessageIdReused,
   PersistenceError,
-  SubmitRejected,
+  MessageNotAccepted,
   VersionConflict
 } from "./CommitBoundary.js"
 import type { AnyHostDefinition } from "./HostDefinition.js"
@@ -144,7 +144,7 @@ export interface ContextStorage {
   /** Stores a message from outside in this context's inbox before returning (acknowledged = stored). */
   readonly store: (
     envelope: Envelope
-  ) => Effect.Effect<void, PersistenceError | MessageIdReused | SubmitRejected>
+  ) => Effect.Effect<void, PersistenceError | MessageIdReused | MessageNotAccepted>
   /** The key's state, maybe from this process's last commit of it (the commit's version check catches a stale one). */
   readonly load: (host: AnyHostDefinition, key: string) => Effect.Effect<Loaded | undefined, PersistenceError>
   /** The key's state as stored now. */

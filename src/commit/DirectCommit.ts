@@ -11,7 +11,7 @@ import {
   type MessageIdReused,
   messageIdReused,
   PersistenceError,
-  SubmitRejected,
+  MessageNotAccepted,
   VersionConflict
 } from "./CommitBoundary.js"
 import * as Faults from "./Faults.js"
@@ -47,8 +47,8 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
     const states = new Map<string, Map<string, Row>>()
     const audits = new Map<string, Array<AuditEntry>>()
     const rememberedIds = options.rememberedIds ?? 10_000
-    // Per host: message id → the message first submitted under it (insertion order = age).
-    const submitted = new Map<string, Map<string, Envelope>>()
+    // Per host: message id → the message first accepted under it (insertion order = age).
+    const accepted = new Map<string, Map<string, Envelope>>()
 
     const table = (host: string) => {
       let rows = states.get(host)
@@ -132,7 +132,7 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
       const steps: Array<Effect.Effect<void>> = []
       if (bus.observed()) {
         steps.push(
-          bus.observe({
+          bus.broadcast({
             _tag: "Committed",
             host,
             key: request.key,
@@ -167,7 +167,7 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
           failures,
           (failure) =>
             Effect.zipRight(
-              bus.observe({ _tag: "DeliveryFailed", ...failure }),
+              bus.broadcast({ _tag: "DeliveryFailed", ...failure }),
               Effect.logWarning(
                 `${failure.step} of ${failure.envelope.type} ${failure.envelope.messageId} to ${failure.to} failed after ${host} saved: ${failure.error}`
               )
@@ -178,12 +178,12 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
 
     return CommitBoundary.of({
       kind: "memory",
-      submit: (host, envelope) =>
-        Effect.suspend((): Effect.Effect<void, SubmitRejected | MessageIdReused> => {
-          let seen = submitted.get(host)
+      accept: (host, envelope) =>
+        Effect.suspend((): Effect.Effect<void, MessageNotAccepted | MessageIdReused> => {
+          let seen = accepted.get(host)
           if (seen === undefined) {
             seen = new Map()
-            submitted.set(host, seen)
+            accepted.set(host, seen)
           }
           const first = seen.get(envelope.messageId)
           if (first !== undefined) {
@@ -196,9 +196,9 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
           }
           const remembered = seen
           return Effect.mapError(bus.tell(host, envelope), (error) => {
-            // Refused, so not received: the id stays free (unless an earlier submit holds it).
+            // Refused, so not received: the id stays free (unless an earlier accepted message holds it).
             if (first === undefined) remembered.delete(envelope.messageId)
-            return new SubmitRejected({ host, messageId: envelope.messageId, reason: error.reason })
+            return new MessageNotAccepted({ host, messageId: envelope.messageId, reason: error.reason })
           })
         }),
       load: (host, key) => Effect.sync(() => states.get(host.name)?.get(key)),

@@ -1,6 +1,6 @@
 import { Effect, Exit, Layer } from "effect"
 import * as Bus from "./Bus.js"
-import { CommitBoundary, type CommitReport, PersistenceError, SubmitRejected } from "./CommitBoundary.js"
+import { CommitBoundary, type CommitReport, PersistenceError, MessageNotAccepted } from "./CommitBoundary.js"
 import { type ContextStorage, Storages } from "./ContextStorage.js"
 import * as Faults from "./Faults.js"
 import * as Handover from "./internal/handover.js"
@@ -58,11 +58,11 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
 
     return CommitBoundary.of({
       kind: "postgres",
-      submit: (host, envelope) => {
+      accept: (host, envelope) => {
         const storage = storageOf(host)
         if (storage === undefined)
           return Effect.fail(
-            new SubmitRejected({ host, messageId: envelope.messageId, reason: `no host named "${host}"` })
+            new MessageNotAccepted({ host, messageId: envelope.messageId, reason: `no host named "${host}"` })
           )
         const sentAt = performance.now()
         return Effect.tap(storage.store(envelope), () => signals.wrote({ box: "inbox", host }, sentAt))
@@ -115,7 +115,7 @@ const make = (routing: Routing.Routing, options: DurableCommitOptions) =>
           const duplicate = result._tag === "Duplicate"
           // The same feed the memory boundary feeds: what each transaction committed (or dropped as a duplicate).
           if (bus.observed()) {
-            yield* bus.observe({
+            yield* bus.broadcast({
               _tag: "Committed",
               host,
               key: request.key,

@@ -1,6 +1,6 @@
 import { Clock, Effect, Either, Schema } from "effect"
 import * as Envelope from "../runtime/Envelope.js"
-import type { AuditEntry, MessageIdReused, PersistenceError, SubmitRejected } from "./CommitBoundary.js"
+import type { AuditEntry, MessageIdReused, MessageNotAccepted, PersistenceError } from "./CommitBoundary.js"
 import { CommitBoundary } from "./CommitBoundary.js"
 import type { DecodeFailure, HostDefinition, WireMessage } from "./HostDefinition.js"
 import * as MessageIds from "./MessageIds.js"
@@ -9,7 +9,7 @@ import * as Tracing from "./Tracing.js"
 
 /**
  * A message was refused by a host before anything was stored or any state touched: it could not be decoded, or it
- * holds text no store accepts (a NUL character, a lone surrogate). The reason names the field and the problem.
+ * holds text no boundary can store (a NUL character, a lone surrogate). The reason names the field and the problem.
  */
 export class MessageRejected extends Schema.TaggedError<MessageRejected>()("MessageRejected", {
   host: Schema.String,
@@ -19,10 +19,11 @@ export class MessageRejected extends Schema.TaggedError<MessageRejected>()("Mess
 }) {}
 
 /**
- * Why a front door (`execute`, `submit`) refused a message: invalid (`MessageRejected`), its id given to another
- * message before (`MessageIdReused`), not accepted (`SubmitRejected`), or the store failed (`PersistenceError`).
+ * Why a front door (`send`, `sendWire`) refused a message: invalid (`MessageRejected`), its id given to another
+ * message before (`MessageIdReused`), not accepted by the boundary (`MessageNotAccepted`), or the storage failed
+ * (`PersistenceError`).
  */
-export type ExecuteError = MessageRejected | MessageIdReused | SubmitRejected | PersistenceError
+export type SendError = MessageRejected | MessageIdReused | MessageNotAccepted | PersistenceError
 
 /** Where a message comes from when it enters through a host's front door. */
 export interface Origin {
@@ -40,13 +41,13 @@ export interface FrontDoor<S, In, E extends DecodeFailure = DecodeFailure> {
   readonly name: string
   readonly definition: HostDefinition<S, In, any, any, E>
   /**
-   * Accepts a typed message for this host; returns its envelope once acknowledged (see boundary semantics). Refused
-   * with `MessageRejected` when it holds text no store accepts, and with `MessageIdReused` when its id was given
+   * Sends a typed message to this host; returns its envelope once acknowledged (see boundary semantics). Refused
+   * with `MessageRejected` when it holds text no boundary can store, and with `MessageIdReused` when its id was given
    * to a different message before (the same message again is acknowledged and changes nothing).
    */
-  readonly execute: (message: In, origin?: Origin) => Effect.Effect<Envelope.Envelope, ExecuteError>
-  /** Accepts an untrusted wire message: decoded and validated first, then submitted like `execute`. */
-  readonly submit: (message: WireMessage, origin?: Origin) => Effect.Effect<Envelope.Envelope, ExecuteError>
+  readonly send: (message: In, origin?: Origin) => Effect.Effect<Envelope.Envelope, SendError>
+  /** Sends an untrusted wire message: decoded and validated first, then sent like `send`. */
+  readonly sendWire: (message: WireMessage, origin?: Origin) => Effect.Effect<Envelope.Envelope, SendError>
   /** Reads the current state of one key, without going through the mailbox. */
   readonly state: (key: string) => Effect.Effect<S | undefined, PersistenceError>
   /** Keys that have state. */
@@ -76,12 +77,12 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure>(
         })
       })
 
-    // Where messages enter, whichever boundary is below: text no store accepts is refused before anything is stored,
+    // Where messages enter, whichever boundary is below: text no boundary can store is refused before anything is stored,
     // so both boundaries answer alike (PostgreSQL would refuse the row; memory would take it and diverge).
-    const submitEnvelope = (envelope: Envelope.Envelope): Effect.Effect<Envelope.Envelope, ExecuteError> => {
+    const sendEnvelope = (envelope: Envelope.Envelope): Effect.Effect<Envelope.Envelope, SendError> => {
       const problem = inputProblem(envelope)
       return problem === undefined
-        ? Effect.as(boundary.submit(name, envelope), envelope)
+        ? Effect.as(boundary.accept(name, envelope), envelope)
         : Effect.fail(
             new MessageRejected({
               host: name,
@@ -96,11 +97,11 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure>(
     const frontDoor: FrontDoor<S, In, E> = {
       name,
       definition,
-      execute: (message, origin) => {
+      send: (message, origin) => {
         const wire = definition.encode(message)
-        return Effect.flatMap(envelopeFor(wire, definition.keyOf(message), origin), submitEnvelope)
+        return Effect.flatMap(envelopeFor(wire, definition.keyOf(message), origin), sendEnvelope)
       },
-      submit: (wire, origin) => {
+      sendWire: (wire, origin) => {
         const decoded = definition.decode(wire)
         if (Either.isLeft(decoded)) {
           return Effect.fail(
@@ -122,7 +123,7 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure>(
             })
           )
         }
-        return Effect.flatMap(envelopeFor(wire, definition.keyOf(decoded.right), origin), submitEnvelope)
+        return Effect.flatMap(envelopeFor(wire, definition.keyOf(decoded.right), origin), sendEnvelope)
       },
       state: (key) => Effect.map(boundary.read(definition, key), (loaded) => loaded?.state as S | undefined),
       keys: boundary.keys(definition),
@@ -133,7 +134,7 @@ export const make = <S, In, Ev, Cmd, E extends DecodeFailure>(
 
 // internal
 
-/** Text in an incoming envelope that no store accepts: its ids, key, type or payload (field names included). */
+/** Text in an incoming envelope that no boundary can store: its ids, key, type or payload (field names included). */
 const inputProblem = (envelope: Envelope.Envelope): string | undefined =>
   StorableText.problemIn(envelope.payload) ??
   StorableText.problemIn({

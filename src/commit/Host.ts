@@ -18,7 +18,7 @@ import * as Faults from "./Faults.js"
 import * as FrontDoor from "./FrontDoor.js"
 import * as Produced from "./internal/produced.js"
 import { MessageRejected } from "./FrontDoor.js"
-import type * as Effects from "./Effects.js"
+import type * as Decision from "./Decision.js"
 import type { DecodeFailure, HostDefinition } from "./HostDefinition.js"
 import * as Scheduling from "./internal/scheduling.js"
 import type * as MessageIds from "./MessageIds.js"
@@ -32,7 +32,7 @@ export class ConflictRetriesExhausted extends Schema.TaggedError<ConflictRetries
 ) {}
 
 /**
- * Handling a message produced a message or a state that no store accepts (text with a NUL character or a lone
+ * Handling a message produced a message or a state that no boundary can store (text with a NUL character or a lone
  * surrogate): nothing of it was committed. The reason names the produced message or the state, the field and the
  * problem. A bug in `decide`; only this handling fails.
  */
@@ -43,7 +43,7 @@ export class OutputRejected extends Schema.TaggedError<OutputRejected>()("Output
   reason: Schema.String
 }) {}
 
-export { type ExecuteError, MessageRejected, type Origin } from "./FrontDoor.js"
+export { type SendError, MessageRejected, type Origin } from "./FrontDoor.js"
 
 /** Why handling one message failed with a typed error (a reply, not a crash). */
 export type HandleError =
@@ -101,31 +101,31 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         now: envelope.occurredAt
       })
 
-    /** What the boundary is asked to commit, or why nothing may be (text no store accepts). */
+    /** What the boundary is asked to commit, or why nothing may be (text no boundary can store). */
     const requestOf = (
       key: string,
       envelope: Envelope,
       loaded: Loaded | undefined,
-      effects: Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>,
+      decision: Decision.Decision<S, Ev, Cmd, In | Ev | Cmd>,
       traceparent: string | undefined
     ): CommitRequest | OutputRejected => {
       const now = clock.unsafeCurrentTimeMillis()
-      const events = Produced.envelopes(definition, envelope, key, effects.events, 0, now, traceparent)
+      const events = Produced.envelopes(definition, envelope, key, decision.events, 0, now, traceparent)
       const commands = Produced.envelopes(
         definition,
         envelope,
         key,
-        effects.commands,
+        decision.commands,
         events.length,
         now,
         traceparent
       )
       const scheduled =
-        effects.scheduled === undefined
+        decision.scheduled === undefined
           ? noScheduled
-          : Scheduling.envelopes(definition, envelope, key, effects, now, traceparent)
+          : Scheduling.envelopes(definition, envelope, key, decision, now, traceparent)
       const problem = Produced.problem(
-        checkState ? effects.state : undefined,
+        checkState ? decision.state : undefined,
         events,
         scheduled.length === 0 ? commands : [...commands, ...scheduled.map((item) => item.envelope)]
       )
@@ -134,7 +134,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
           host: name,
           messageId: envelope.messageId,
           type: envelope.type,
-          reason: `handling ${envelope.type} ${envelope.messageId} produced text no store accepts, in ${problem}; nothing was committed`
+          reason: `handling ${envelope.type} ${envelope.messageId} produced text no boundary can store, in ${problem}; nothing was committed`
         })
       }
       return {
@@ -142,13 +142,13 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
         key,
         consumed: envelope,
         expectedVersion: loaded?.version ?? 0,
-        state: effects.state,
+        state: decision.state,
         events,
         commands,
         ...(scheduled.length === 0 ? {} : { scheduled }),
-        ...(effects.cancelled === undefined || effects.cancelled.length === 0
+        ...(decision.cancelled === undefined || decision.cancelled.length === 0
           ? {}
-          : { cancelled: effects.cancelled })
+          : { cancelled: decision.cancelled })
       }
     }
 
@@ -184,11 +184,11 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
             "mailroom.decide",
             spanOptions
           ),
-          (effects) =>
+          (decision) =>
             Effect.flatMap(
               Tracing.currentTraceparent,
               (traceparent): Effect.Effect<CommitReport, AttemptError> => {
-                const request = requestOf(key, envelope, loaded, effects, traceparent)
+                const request = requestOf(key, envelope, loaded, decision, traceparent)
                 return request instanceof OutputRejected
                   ? Effect.fail(request)
                   : Effect.withSpan(boundary.commit(request), "mailroom.commit", {
@@ -224,7 +224,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
               // A handover that would overtake an older message is not a failure: the relay delivers it instead.
               if (error._tag === "Behind") return Effect.fail(error)
               return Effect.zipRight(
-                bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) }),
+                bus.broadcast({ _tag: "HandlingFailed", host: name, envelope, error: describeError(error) }),
                 Effect.fail(error)
               )
             },
@@ -256,7 +256,7 @@ export const start = <S, In, Ev, Cmd, E extends DecodeFailure>(
           reason: decoded.left.message
         })
         return Effect.zipRight(
-          bus.observe({ _tag: "HandlingFailed", host: name, envelope, error: rejected.reason }),
+          bus.broadcast({ _tag: "HandlingFailed", host: name, envelope, error: rejected.reason }),
           Effect.fail(rejected)
         )
       }

@@ -1,5 +1,5 @@
 import { Either, ParseResult, Schema, type SchemaAST } from "effect"
-import type * as Effects from "./Effects.js"
+import type * as Decision from "./Decision.js"
 import type * as Versioned from "./Versioned.js"
 
 /** A message in its wire form: type name, schema version and JSON-safe payload. */
@@ -21,7 +21,7 @@ export interface DecodeFailure {
 export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = DecodeFailure> {
   /** Unique name of the bounded context (also its table/schema prefix in Postgres). */
   readonly name: string
-  /** JSON codec of the per-key state, used by durable stores and replay. */
+  /** JSON codec of the per-key state, used by durable boundaries and replay. */
   readonly state: Schema.Schema<S, any>
   /** Message types this host accepts: its own commands and the events and commands it subscribes to. */
   readonly consumes: ReadonlyArray<string>
@@ -51,8 +51,8 @@ export interface HostDefinition<S, In, Ev, Cmd, E extends DecodeFailure = Decode
   decide(
     state: S | undefined,
     message: In,
-    context: Effects.DecideContext
-  ): Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>
+    context: Decision.DecideContext
+  ): Decision.Decision<S, Ev, Cmd, In | Ev | Cmd>
 }
 
 /** Any host definition, for registries that hold several. */
@@ -112,8 +112,8 @@ export const fromSchemas = <
   readonly decide: (
     state: S | undefined,
     message: In,
-    context: Effects.DecideContext
-  ) => Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>
+    context: Decision.DecideContext
+  ) => Decision.Decision<S, Ev, Cmd, In | Ev | Cmd>
 }): HostDefinition<S, In, Ev, Cmd> => {
   const consumes = tagsOf(options.inbound)
   const publishes = options.events === undefined ? [] : tagsOf(options.events)

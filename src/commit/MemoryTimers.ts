@@ -75,7 +75,7 @@ export const makeWith = (options: MemoryTimersOptions = {}) =>
           if (sent._tag === "Left") failures.push({ to, error: sent.left.message })
         }
         for (const failure of failures) {
-          yield* bus.observe({
+          yield* bus.broadcast({
             _tag: "DeliveryFailed",
             step: "dispatch",
             envelope: item.envelope,

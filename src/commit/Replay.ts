@@ -50,11 +50,11 @@ export const replay = <S, In, Ev, Cmd, E extends DecodeFailure>(
   for (const entry of log) {
     const decoded = definition.decode(entry.message)
     if (Either.isLeft(decoded)) throw new ReplayFailed(entry, decoded.left.message)
-    const effects = definition.decide(states.get(entry.key), decoded.right, {
+    const decision = definition.decide(states.get(entry.key), decoded.right, {
       messageId: entry.message.messageId,
       now: entry.message.occurredAt
     })
-    if (effects.state !== undefined) states.set(entry.key, effects.state)
+    if (decision.state !== undefined) states.set(entry.key, decision.state)
   }
   return states
 }

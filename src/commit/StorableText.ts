@@ -6,7 +6,7 @@ import { Schema, SchemaAST } from "effect"
  * and fail on PostgreSQL. Both boundaries refuse it the same way, before anything is stored (see Host).
  */
 
-/** A string every store accepts (no NUL character, no lone surrogate); the error says what is wrong. */
+/** A string every boundary can store (no NUL character, no lone surrogate); the error says what is wrong. */
 export const StorableString = Schema.String.pipe(
   Schema.filter((text) => problemOf(text)),
   Schema.annotations({
@@ -16,14 +16,14 @@ export const StorableString = Schema.String.pipe(
 )
 
 /**
- * The first string (value or field name) of a JSON-like value that no store accepts, as `path: problem`; undefined
+ * The first string (value or field name) of a JSON-like value that no boundary can store, as `path: problem`; undefined
  * when every string is fine. `path` names where the value sits (`note`, `nations.2`); empty for the value itself.
  */
 export const problemIn = (value: unknown, path: ReadonlyArray<string | number> = []): string | undefined =>
   // The common case (nothing wrong) walks without building paths; only a value with a problem is walked again.
   anySuspect(value) ? locate(value, path) : undefined
 
-/** What is wrong with one string, or undefined when every store accepts it. */
+/** What is wrong with one string, or undefined when every boundary can store it. */
 export const problemOf = (text: string): string | undefined => {
   if (!suspect.test(text)) return undefined
   for (let i = 0; i < text.length; i++) {
@@ -44,7 +44,7 @@ export const problemOf = (text: string): string | undefined => {
 }
 
 /**
- * True when no value of the schema can hold text a store refuses: it has no string-typed part (numbers, booleans,
+ * True when no value of the schema can hold text a boundary cannot store: it has no string-typed part (numbers, booleans,
  * literals and structs of them), and its field names and string literals are storable. Such values need no check.
  */
 export const holdsNoText = (schema: Schema.Schema.Any): boolean => textFree(SchemaAST.typeAST(schema.ast))
@@ -117,7 +117,7 @@ const anySuspect = (value: unknown): boolean => {
   return false
 }
 
-/** The path and problem of the first string no store accepts (see `problemIn`). */
+/** The path and problem of the first string no boundary can store (see `problemIn`). */
 const locate = (value: unknown, path: ReadonlyArray<string | number>): string | undefined => {
   if (typeof value === "string") {
     const problem = problemOf(value)

@@ -26,7 +26,7 @@ export interface OutcomeOptions {
    * (a ledger entry's `at`) differ between a test clock and a live one.
    */
   readonly ignoreFields?: ReadonlyArray<string>
-  /** Which keys to compare (default all): a scenario's own keys when targets share a store. */
+  /** Which keys to compare (default all): a scenario's own keys when targets share a database. */
   readonly keys?: (host: string, key: string) => boolean
   /**
    * Waiting for convergence after the program: under the TestClock, the longest clock time moved; on a live clock
@@ -46,7 +46,7 @@ export interface Handled {
 /** What a run left behind on one target, in a form that compares across boundaries. */
 export interface Outcome {
   readonly target: string
-  /** host → key → state, encoded with the host's state schema (as a durable store keeps it). */
+  /** host → key → state, encoded with the host's state schema (as a durable boundary keeps it). */
   readonly states: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   /**
    * host → key → producer → messages handled from that producer, in the order handled, each once (duplicates an

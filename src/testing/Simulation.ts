@@ -107,7 +107,7 @@ export interface Summary {
   readonly from: number
   readonly seeds: number
   readonly steps: number
-  readonly submitted: number
+  readonly sent: number
   readonly commits: number
   readonly duplicatesDropped: number
   readonly faults: Run["stats"]["faults"]
@@ -143,7 +143,7 @@ export const check = (
     const from = settings.from ?? 1
     const totals = {
       steps: 0,
-      submitted: 0,
+      sent: 0,
       commits: 0,
       duplicatesDropped: 0,
       faults: {
@@ -159,7 +159,7 @@ export const check = (
       const seed = from + i
       const result = yield* reproduce(options, seed)
       totals.steps += result.stats.steps
-      totals.submitted += result.stats.submitted
+      totals.sent += result.stats.sent
       totals.commits += result.stats.commits
       totals.duplicatesDropped += result.stats.duplicatesDropped
       for (const kind of Object.keys(totals.faults) as Array<keyof typeof totals.faults>) {
@@ -194,7 +194,7 @@ export const formatFailure = (
     `Simulation failed with seed ${failed.seed}: ${failed.violation.invariant}`,
     `  ${failed.violation.message}`,
     `  (step ${failed.violation.step} of the seeded run, ${plural(faults(failed.run), "fault")} injected)`,
-    `Minimal trace: ${plural(minimal.stats.steps, "step")}, ${plural(faults(minimal), "fault")}, ${plural(minimal.stats.submitted, "command")} (shrunk in ${failed.replays} replays); it breaks: ${broken.message}`,
+    `Minimal trace: ${plural(minimal.stats.steps, "step")}, ${plural(faults(minimal), "fault")}, ${plural(minimal.stats.sent, "command")} (shrunk in ${failed.replays} replays); it breaks: ${broken.message}`,
     ...minimal.trace.map((line) => `  ${line}`),
     `Re-running seed ${failed.seed} reproduces this run and this minimal trace.`
   ].join("\n")

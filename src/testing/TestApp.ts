@@ -188,7 +188,7 @@ export const timers: Effect.Effect<ReadonlyArray<Timers.PendingTimer>, never, Ti
   (service) => Effect.orDie(service.pending)
 )
 
-/** The current state of one key of a host, read from its store. */
+/** The current state of one key of a host, read through the boundary. */
 export const stateOf = <S, In, Ev, Cmd, E extends DecodeFailure>(
   definition: HostDefinition<S, In, Ev, Cmd, E>,
   key: string

@@ -4,7 +4,7 @@ import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary, VersionConflict } from "../../src/commit/CommitBoundary.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
 import * as Envelope from "../../src/runtime/Envelope.js"
@@ -22,7 +22,7 @@ const tally = HostDefinition.fromSchemas({
   keyOf: (add) => add.key,
   decide: (state, add) => {
     decided++
-    return Effects.make({ state: { total: (state?.total ?? 0) + add.amount } })
+    return Decision.make({ state: { total: (state?.total ?? 0) + add.amount } })
   }
 })
 

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 
 // A small example of a deadline and its cancellation, nothing Imperial: a shop asks payments for an order's money
@@ -45,27 +45,27 @@ export const shop = HostDefinition.fromSchemas({
   decide: (state, message, ctx) => {
     switch (message._tag) {
       case "PlaceOrder":
-        if (state !== undefined) return Effects.none
-        return Effects.make({
-          state: { status: "AwaitingPayment", deadline: Effects.scheduledId(ctx, 0), deadlinesSeen: 0 },
+        if (state !== undefined) return Decision.none
+        return Decision.make({
+          state: { status: "AwaitingPayment", deadline: Decision.scheduledId(ctx, 0), deadlinesSeen: 0 },
           commands: [RequestPayment.make({ orderId: message.orderId, amount: message.amount })],
           scheduled: [
-            Effects.after(message.payWithinMillis, PaymentDeadline.make({ orderId: message.orderId }))
+            Decision.after(message.payWithinMillis, PaymentDeadline.make({ orderId: message.orderId }))
           ]
         })
       case "PaymentReceived":
-        if (state?.status !== "AwaitingPayment") return Effects.none
-        return Effects.make({
+        if (state?.status !== "AwaitingPayment") return Decision.none
+        return Decision.make({
           state: { ...state, status: "Paid" },
           events: [OrderPaid.make({ orderId: message.orderId })],
           cancelled: [state.deadline]
         })
       case "PaymentDeadline":
-        if (state === undefined) return Effects.none
+        if (state === undefined) return Decision.none
         // A deadline that lost the race with its cancellation is seen (counted) and changes nothing else.
         if (state.status !== "AwaitingPayment")
-          return Effects.make({ state: { ...state, deadlinesSeen: state.deadlinesSeen + 1 } })
-        return Effects.make({
+          return Decision.make({ state: { ...state, deadlinesSeen: state.deadlinesSeen + 1 } })
+        return Decision.make({
           state: { ...state, status: "Expired", deadlinesSeen: state.deadlinesSeen + 1 },
           events: [OrderExpired.make({ orderId: message.orderId })],
           commands: [CancelPayment.make({ orderId: message.orderId })]
@@ -94,12 +94,12 @@ export const payments = HostDefinition.fromSchemas({
     const current = state ?? { requested: false, paid: false, cancelled: false }
     switch (message._tag) {
       case "RequestPayment":
-        return current.requested ? Effects.none : Effects.make({ state: { ...current, requested: true } })
+        return current.requested ? Decision.none : Decision.make({ state: { ...current, requested: true } })
       case "CancelPayment":
-        return current.cancelled ? Effects.none : Effects.make({ state: { ...current, cancelled: true } })
+        return current.cancelled ? Decision.none : Decision.make({ state: { ...current, cancelled: true } })
       case "Pay":
-        if (!current.requested || current.paid || current.cancelled) return Effects.none
-        return Effects.make({
+        if (!current.requested || current.paid || current.cancelled) return Decision.none
+        return Decision.make({
           state: { ...current, paid: true },
           commands: [PaymentReceived.make({ orderId: message.orderId })]
         })

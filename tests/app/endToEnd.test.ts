@@ -285,33 +285,31 @@ describe("Duplicate delivery", () => {
     }).pipe(Effect.provide(layer()))
   )
 
-  it.effect(
-    "the same command submitted twice with the same message id is applied once, even back to back",
-    () =>
-      Effect.gen(function* () {
-        const gameId = game("e2e-submit-twice")
-        yield* setUp(gameId, ["Germany", "France"], 10)
-        yield* toRondel(move(gameId, "Germany", "Investor"))
-        yield* TestApp.settle()
-        const rondelHost = yield* TestApp.host(rondel)
-        const accountingHost = yield* TestApp.host(accounting)
-        const wireMove = { type: "Move", version: 1, payload: move(gameId, "Germany", "Factory") }
-        const wireDeposit = { type: "Deposit", version: 1, payload: deposit(gameId, "France", 5) }
-        const first = yield* rondelHost.submit(wireMove)
-        yield* rondelHost.submit(wireMove, { messageId: first.messageId })
-        const firstDeposit = yield* accountingHost.submit(wireDeposit)
-        yield* accountingHost.submit(wireDeposit, { messageId: firstDeposit.messageId })
-        yield* TestApp.settle()
+  it.effect("the same command sent twice with the same message id is applied once, even back to back", () =>
+    Effect.gen(function* () {
+      const gameId = game("e2e-send-twice")
+      yield* setUp(gameId, ["Germany", "France"], 10)
+      yield* toRondel(move(gameId, "Germany", "Investor"))
+      yield* TestApp.settle()
+      const rondelHost = yield* TestApp.host(rondel)
+      const accountingHost = yield* TestApp.host(accounting)
+      const wireMove = { type: "Move", version: 1, payload: move(gameId, "Germany", "Factory") }
+      const wireDeposit = { type: "Deposit", version: 1, payload: deposit(gameId, "France", 5) }
+      const first = yield* rondelHost.sendWire(wireMove)
+      yield* rondelHost.sendWire(wireMove, { messageId: first.messageId })
+      const firstDeposit = yield* accountingHost.sendWire(wireDeposit)
+      yield* accountingHost.sendWire(wireDeposit, { messageId: firstDeposit.messageId })
+      yield* TestApp.settle()
 
-        assert.strictEqual((yield* commandsOf(gameId, "ChargeMovement")).length, 1)
-        assert.strictEqual((yield* eventsOf(gameId, "FundsDeposited")).length, 1)
-        assert.deepStrictEqual(yield* positionOf(gameId, "Germany"), { current: "Factory", pending: null })
-        assert.deepStrictEqual(yield* balancesOf(gameId), { Germany: 6, France: 15, Bank: -21 })
-        assert.strictEqual(
-          (yield* TestApp.auditOf("rondel", gameId)).filter((e) => e.message.messageId === first.messageId)
-            .length,
-          2
-        )
-      }).pipe(Effect.provide(layer()))
+      assert.strictEqual((yield* commandsOf(gameId, "ChargeMovement")).length, 1)
+      assert.strictEqual((yield* eventsOf(gameId, "FundsDeposited")).length, 1)
+      assert.deepStrictEqual(yield* positionOf(gameId, "Germany"), { current: "Factory", pending: null })
+      assert.deepStrictEqual(yield* balancesOf(gameId), { Germany: 6, France: 15, Bank: -21 })
+      assert.strictEqual(
+        (yield* TestApp.auditOf("rondel", gameId)).filter((e) => e.message.messageId === first.messageId)
+          .length,
+        2
+      )
+    }).pipe(Effect.provide(layer()))
   )
 })

@@ -3,7 +3,7 @@ import { Effect, Layer, Schema } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
@@ -18,7 +18,7 @@ const tally = HostDefinition.fromSchemas({
   state: Schema.Struct({ total: Schema.Int }),
   inbound: Add,
   keyOf: (add) => add.key,
-  decide: (state, add) => Effects.make({ state: { total: (state?.total ?? 0) + add.amount } })
+  decide: (state, add) => Decision.make({ state: { total: (state?.total ?? 0) + add.amount } })
 })
 
 const runtime = Layer.mergeAll(ActorSystem.layer, MessageIds.layer, Bus.layer)

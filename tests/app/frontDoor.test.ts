@@ -23,24 +23,24 @@ describe("the memory boundary's remembered message ids", () => {
       const boundary = yield* CommitBoundary
       const bus = yield* Bus.Bus
       yield* bus.register("board", ["Note"], { tell: () => Effect.void, ask: () => Effect.void })
-      yield* boundary.submit("board", envelope("a", "one"))
+      yield* boundary.accept("board", envelope("a", "one"))
       assert.strictEqual(
-        (yield* Effect.flip(boundary.submit("board", envelope("a", "two"))))._tag,
+        (yield* Effect.flip(boundary.accept("board", envelope("a", "two"))))._tag,
         "MessageIdReused"
       )
-      yield* boundary.submit("board", envelope("b", "one"))
-      yield* boundary.submit("board", envelope("c", "one"))
+      yield* boundary.accept("board", envelope("b", "one"))
+      yield* boundary.accept("board", envelope("c", "one"))
       // Three ids with room for two: "a" is forgotten, so another message under it is taken.
-      yield* boundary.submit("board", envelope("a", "two"))
+      yield* boundary.accept("board", envelope("a", "two"))
       assert.strictEqual(
-        (yield* Effect.flip(boundary.submit("board", envelope("c", "two"))))._tag,
+        (yield* Effect.flip(boundary.accept("board", envelope("c", "two"))))._tag,
         "MessageIdReused"
       )
 
-      const refused = yield* Effect.flip(boundary.submit("nobody", envelope("z", "one")))
-      assert.strictEqual(refused._tag, "SubmitRejected")
+      const refused = yield* Effect.flip(boundary.accept("nobody", envelope("z", "one")))
+      assert.strictEqual(refused._tag, "MessageNotAccepted")
       yield* bus.register("nobody", ["Note"], { tell: () => Effect.void, ask: () => Effect.void })
-      yield* boundary.submit("nobody", envelope("z", "two"))
+      yield* boundary.accept("nobody", envelope("z", "two"))
     }).pipe(
       Effect.provide(
         Layer.effect(CommitBoundary, DirectCommit.makeWith({ rememberedIds: 2 })).pipe(

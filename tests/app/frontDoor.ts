@@ -4,7 +4,7 @@ import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
@@ -12,7 +12,7 @@ import * as ActorSystem from "../../src/runtime/ActorSystem.js"
 import type { Envelope } from "../../src/runtime/Envelope.js"
 
 // The front door's contract on any boundary (run in memory here, on Postgres in tests/pg/frontDoor.pg.test.ts): text no
-// store accepts is refused as invalid input before anything is stored; a message id names one message (the same
+// boundary can store is refused as invalid input before anything is stored; a message id names one message (the same
 // message again is acknowledged and changes nothing, another message under it is refused); a handling whose output
 // holds such text fails alone.
 
@@ -20,7 +20,7 @@ import type { Envelope } from "../../src/runtime/Envelope.js"
 export const Note = Schema.TaggedStruct("Note", { board: Schema.String, text: Schema.String })
 export const Noted = Schema.TaggedStruct("Noted", { board: Schema.String, text: Schema.String })
 
-/** Texts that make `decide` produce what no store accepts: in an event, or in the new state. */
+/** Texts that make `decide` produce what no boundary can store: in an event, or in the new state. */
 export const poisonEvent = "echo a NUL"
 export const poisonState = "keep a lone surrogate"
 
@@ -33,7 +33,7 @@ export const board = HostDefinition.fromSchemas({
   decide: (state, { board, text }) => {
     const kept = text === poisonState ? "\ud800" : text
     const echoed = text === poisonEvent ? `${text}\u0000` : text
-    return Effects.make({
+    return Decision.make({
       state: { texts: [...(state?.texts ?? []), kept] },
       events: [Noted.make({ board, text: echoed })]
     })
@@ -83,22 +83,22 @@ export const frontDoorSuite = (
             ]
           ]
           for (const [payload, reason, key] of cases) {
-            const refused = yield* Effect.flip(running.submit({ type: "Note", version: 1, payload }))
+            const refused = yield* Effect.flip(running.sendWire({ type: "Note", version: 1, payload }))
             assert.strictEqual(refused._tag, "MessageRejected", JSON.stringify(refused))
             assert.include(reasonOf(refused), reason)
             assert.include(reasonOf(refused), "Invalid Note message")
             yield* app.settle()
             assert.isUndefined(yield* texts(key), `nothing of ${key} was stored`)
           }
-          // Typed input (execute) and ids from outside are checked the same way.
-          const typed = yield* Effect.flip(running.execute(note("t6", "nul \u0000 inside")))
+          // Typed input (send) and ids from outside are checked the same way.
+          const typed = yield* Effect.flip(running.send(note("t6", "nul \u0000 inside")))
           assert.strictEqual(typed._tag, "MessageRejected")
           assert.include(reasonOf(typed), "text: contains a NUL character")
-          const id = yield* Effect.flip(running.execute(note("t7", "fine"), { messageId: "id\u0000" }))
+          const id = yield* Effect.flip(running.send(note("t7", "fine"), { messageId: "id\u0000" }))
           assert.strictEqual(id._tag, "MessageRejected")
           assert.include(reasonOf(id), "messageId: contains a NUL character")
           // A surrogate pair is ordinary text.
-          yield* running.execute(note("t8", "emoji 😀 and ü"))
+          yield* running.send(note("t8", "emoji 😀 and ü"))
           yield* app.settle()
           assert.deepStrictEqual(yield* texts("t8"), ["emoji 😀 and ü"])
         }).pipe(Effect.scoped, Effect.provide(layer()))
@@ -111,7 +111,7 @@ export const frontDoorSuite = (
           const running = yield* host
           const app = yield* Application.Application
           const ask = (envelope: Envelope) => Effect.flip(running.actor.ask(envelope.key, envelope))
-          const fine = yield* running.execute(note("o1", "first"))
+          const fine = yield* running.send(note("o1", "first"))
           yield* app.settle()
           const event = yield* ask({
             ...fine,
@@ -119,7 +119,7 @@ export const frontDoorSuite = (
             payload: { board: "o1", text: poisonEvent }
           })
           assert.strictEqual(event._tag, "OutputRejected")
-          assert.include(reasonOf(event), "produced text no store accepts, in Noted")
+          assert.include(reasonOf(event), "produced text no boundary can store, in Noted")
           assert.include(reasonOf(event), "payload.text: contains a NUL character")
           const state = yield* ask({
             ...fine,
@@ -129,8 +129,8 @@ export const frontDoorSuite = (
           assert.strictEqual(state._tag, "OutputRejected")
           assert.include(reasonOf(state), "the new state at texts.1: contains a lone surrogate (U+D800)")
           // Neighbours go on: the same key before and after, another key.
-          yield* running.execute(note("o1", "after"))
-          yield* running.execute(note("o2", "elsewhere"))
+          yield* running.send(note("o1", "after"))
+          yield* running.send(note("o2", "elsewhere"))
           yield* app.settle()
           assert.deepStrictEqual(yield* texts("o1"), ["first", "after"])
           assert.deepStrictEqual(yield* texts("o2"), ["elsewhere"])
@@ -148,37 +148,37 @@ export const frontDoorSuite = (
         Effect.gen(function* () {
           const running = yield* host
           const app = yield* Application.Application
-          const first = yield* running.execute(note("r1", "hello"), { messageId: "reuse-1" })
+          const first = yield* running.send(note("r1", "hello"), { messageId: "reuse-1" })
           yield* app.settle()
           // The same message under the same id (a client retrying): acknowledged, applied once.
-          const again = yield* running.execute(note("r1", "hello"), { messageId: "reuse-1" })
+          const again = yield* running.send(note("r1", "hello"), { messageId: "reuse-1" })
           assert.strictEqual(again.messageId, first.messageId)
           // Untrusted input is compared as it came (its payload is stored as sent): the same wire message twice.
           const wire = { type: "Note", version: 1, payload: { board: "r1", text: "hello" } }
-          yield* running.submit(wire, { messageId: "reuse-2" })
-          yield* running.submit(
+          yield* running.sendWire(wire, { messageId: "reuse-2" })
+          yield* running.sendWire(
             { ...wire, payload: { text: "hello", board: "r1" } },
             { messageId: "reuse-2" }
           )
           yield* app.settle()
 
-          const payload = yield* Effect.flip(running.execute(note("r1", "goodbye"), { messageId: "reuse-1" }))
+          const payload = yield* Effect.flip(running.send(note("r1", "goodbye"), { messageId: "reuse-1" }))
           assert.strictEqual(payload._tag, "MessageIdReused")
           assert.include(
             reasonOf(payload),
             'message id "reuse-1" was already used for another message to board'
           )
           assert.include(reasonOf(payload), "the stored payload differs")
-          const key = yield* Effect.flip(running.execute(note("r2", "hello"), { messageId: "reuse-1" }))
+          const key = yield* Effect.flip(running.send(note("r2", "hello"), { messageId: "reuse-1" }))
           assert.strictEqual(key._tag, "MessageIdReused")
           assert.include(reasonOf(key), 'its key was "r1", now "r2"')
-          const submitted = yield* Effect.flip(
-            running.submit(
+          const refused = yield* Effect.flip(
+            running.sendWire(
               { type: "Note", version: 1, payload: { board: "r1", text: "other" } },
               { messageId: "reuse-2" }
             )
           )
-          assert.strictEqual(submitted._tag, "MessageIdReused")
+          assert.strictEqual(refused._tag, "MessageIdReused")
           yield* app.settle()
           // Nothing of the refused ones was applied; the repeats of the same message changed nothing (the memory
           // boundary hands them to the host again, whose state they do not change only if decide is idempotent: this
@@ -196,17 +196,17 @@ export const frontDoorSuite = (
       Effect.gen(function* () {
         const boundary = yield* CommitBoundary
         const running = yield* host
-        const envelope = yield* running.execute(note("b1", "one"), { messageId: "raw-1" })
+        const envelope = yield* running.send(note("b1", "one"), { messageId: "raw-1" })
         const other = { ...envelope, payload: { board: "b1", text: "two" } }
-        const refused = yield* Effect.either(boundary.submit("board", other))
+        const refused = yield* Effect.either(boundary.accept("board", other))
         assert.isTrue(Either.isLeft(refused))
         if (Either.isLeft(refused)) assert.strictEqual(refused.left._tag, "MessageIdReused")
         // Another type under the id.
-        const typed = yield* Effect.flip(boundary.submit("board", { ...envelope, type: "Noted" }))
+        const typed = yield* Effect.flip(boundary.accept("board", { ...envelope, type: "Noted" }))
         assert.strictEqual(typed._tag, "MessageIdReused")
         assert.include((typed as { reason: string }).reason, "it was Note, now Noted")
         // Cause, flow, time and trace may differ between a message and its retry.
-        yield* boundary.submit("board", {
+        yield* boundary.accept("board", {
           ...envelope,
           occurredAt: envelope.occurredAt + 1000,
           causationId: "x" as Envelope["causationId"]

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 
 // The wire codec fromSchemas derives: a message whose encoded form is its type is sent as it is (no encoding work);
@@ -23,7 +23,7 @@ const host = HostDefinition.fromSchemas({
   state: Schema.Struct({}),
   inbound: Schema.Union(Plain, Dated, Defaulted),
   keyOf: (message) => message.key,
-  decide: () => Effects.none
+  decide: () => Decision.none
 })
 
 describe("HostDefinition.fromSchemas codec", () => {

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Metric, Schema } from "effect"
 import * as Application from "../../src/commit/Application.js"
 import * as DirectCommit from "../../src/commit/DirectCommit.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as Host from "../../src/commit/Host.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as MessageIds from "../../src/commit/MessageIds.js"
@@ -17,7 +17,7 @@ const definition = (name: string) =>
     state: Schema.Struct({ ticks: Schema.Int }),
     inbound: Tick,
     keyOf: (tick) => tick.key,
-    decide: (state) => Effects.make({ state: { ticks: (state?.ticks ?? 0) + 1 } })
+    decide: (state) => Decision.make({ state: { ticks: (state?.ticks ?? 0) + 1 } })
   })
 const timed = definition("timed_host")
 const other = definition("other_host")
@@ -35,8 +35,8 @@ describe("host metrics", () => {
     Effect.gen(function* () {
       const app = yield* Application.Application
       const before = { timed: yield* countOf("timed_host"), other: yield* countOf("other_host") }
-      for (const key of ["a", "b", "a"]) yield* app.host(timed).execute(Tick.make({ key }))
-      yield* app.host(other).execute(Tick.make({ key: "a" }))
+      for (const key of ["a", "b", "a"]) yield* app.host(timed).send(Tick.make({ key }))
+      yield* app.host(other).send(Tick.make({ key: "a" }))
       yield* app.settle()
       assert.strictEqual((yield* countOf("timed_host")) - before.timed, 3)
       assert.strictEqual((yield* countOf("other_host")) - before.other, 1)

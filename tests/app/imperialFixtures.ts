@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
+import type * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
@@ -8,6 +9,7 @@ import type * as Nation from "../../hosts/contracts/Nation.js"
 import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import type * as Space from "../../hosts/contracts/Space.js"
 import * as LedgerProjection from "../../hosts/accounting/LedgerProjection.js"
+import type * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as TestApp from "../../src/testing/TestApp.js"
 
@@ -22,12 +24,12 @@ export const game = (id: string): GameId.GameId => GameId.GameId.make(id)
 export type Nations = readonly [Nation.Nation, ...Array<Nation.Nation>]
 
 /** Sends a command to Rondel's front door. */
-export const toRondel = (command: RondelHost.RondelCommand) =>
-  Effect.flatMap(TestApp.host(rondel), (host) => host.execute(command))
+export const toRondel = (command: RondelClient.RondelCommand) =>
+  Effect.flatMap(TestApp.host(rondel), (host) => host.send(command))
 
 /** Sends a command to Accounting's front door. */
-export const toAccounting = (command: AccountingHost.AccountingCommand) =>
-  Effect.flatMap(TestApp.host(accounting), (host) => host.execute(command))
+export const toAccounting = (command: AccountingClient.AccountingCommand) =>
+  Effect.flatMap(TestApp.host(accounting), (host) => host.send(command))
 
 export const start = (gameId: GameId.GameId, nations: Nations) =>
   RondelMessages.SetToStartingPositions.make({ gameId, nations })

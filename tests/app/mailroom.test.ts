@@ -25,12 +25,12 @@ describe("Mailroom.layerMemory", () => {
       const counter = (yield* Application.Application).host(Counter.definition)
       const apples = Counter.Increment.make({ counter: "apples", by: 1 })
       const pears = Counter.Increment.make({ counter: "pears", by: 1 })
-      yield* counter.execute(apples, { messageId: "a" })
-      const reused = yield* Effect.flip(counter.execute(pears, { messageId: "a" }))
+      yield* counter.send(apples, { messageId: "a" })
+      const reused = yield* Effect.flip(counter.send(pears, { messageId: "a" }))
       assert.strictEqual(reused._tag, "MessageIdReused")
-      yield* counter.execute(apples, { messageId: "b" })
+      yield* counter.send(apples, { messageId: "b" })
       // "a" is forgotten once "b" is remembered: the memory boundary keeps one id per host here.
-      yield* counter.execute(pears, { messageId: "a" })
+      yield* counter.send(pears, { messageId: "a" })
     }).pipe(
       Effect.provide(Mailroom.layerMemory({ hosts: [Counter.definition], boundary: { rememberedIds: 1 } }))
     )

@@ -2,9 +2,9 @@ import { NodeSdk } from "@effect/opentelemetry"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
-import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Progress from "../../src/testing/internal/progress.js"
 
@@ -18,15 +18,15 @@ describe("exporting traces with @effect/opentelemetry", () => {
       spanProcessor: new SimpleSpanProcessor(exporter)
     }))
     return Effect.gen(function* () {
-      const rondel = yield* RondelHost.RondelHost
-      const accounting = yield* AccountingHost.AccountingHost
+      const rondel = yield* RondelClient.RondelClient
+      const accounting = yield* AccountingClient.AccountingClient
       const gameId = "otel-1" as GameId.GameId
-      yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["France"] })
-      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["France"], startingBalance: 10 })
-      yield* rondel.execute({ _tag: "Move", gameId, nation: "France", space: "Import" })
+      yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: ["France"] })
+      yield* accounting.send({ _tag: "OpenAccounts", gameId, nations: ["France"], startingBalance: 10 })
+      yield* rondel.send({ _tag: "Move", gameId, nation: "France", space: "Import" })
       yield* Progress.settle()
       const traceId = yield* Effect.gen(function* () {
-        yield* rondel.execute({ _tag: "Move", gameId, nation: "France", space: "ProductionTwo" })
+        yield* rondel.send({ _tag: "Move", gameId, nation: "France", space: "ProductionTwo" })
         return (yield* Effect.currentSpan).traceId
       }).pipe(Effect.withSpan("client.move"))
       yield* Progress.settle()

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
+import type * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import type { AnyHostDefinition } from "../../src/commit/HostDefinition.js"
 import * as TestApp from "../../src/testing/TestApp.js"
 import { accounting, balancesOf, commandsOf, eventsOf, game, move, open, start } from "./imperialFixtures.js"
@@ -18,18 +19,18 @@ const deafTo = <D extends AnyHostDefinition>(definition: D, type: Contracts.Mess
   ...definition,
   decide: (state, message, context) =>
     (message as { readonly _tag: string })._tag === type
-      ? Effects.none
+      ? Decision.none
       : definition.decide(state, message, context)
 })
 
-const toRondel = (command: RondelHost.RondelCommand) =>
-  Effect.flatMap(TestApp.host(rondel), (host) => host.execute(command))
+const toRondel = (command: RondelClient.RondelCommand) =>
+  Effect.flatMap(TestApp.host(rondel), (host) => host.send(command))
 
 /** Germany on Investor, then a 5-step move to Factory (4M) waiting for its payment. */
 const paidMoveOf = (gameId: ReturnType<typeof game>, accountingHost: AnyHostDefinition) =>
   Effect.gen(function* () {
     yield* toRondel(start(gameId, ["Germany"]))
-    yield* Effect.flatMap(TestApp.host(accountingHost), (host) => host.execute(open(gameId, ["Germany"], 20)))
+    yield* Effect.flatMap(TestApp.host(accountingHost), (host) => host.send(open(gameId, ["Germany"], 20)))
     yield* TestApp.settle()
     yield* toRondel(move(gameId, "Germany", "Investor"))
     yield* TestApp.settle()
@@ -90,15 +91,15 @@ describe("Rondel's payment deadline on the memory boundary", () => {
   it.effect("Accounting paid but the outcome is lost: the timeout's void refunds the payment", () =>
     Effect.gen(function* () {
       const gameId = game("deadline-refund")
-      yield* Effect.flatMap(TestApp.host(lostOutcome), (host) => host.execute(start(gameId, ["Germany"])))
-      yield* Effect.flatMap(TestApp.host(accounting), (host) => host.execute(open(gameId, ["Germany"], 20)))
+      yield* Effect.flatMap(TestApp.host(lostOutcome), (host) => host.send(start(gameId, ["Germany"])))
+      yield* Effect.flatMap(TestApp.host(accounting), (host) => host.send(open(gameId, ["Germany"], 20)))
       yield* TestApp.settle()
       yield* Effect.flatMap(TestApp.host(lostOutcome), (host) =>
-        host.execute(move(gameId, "Germany", "Investor"))
+        host.send(move(gameId, "Germany", "Investor"))
       )
       yield* TestApp.settle()
       yield* Effect.flatMap(TestApp.host(lostOutcome), (host) =>
-        host.execute(move(gameId, "Germany", "Factory"))
+        host.send(move(gameId, "Germany", "Factory"))
       )
       yield* TestApp.settle()
       assert.deepStrictEqual(yield* balancesOf(gameId), { Germany: 16, Bank: -16 }, "paid")

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
-import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
-import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Reconcile from "../../hosts/sandbox/Reconcile.js"
 import * as Application from "../../src/commit/Application.js"
@@ -11,8 +11,8 @@ import * as Faults from "../../src/commit/Faults.js"
 describe("reconcile", () => {
   it.scoped("lists a pending movement whose charge was parked, once it is older than the threshold", () =>
     Effect.gen(function* () {
-      const rondel = yield* RondelHost.RondelHost
-      const accounting = yield* AccountingHost.AccountingHost
+      const rondel = yield* RondelClient.RondelClient
+      const accounting = yield* AccountingClient.AccountingClient
       const app = yield* Application.Application
       const faults = yield* Faults.Faults
       const gameId = "reconcile-1" as GameId.GameId
@@ -22,13 +22,13 @@ describe("reconcile", () => {
         for (let i = 0; i < 20; i++) yield* TestClock.adjust("10 seconds")
         yield* Fiber.join(fiber)
       })
-      yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Russia"] })
-      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Russia"], startingBalance: 10 })
-      yield* rondel.execute({ _tag: "Move", gameId, nation: "Russia", space: "Investor" })
+      yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: ["Russia"] })
+      yield* accounting.send({ _tag: "OpenAccounts", gameId, nations: ["Russia"], startingBalance: 10 })
+      yield* rondel.send({ _tag: "Move", gameId, nation: "Russia", space: "Investor" })
       yield* settle
       // Accounting dies on every ChargeMovement: the supervisor parks it after its attempts.
       yield* faults.armCrash({ host: "accounting", type: "ChargeMovement" }, 100)
-      yield* rondel.execute({ _tag: "Move", gameId, nation: "Russia", space: "Taxation" })
+      yield* rondel.send({ _tag: "Move", gameId, nation: "Russia", space: "Taxation" })
       yield* settle
 
       const fresh = yield* Reconcile.reconcile("1 hour")

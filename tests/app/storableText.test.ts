@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import * as StorableText from "../../src/commit/StorableText.js"
 
-// Which values need the check for text no store accepts (NUL, lone surrogates), and the check itself.
+// Which values need the check for text no boundary can store (NUL, lone surrogates), and the check itself.
 
 describe("StorableText", () => {
   it("knows the types that hold no text: numbers, booleans, literals and structs or tuples of them", () => {

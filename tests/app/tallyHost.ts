@@ -1,5 +1,5 @@
 import { Either, Schema } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 
 // A third bounded context for the tests: it subscribes to the same events as Rondel (a second subscriber),
@@ -29,6 +29,6 @@ export const definition = HostDefinition.make<TallyState, Seen, never, never>({
   keyOf: (message) => message.gameId,
   decide: (state, message, ctx) =>
     state?.seen.some(([id]) => id === ctx.messageId)
-      ? Effects.none
-      : Effects.make({ state: { seen: [...(state?.seen ?? []), [ctx.messageId, message.type] as const] } })
+      ? Decision.none
+      : Decision.make({ state: { seen: [...(state?.seen ?? []), [ctx.messageId, message.type] as const] } })
 })

@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Metric, TestClock } from "effect"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
+import type * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as Reconcile from "../../hosts/sandbox/Reconcile.js"
 import * as Application from "../../src/commit/Application.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import type { AnyHostDefinition } from "../../src/commit/HostDefinition.js"
 import * as Timers from "../../src/commit/Timers.js"
 import * as MemoryJournal from "../../src/operate/MemoryJournal.js"
@@ -20,7 +21,7 @@ const silentAccounting: AnyHostDefinition = {
   ...accounting,
   decide: (state, message, context) =>
     (message as Contracts.Message)._tag === "ChargeMovement"
-      ? Effects.none
+      ? Decision.none
       : accounting.decide(state, message, context)
 }
 
@@ -59,11 +60,11 @@ describe("Scheduled and overdue messages", () => {
     () =>
       Effect.gen(function* () {
         const gameId = game("timer-counts")
-        const toRondel = (command: RondelHost.RondelCommand) =>
-          Effect.flatMap(TestApp.host(rondel), (host) => host.execute(command))
+        const toRondel = (command: RondelClient.RondelCommand) =>
+          Effect.flatMap(TestApp.host(rondel), (host) => host.send(command))
         yield* toRondel(start(gameId, ["Germany"]))
         yield* Effect.flatMap(TestApp.host(silentAccounting), (host) =>
-          host.execute(open(gameId, ["Germany"], 20))
+          host.send(open(gameId, ["Germany"], 20))
         )
         yield* TestApp.settle()
         yield* toRondel(move(gameId, "Germany", "Investor"))

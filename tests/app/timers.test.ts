@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, TestClock } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 import * as TestApp from "../../src/testing/TestApp.js"
 import * as Deadline from "./deadlineHost.js"
@@ -12,12 +12,10 @@ const app = TestApp.layer(Deadline.definitions, { idPrefix: "o" })
 
 const place = (orderId: string, payWithinMillis = 60_000) =>
   Effect.flatMap(TestApp.host(Deadline.shop), (shop) =>
-    shop.execute(Deadline.PlaceOrder.make({ orderId, amount: 5, payWithinMillis }))
+    shop.send(Deadline.PlaceOrder.make({ orderId, amount: 5, payWithinMillis }))
   )
 const pay = (orderId: string) =>
-  Effect.flatMap(TestApp.host(Deadline.payments), (payments) =>
-    payments.execute(Deadline.Pay.make({ orderId }))
-  )
+  Effect.flatMap(TestApp.host(Deadline.payments), (payments) => payments.send(Deadline.Pay.make({ orderId })))
 
 describe("timers on the memory boundary", () => {
   it("a decision schedules with a derived id and cancels by it (pure decide)", () => {
@@ -28,9 +26,9 @@ describe("timers on the memory boundary", () => {
     GivenWhenThen.for(Deadline.shop)
       .given()
       .when(placed)
-      .thenSchedules({ scheduled: [Effects.after(1000, Deadline.PaymentDeadline.make({ orderId: "a" }))] })
+      .thenSchedules({ scheduled: [Decision.after(1000, Deadline.PaymentDeadline.make({ orderId: "a" }))] })
       .thenState((order) => assert.strictEqual(order?.deadline, "p-1.t0"))
-    assert.strictEqual(Effects.scheduledId({ messageId: placed.messageId }, 0), "p-1.t0")
+    assert.strictEqual(Decision.scheduledId({ messageId: placed.messageId }, 0), "p-1.t0")
     GivenWhenThen.for(Deadline.shop)
       .given(placed)
       .when(Deadline.PaymentReceived.make({ orderId: "a" }))

@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
@@ -10,16 +12,16 @@ import * as Host from "../../src/commit/Host.js"
 describe("trace context", () => {
   it.scoped("one paid-move flow is one trace across both hosts", () =>
     Effect.gen(function* () {
-      const rondel = yield* RondelHost.RondelHost
-      const accounting = yield* AccountingHost.AccountingHost
+      const rondel = yield* RondelClient.RondelClient
+      const accounting = yield* AccountingClient.AccountingClient
       const app = yield* Application.Application
       const gameId = "trace-1" as GameId.GameId
-      yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Italy"] })
-      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Italy"], startingBalance: 10 })
-      yield* rondel.execute({ _tag: "Move", gameId, nation: "Italy", space: "Investor" })
+      yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: ["Italy"] })
+      yield* accounting.send({ _tag: "OpenAccounts", gameId, nations: ["Italy"], startingBalance: 10 })
+      yield* rondel.send({ _tag: "Move", gameId, nation: "Italy", space: "Investor" })
       yield* app.settle()
       const root = yield* Effect.gen(function* () {
-        yield* rondel.execute({ _tag: "Move", gameId, nation: "Italy", space: "ProductionTwo" })
+        yield* rondel.send({ _tag: "Move", gameId, nation: "Italy", space: "ProductionTwo" })
         return yield* Effect.currentSpan
       }).pipe(Effect.withSpan("client.request"))
       yield* app.settle()

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type Duration, Effect, type Layer, type Scope } from "effect"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import type * as BillingId from "../../hosts/contracts/BillingId.js"
@@ -8,6 +9,7 @@ import * as GameId from "../../hosts/contracts/GameId.js"
 import type * as Nation from "../../hosts/contracts/Nation.js"
 import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import type * as Space from "../../hosts/contracts/Space.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as Application from "../../src/commit/Application.js"
 import type { AuditEntry } from "../../src/commit/CommitBoundary.js"
@@ -17,14 +19,14 @@ import * as Progress from "../../src/testing/internal/progress.js"
 // application only through its front doors and asserts on the converged state after `Application.settle`.
 
 /** What a boundary's application layer must provide for the scenarios. */
-export type Services = RondelHost.RondelHost | AccountingHost.AccountingHost | Application.Application
+export type Services = RondelClient.RondelClient | AccountingClient.AccountingClient | Application.Application
 
 /** Boundary-specific help the scenarios need. */
 export interface ScenarioOptions<R> {
   /**
    * Keeps the boundary from handing one key's messages to a host while the scope is open, so several messages
-   * can be queued before the first is handled. Not needed where submitting enqueues at once and handling waits
-   * for the submitter to yield (memory).
+   * can be queued before the first is handled. Not needed where sending enqueues at once and handling waits
+   * for the sender to yield (memory).
    */
   readonly hold?: (host: string, key: string) => Effect.Effect<void, unknown, Scope.Scope | R>
   /** Run the scenarios concurrently (each on its own application). */
@@ -42,11 +44,9 @@ export const scenarios = <R = never, E = never>(
   const run = <A, E2>(effect: Effect.Effect<A, E2, Services | R | Scope.Scope>) =>
     effect.pipe(Effect.scoped, Effect.provide(makeLayer())) as Effect.Effect<A, E2 | E>
   const settle = Progress.settle({ stall: options.settleTimeout ?? "30 seconds" })
-  /** Runs `submit` with Rondel's handling of `gameId` held, so every message it submits is queued first. */
-  const queuedTogether = <A, E2>(gameId: GameId.GameId, submit: Effect.Effect<A, E2, Services | R>) =>
-    options.hold === undefined
-      ? submit
-      : Effect.scoped(Effect.zipRight(options.hold("rondel", gameId), submit))
+  /** Runs `send` with Rondel's handling of `gameId` held, so every message it sends is queued first. */
+  const queuedTogether = <A, E2>(gameId: GameId.GameId, send: Effect.Effect<A, E2, Services | R>) =>
+    options.hold === undefined ? send : Effect.scoped(Effect.zipRight(options.hold("rondel", gameId), send))
 
   const setUp = (gameId: GameId.GameId, nations: Nations, startingBalance: number) =>
     Effect.gen(function* () {
@@ -280,7 +280,7 @@ export const scenarios = <R = never, E = never>(
       )
     )
 
-    it.live("resubmitting every message of a game, of every type, with its message id changes nothing", () =>
+    it.live("sending every message of a game again, of every type, with its message id changes nothing", () =>
       run(
         Effect.gen(function* () {
           const gameId = game("duplicates")
@@ -294,7 +294,7 @@ export const scenarios = <R = never, E = never>(
           // Its deadline comes after the payment (it lost the race with its cancel): it changes nothing. Sent by
           // hand, as the deployment's deadline is far longer than this scenario.
           yield* Effect.flatMap(Application.Application, (app) =>
-            app.hosts.get("rondel")!.submit({
+            app.hosts.get("rondel")!.sendWire({
               type: "PaymentDeadline",
               version: 1,
               payload: RondelMessages.PaymentDeadline.make({
@@ -329,7 +329,7 @@ export const scenarios = <R = never, E = never>(
             const { messageId, causationId, correlationId, type, version, payload } = entry.message
             yield* app.hosts
               .get(entry.host)!
-              .submit({ type, version, payload }, { messageId, causationId, correlationId })
+              .sendWire({ type, version, payload }, { messageId, causationId, correlationId })
           }
           yield* settle
 
@@ -348,10 +348,10 @@ export const scenarios = <R = never, E = never>(
       )
     )
 
-    it.live("the same command submitted twice back to back with one message id is applied once", () =>
+    it.live("the same command sent twice back to back with one message id is applied once", () =>
       run(
         Effect.gen(function* () {
-          const gameId = game("submit-twice")
+          const gameId = game("send-twice")
           yield* setUp(gameId, ["Germany", "France"], 10)
           yield* toRondel(move(gameId, "Germany", "Investor"))
           yield* settle
@@ -364,10 +364,10 @@ export const scenarios = <R = never, E = never>(
             version: 1,
             payload: AccountingMessages.Deposit.make({ gameId, nation: "France", amount: 5 })
           }
-          const first = yield* rondel.submit(wireMove)
-          yield* rondel.submit(wireMove, { messageId: first.messageId })
-          const firstDeposit = yield* accounting.submit(wireDeposit)
-          yield* accounting.submit(wireDeposit, { messageId: firstDeposit.messageId })
+          const first = yield* rondel.sendWire(wireMove)
+          yield* rondel.sendWire(wireMove, { messageId: first.messageId })
+          const firstDeposit = yield* accounting.sendWire(wireDeposit)
+          yield* accounting.sendWire(wireDeposit, { messageId: firstDeposit.messageId })
           yield* settle
 
           assert.deepStrictEqual(
@@ -396,7 +396,7 @@ export const scenarios = <R = never, E = never>(
             (yield* eventsOf(unknown, "MoveToActionSpaceRejected")).map((e) => [e.nation, e.space, e.reason]),
             [["Germany", "Investor", "UnknownGame"]]
           )
-          assert.isUndefined(yield* Effect.flatMap(RondelHost.RondelHost, (r) => r.positions(unknown)))
+          assert.isUndefined(yield* Effect.flatMap(RondelClient.RondelClient, (r) => r.positions(unknown)))
           assert.deepStrictEqual(
             (yield* eventsOf(gameId, "MoveToActionSpaceRejected")).map((e) => [e.nation, e.space, e.reason]),
             [["Russia", "Investor", "NationNotInGame"]]
@@ -421,7 +421,7 @@ export const scenarios = <R = never, E = never>(
 
 type Nations = readonly [Nation.Nation, ...Array<Nation.Nation>]
 
-/** Unique per run, so scenarios never see each other's games even on a shared store. */
+/** Unique per run, so scenarios never see each other's games even on a shared database. */
 const runId = Math.random().toString(36).slice(2, 8)
 const game = (name: string): GameId.GameId => GameId.GameId.make(`contract-${name}-${runId}`)
 
@@ -430,15 +430,15 @@ const billOf = (messageId: string) => `bill-${messageId}` as BillingId.BillingId
 const move = (gameId: GameId.GameId, nation: Nation.Nation, space: Space.Space) =>
   RondelMessages.Move.make({ gameId, nation, space })
 
-const toRondel = (command: RondelHost.RondelCommand) =>
-  Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.execute(command))
+const toRondel = (command: RondelClient.RondelCommand) =>
+  Effect.flatMap(RondelClient.RondelClient, (rondel) => rondel.send(command))
 
-const toAccounting = (command: AccountingHost.AccountingCommand) =>
-  Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.execute(command))
+const toAccounting = (command: AccountingClient.AccountingCommand) =>
+  Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.send(command))
 
 const positionsOf = (gameId: GameId.GameId) =>
   Effect.map(
-    Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.positions(gameId)),
+    Effect.flatMap(RondelClient.RondelClient, (rondel) => rondel.positions(gameId)),
     (positions) =>
       Object.fromEntries(
         (positions ?? []).map((p) => [
@@ -450,29 +450,29 @@ const positionsOf = (gameId: GameId.GameId) =>
 
 const balancesOf = (gameId: GameId.GameId) =>
   Effect.map(
-    Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.balances(gameId)),
+    Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.balances(gameId)),
     (balances) => Object.fromEntries((balances ?? []).map((b) => [b.account, b.amount]))
   )
 
 const chargesOf = (gameId: GameId.GameId) =>
   Effect.map(
-    Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.charges(gameId)),
+    Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.charges(gameId)),
     (charges) => charges.map((c) => [c.billingId, c.nation, c.amount, c.status])
   )
 
 /** Ledger entries other than the opening balances. */
 const ledgerOf = (gameId: GameId.GameId) =>
   Effect.map(
-    Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.ledger(gameId)),
+    Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.ledger(gameId)),
     (entries) => entries.filter((e) => e.kind !== "Opening")
   )
 
 const snapshot = (gameId: GameId.GameId) =>
   Effect.all({
-    positions: Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.positions(gameId)),
-    balances: Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.balances(gameId)),
-    ledger: Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.ledger(gameId)),
-    charges: Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.charges(gameId))
+    positions: Effect.flatMap(RondelClient.RondelClient, (rondel) => rondel.positions(gameId)),
+    balances: Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.balances(gameId)),
+    ledger: Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.ledger(gameId)),
+    charges: Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.charges(gameId))
   })
 
 const auditOf = (host: string, gameId: GameId.GameId) =>

@@ -77,15 +77,15 @@ describe("examples/counter: a non-Imperial host on the generic runtime", () => {
     Effect.gen(function* () {
       const counter = yield* host
       const refused = yield* counter
-        .submit({ type: "Increment", version: 1, payload: { counter: "plums", by: -2 } })
+        .sendWire({ type: "Increment", version: 1, payload: { counter: "plums", by: -2 } })
         .pipe(Effect.flip)
       assert.strictEqual(refused._tag, "MessageRejected")
       assert.include(refused._tag === "MessageRejected" ? refused.reason : "", "by: ")
       const wrongType = yield* Effect.flip(
-        counter.submit({ type: "Decrement", version: 1, payload: { counter: "plums", by: 1 } })
+        counter.sendWire({ type: "Decrement", version: 1, payload: { counter: "plums", by: 1 } })
       )
       assert.strictEqual(wrongType._tag, "MessageRejected")
-      const accepted = yield* counter.submit({
+      const accepted = yield* counter.sendWire({
         type: "Increment",
         version: 1,
         payload: { counter: "plums", by: 2 }

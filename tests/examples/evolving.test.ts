@@ -69,8 +69,8 @@ describe("examples/evolving: a message and a state that changed shape", () => {
     () =>
       Effect.gen(function* () {
         const host = yield* TestApp.host(definition)
-        yield* host.submit({ type: "Increment", version: 1, payload: { counter: "apples", by: 3 } })
-        yield* host.execute(Evolved.Increment.make({ counter: "apples", amount: 4 }))
+        yield* host.sendWire({ type: "Increment", version: 1, payload: { counter: "apples", by: 3 } })
+        yield* host.send(Evolved.Increment.make({ counter: "apples", amount: 4 }))
         yield* TestApp.settle()
         assert.deepStrictEqual(yield* host.state("apples"), { value: 7, increments: 2 })
         const log = yield* host.audit("apples")

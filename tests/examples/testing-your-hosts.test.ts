@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import * as Counter from "../../examples/counter/Counter.js"
-import { Effects, HostDefinition } from "../../src/index.js"
+import { Decision, HostDefinition } from "../../src/index.js"
 import { GivenWhenThen, Simulation, TestApp } from "../../src/testing/index.js"
 
 // Testing your hosts, three ways: the pure decide with given/when/then; the running application in memory with
@@ -14,12 +14,12 @@ const statement = HostDefinition.fromSchemas({
   state: Schema.Struct({ lines: Schema.Array(Schema.Int) }),
   inbound: Counter.Incremented,
   keyOf: (event) => event.counter,
-  decide: (state, event) => Effects.make({ state: { lines: [...(state?.lines ?? []), event.value] } })
+  decide: (state, event) => Decision.make({ state: { lines: [...(state?.lines ?? []), event.value] } })
 })
 
 const increment = (counter: string, by: number) => Counter.Increment.make({ counter, by })
 const send = (counter: string, by: number) =>
-  Effect.flatMap(TestApp.host(Counter.definition), (host) => host.execute(increment(counter, by)))
+  Effect.flatMap(TestApp.host(Counter.definition), (host) => host.send(increment(counter, by)))
 
 describe("testing your hosts", () => {
   it("decide: given what happened, when a message comes, then these events and this state", () => {

@@ -55,8 +55,8 @@ describe("Accounting properties", () => {
     const expected = new Map<Ledger.Account, number>()
     const add = (account: Ledger.Account, delta: number) =>
       expected.set(account, (expected.get(account) ?? 0) + delta)
-    for (const { after, effects } of steps) {
-      for (const event of effects.events) {
+    for (const { after, decision } of steps) {
+      for (const event of decision.events) {
         switch (event._tag) {
           case "AccountsOpened":
             for (const n of event.nations) add(n, event.startingBalance)
@@ -134,8 +134,8 @@ describe("Accounting properties", () => {
       const twice = accounting.run(history.flatMap((d) => [d, d]))
       assert.deepStrictEqual(twice.state, once.state)
       assert.deepStrictEqual(
-        twice.steps.flatMap((s) => s.effects.events),
-        once.steps.flatMap((s) => s.effects.events)
+        twice.steps.flatMap((s) => s.decision.events),
+        once.steps.flatMap((s) => s.decision.events)
       )
     }
   )

@@ -96,12 +96,12 @@ export const auditOf = (steps: ReadonlyArray<AccountingStep>): ReadonlyArray<Aud
       host: "accounting",
       key: gameId,
       message: envelope(wire.type, wire.version, wire.payload, step.messageId),
-      events: step.effects.events.map((event, j) => {
+      events: step.decision.events.map((event, j) => {
         const out = Contracts.encodeMessage(event)
         return envelope(out.type, out.version, out.payload, `${step.messageId}.${j}`)
       }),
       commands: [],
-      stateChanged: step.effects.state !== undefined,
+      stateChanged: step.decision.state !== undefined,
       version: 0,
       committedAt: step.occurredAt
     }

@@ -97,7 +97,7 @@ const runAccounting = (deliveries: ReadonlyArray<GivenWhenThen.Delivery<Contract
 const accountingOutcome = (run: ReturnType<typeof runAccounting>) => {
   const history = historyOf(...run.steps)
   const outcomes = run.steps
-    .flatMap((s) => s.effects.events)
+    .flatMap((s) => s.decision.events)
     .filter((e) => e._tag !== "HeldUntilAccountsOpen" && e._tag !== "AccountsOpened")
     .map((e) => JSON.stringify(e))
     .sort()
@@ -157,7 +157,7 @@ describe("Convergence: Accounting", () => {
         const outcome = accountingOutcome(run)
         assert.strictEqual(outcome.charges.length, moves.length)
         const decided = run.steps
-          .flatMap((s) => s.effects.events)
+          .flatMap((s) => s.decision.events)
           .filter((e) => e._tag === "RondelInvoicePaid" || e._tag === "RondelInvoicePaymentFailed")
         assert.strictEqual(decided.length, moves.length, "one outcome per charge")
         assert.strictEqual(
@@ -214,9 +214,9 @@ const runRondel = (
   const deliver = (d: RondelIn) => {
     const step = rondel.apply(state, d)
     state = step.after
-    events.push(...step.effects.events)
+    events.push(...step.decision.events)
     delivered.push(d)
-    for (const c of step.effects.commands) {
+    for (const c of step.decision.commands) {
       if (c._tag !== "ChargeMovement") continue
       const index = Number(c.billingId.replace("bill-m-", ""))
       const outcome = script.pays[index % script.pays.length]
@@ -232,7 +232,7 @@ const runRondel = (
   const deliver0 = (d: RondelIn) => {
     const step = rondel.apply(state, d)
     state = step.after
-    events.push(...step.effects.events)
+    events.push(...step.decision.events)
   }
   const waiting = (nation: Nation.Nation) =>
     answers.some((a) => (a.message as { nation: Nation.Nation }).nation === nation)

@@ -82,7 +82,7 @@ const play = (
     }
     const delivery = GivenWhenThen.withId(`m-${i}`, message, 1_000 * (i + 1))
     const step = rondel.apply(state, delivery, i + 1)
-    for (const command of step.effects.commands) {
+    for (const command of step.decision.commands) {
       if (command._tag === "ChargeMovement") issued.push(command)
     }
     deliveries.push(delivery)
@@ -106,18 +106,18 @@ describe("Rondel properties", () => {
       deliveries.forEach((delivery, i) => {
         const first = rondel.apply(state, delivery, i)
         const second = rondel.apply(first.after, delivery, i)
-        events.push(...first.effects.events, ...second.effects.events)
-        commands.push(...first.effects.commands, ...second.effects.commands)
+        events.push(...first.decision.events, ...second.decision.events)
+        commands.push(...first.decision.commands, ...second.decision.commands)
         state = second.after
       })
       assert.deepStrictEqual(state, steps.at(-1)!.after)
       assert.deepStrictEqual(
         events,
-        steps.flatMap((s) => s.effects.events)
+        steps.flatMap((s) => s.decision.events)
       )
       assert.deepStrictEqual(
         commands,
-        steps.flatMap((s) => s.effects.commands)
+        steps.flatMap((s) => s.decision.commands)
       )
     }
   )
@@ -140,8 +140,8 @@ describe("Rondel properties", () => {
   )
 
   it.prop("no move of more than 3 spaces completes without a confirmed payment", [actions], ([plan]) => {
-    for (const { message, before, after, effects } of play(plan).steps) {
-      const determined = effects.events.filter((e) => e._tag === "ActionDetermined")
+    for (const { message, before, after, decision } of play(plan).steps) {
+      const determined = decision.events.filter((e) => e._tag === "ActionDetermined")
       for (const nation of players) {
         const was = positionOf(before, nation)
         const now = positionOf(after, nation)
@@ -176,8 +176,8 @@ describe("Rondel properties", () => {
   })
 
   it.prop("a charge is sent exactly for moves of 4 to 6 spaces, at (steps − 3) × 2M", [actions], ([plan]) => {
-    for (const { message, before, effects } of play(plan).steps) {
-      for (const command of effects.commands) {
+    for (const { message, before, decision } of play(plan).steps) {
+      for (const command of decision.commands) {
         if (command._tag !== "ChargeMovement") continue
         assert.strictEqual(message._tag, "Move")
         const from = positionOf(before, command.nation)!.position!

@@ -85,11 +85,11 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
       const message = item.delivery.message
       if (
         message._tag === "RondelInvoicePaid" &&
-        step.effects.events.some((e) => e._tag === "ActionDetermined")
+        step.decision.events.some((e) => e._tag === "ActionDetermined")
       ) {
         paidForMoves.set(message.nation, (paidForMoves.get(message.nation) ?? 0) + message.amount)
       }
-      step.effects.commands.forEach((command, k) => {
+      step.decision.commands.forEach((command, k) => {
         inFlight.push({
           from: "rondel",
           to: "accounting",
@@ -100,7 +100,7 @@ const simulate = (startingBalance: number, actions: ReadonlyArray<Action>) => {
       const step = accountingSpec.apply(accounting, item.delivery)
       accountingSteps.push(step)
       accounting = step.after
-      step.effects.events.forEach((event, k) => {
+      step.decision.events.forEach((event, k) => {
         if (event._tag === "RondelInvoicePaid" || event._tag === "RondelInvoicePaymentFailed") {
           inFlight.push({
             from: "accounting",

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as BillingId from "../../hosts/contracts/BillingId.js"
 import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import * as Rondel from "../../hosts/rondel/Rondel.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import { withId } from "../../src/testing/GivenWhenThen.js"
 import {
   awaiting,
@@ -47,13 +47,13 @@ describe("Rondel: payment deadline", () => {
         events: [awaiting("Italy", "Investor", "Factory", "bill-m-3", 4)],
         commands: [charge("Italy", "bill-m-3", 4)]
       })
-      .thenSchedules({ scheduled: [Effects.after(paymentDeadlineMillis, deadline("bill-m-3"))] })
+      .thenSchedules({ scheduled: [Decision.after(paymentDeadlineMillis, deadline("bill-m-3"))] })
       .thenState((state) =>
         assert.deepStrictEqual(state?.nations[0]?.pending, {
           space: "Factory",
           billingId: BillingId.BillingId.make("bill-m-3"),
           amount: 4,
-          deadline: Effects.scheduledId({ messageId: "m-3" as never }, 0)
+          deadline: Decision.scheduledId({ messageId: "m-3" as never }, 0)
         })
       )
   })
@@ -89,7 +89,7 @@ describe("Rondel: payment deadline", () => {
         commands: [voidCharge("Italy", "bill-given-3"), charge("Italy", "bill-m-9", 6)]
       })
       .thenSchedules({
-        scheduled: [Effects.after(paymentDeadlineMillis, deadline("bill-m-9"))],
+        scheduled: [Decision.after(paymentDeadlineMillis, deadline("bill-m-9"))],
         cancelled: ["given-3.t0"]
       })
   })

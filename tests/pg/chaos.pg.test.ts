@@ -101,7 +101,7 @@ const chaos = (where: Where) =>
     const startedAt = Date.now()
     const random = mulberry32(seed)
     const { sql, flags, placement } = yield* databasesFor(where)
-    // This process only submits and watches: no host runs here.
+    // This process only sends and watches: no host runs here.
     const watcher = yield* start(ImperialApp.layerPostgresApplication({ placement, local: [] }))
     const boundary = yield* watcher.run(CommitBoundary)
 
@@ -149,20 +149,20 @@ const chaos = (where: Where) =>
     // The workload: games set up, then waves of moves (4-6 spaces past the nation's last target: paid
     // unless superseding) and deposits, each stored durably through the boundary.
     let sequence = 0
-    const submit = (host: "rondel" | "accounting", message: Contracts.Message, key: string) => {
+    const accept = (host: "rondel" | "accounting", message: Contracts.Message, key: string) => {
       const id = `chaos-${seed}-${++sequence}`
-      return Effect.as(boundary.submit(host, envelopeOf(message, id, key)), id)
+      return Effect.as(boundary.accept(host, envelopeOf(message, id, key)), id)
     }
     const games = Array.from({ length: 30 }, (_, i) => game(`chaos-${i}`))
     for (const gameId of games) {
-      yield* submit("rondel", startGame(gameId, nations), gameId)
-      yield* submit("accounting", open(gameId, nations, startingBalance), gameId)
+      yield* accept("rondel", startGame(gameId, nations), gameId)
+      yield* accept("accounting", open(gameId, nations, startingBalance), gameId)
     }
     const moves: Array<{ readonly id: string; readonly gameId: string; readonly space: string }> = []
     const deposits = new Map<string, number>()
     const target = new Map<string, number>()
     for (let wave = 0; wave < 20; wave++) {
-      // One message per game and wave, submitted together; waves one after the other (per-game order).
+      // One message per game and wave, sent together; waves one after the other (per-game order).
       const wavesGames = games.filter(() => random() < 0.5)
       const messages = wavesGames.map((gameId) => {
         const nation = nations[Math.floor(random() * nations.length)]!
@@ -182,7 +182,7 @@ const chaos = (where: Where) =>
       })
       const ids = yield* Effect.forEach(
         messages,
-        ({ host, gameId, message }) => submit(host, message, gameId),
+        ({ host, gameId, message }) => accept(host, message, gameId),
         {
           concurrency: "unbounded"
         }
@@ -199,7 +199,7 @@ const chaos = (where: Where) =>
     yield* Fiber.join(chaos)
     for (let i = 0; i < slots.length; i++) children.spawn(i)
 
-    const submittedAt = Date.now()
+    const sentAt = Date.now()
 
     // Safety first, while the hosts still work through the backlog: a lost command or a double charge is
     // reported as such, not as a run that did not finish.
@@ -213,7 +213,7 @@ const chaos = (where: Where) =>
         (id) => fromOutside.filter((r) => r.message_id === id).length !== 1
       ),
       [],
-      `submitted commands not stored exactly once (${replay})`
+      `sent commands not stored exactly once (${replay})`
     )
     assert.deepStrictEqual(yield* safetyProblems(sql), [], `while converging (${replay})`)
 
@@ -332,7 +332,7 @@ const chaos = (where: Where) =>
         .map(([fate, n]) => `${n} ${fate}`)
         .join(
           ", "
-        )}; workload and kills ${submittedAt - startedAt} ms, convergence ${settledAt - submittedAt} ms (${where})`
+        )}; workload and kills ${sentAt - startedAt} ms, convergence ${settledAt - sentAt} ms (${where})`
     )
   })
 

@@ -82,7 +82,7 @@ describe("commit_batch", () => {
       const boundary = yield* CommitBoundary
       const relay = yield* Relay.Relay
       const host = RondelHost.definition
-      yield* boundary.submit("rondel", envelope("cb-w1", "cb-2"))
+      yield* boundary.accept("rondel", envelope("cb-w1", "cb-2"))
       assert.strictEqual((yield* relay.messageStatus("cb-w1"))[0]?.status, "pending")
       const conflict = yield* Effect.flip(
         boundary.commit({

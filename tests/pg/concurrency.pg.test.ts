@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
@@ -55,15 +56,15 @@ describe("Two relay processes with two workers each on one database", () => {
         yield* via().run(toRondel(startGame(gameId, nations)))
         yield* via().run(toAccounting(open(gameId, nations, 12)))
       }
-      // Moves for every game interleaved, each submitted through either process; no waiting in between,
+      // Moves for every game interleaved, each sent through either process; no waiting in between,
       // so each game has several messages in flight at once.
-      const submitted = new Map<string, Array<string>>()
+      const sent = new Map<string, Array<string>>()
       for (let round = 0; round < 8; round++) {
         for (const gameId of games) {
           const nation = nations[Math.floor(random() * nations.length)]!
           const space = spaces[Math.floor(random() * spaces.length)]!
           const envelope = yield* via().run(toRondel(move(gameId, nation, space)))
-          submitted.set(gameId, [...(submitted.get(gameId) ?? []), envelope.messageId])
+          sent.set(gameId, [...(sent.get(gameId) ?? []), envelope.messageId])
         }
       }
       for (const app of apps) yield* app.run(settle)
@@ -74,7 +75,7 @@ describe("Two relay processes with two workers each on one database", () => {
         // Rondel handled each game's moves in submission order...
         assert.deepStrictEqual(
           rondelLog.filter((e) => e.key === gameId && e.type === "Move").map((e) => e.message_id),
-          submitted.get(gameId),
+          sent.get(gameId),
           `${gameId}: moves out of order`
         )
         // ... and Accounting the game's charges and voids in the order Rondel sent them.
@@ -141,7 +142,7 @@ describe("Two relay processes with two workers each on one database", () => {
 
 const positions = (gameId: string) =>
   Effect.map(
-    Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.positions(gameId as never)),
+    Effect.flatMap(RondelClient.RondelClient, (rondel) => rondel.positions(gameId as never)),
     (list) => Object.fromEntries((list ?? []).map((p) => [p.nation, p.current]))
   )
 

@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as AccountingMessages from "../../hosts/contracts/AccountingMessages.js"
 import * as GameId from "../../hosts/contracts/GameId.js"
 import type * as Nation from "../../hosts/contracts/Nation.js"
 import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import type * as Space from "../../hosts/contracts/Space.js"
-import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Conformance from "../../src/testing/Conformance.js"
@@ -18,7 +18,7 @@ import { freshDatabase } from "./support.js"
 // handled and produced, up to the duplicates the Postgres inbox drops. Message ids differ (random on both) and
 // are compared canonically; ledger entries carry the clock (`at`), which is left out.
 
-type Hosts = RondelHost.RondelHost | AccountingHost.AccountingHost
+type Hosts = RondelClient.RondelClient | AccountingClient.AccountingClient
 
 const memory = Conformance.target<Hosts, unknown>("memory", () => ImperialApp.layerMemory)
 const postgres = Conformance.target<Hosts, unknown>("postgres", () =>
@@ -35,10 +35,10 @@ const game = (name: string) => GameId.GameId.make(`conf-${name}-${runId}`)
 type Nations = readonly [Nation.Nation, ...Array<Nation.Nation>]
 
 const settle = Progress.settle()
-const toRondel = (command: RondelHost.RondelCommand) =>
-  Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.execute(command))
-const toAccounting = (command: AccountingHost.AccountingCommand) =>
-  Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.execute(command))
+const toRondel = (command: RondelClient.RondelCommand) =>
+  Effect.flatMap(RondelClient.RondelClient, (rondel) => rondel.send(command))
+const toAccounting = (command: AccountingClient.AccountingCommand) =>
+  Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.send(command))
 const move = (gameId: GameId.GameId, nation: Nation.Nation, space: Space.Space) =>
   toRondel(RondelMessages.Move.make({ gameId, nation, space }))
 const setUp = (gameId: GameId.GameId, nations: Nations, startingBalance: number) =>
@@ -84,7 +84,7 @@ const duplicates = Conformance.scenario<Hosts, unknown>(
     for (const host of app.hosts.values()) {
       for (const entry of yield* host.audit(gameId)) {
         const { messageId, causationId, correlationId, type, version, payload } = entry.message
-        yield* host.submit({ type, version, payload }, { messageId, causationId, correlationId })
+        yield* host.sendWire({ type, version, payload }, { messageId, causationId, correlationId })
       }
     }
   })

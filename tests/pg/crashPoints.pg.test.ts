@@ -58,7 +58,7 @@ const chargeRows = (sql: Effect.Effect.Success<typeof setting>["sql"]) =>
 
 describe.concurrent("Acknowledged means durable", () => {
   it.scopedLive(
-    "execute returns once the inbox row is stored: an app torn down before handling loses nothing",
+    "send returns once the inbox row is stored: an app torn down before handling loses nothing",
     () =>
       Effect.gen(function* () {
         const { sql, app } = yield* setting
@@ -74,7 +74,7 @@ describe.concurrent("Acknowledged means durable", () => {
         ]) {
           const envelope = yield* a.run(command)
           acknowledged.push(envelope.messageId)
-          // Stored before the acknowledgment: the row is there the moment execute returns.
+          // Stored before the acknowledgment: the row is there the moment send returns.
           const stored = [...(yield* inbox(sql, "rondel")), ...(yield* inbox(sql, "accounting"))]
           assert.deepStrictEqual(
             stored.filter((r) => r.message_id === envelope.messageId).map((r) => [r.processed, r.parked]),
@@ -182,14 +182,14 @@ describe.concurrent("Crash points of a paid move", () => {
         // Only Rondel runs: its relay forwards the charge into Accounting's inbox, where it waits.
         const rondel = yield* hostsApp(["rondel"])
         const gameId = game("crash-before-mark")
-        yield* rondel.run(submit("rondel", startGame(gameId, nations)))
+        yield* rondel.run(send("rondel", startGame(gameId, nations)))
         yield* rondel.run(
           Effect.flatMap(CommitBoundary, (boundary) =>
-            boundary.submit("accounting", envelopeOf(open(gameId, nations, 10), `open-${gameId}`, gameId))
+            boundary.accept("accounting", envelopeOf(open(gameId, nations, 10), `open-${gameId}`, gameId))
           )
         )
-        yield* rondel.run(submit("rondel", move(gameId, "Germany", "Investor")))
-        yield* rondel.run(submit("rondel", move(gameId, "Germany", "Factory")))
+        yield* rondel.run(send("rondel", move(gameId, "Germany", "Investor")))
+        yield* rondel.run(send("rondel", move(gameId, "Germany", "Factory")))
         yield* eventually(
           sql,
           "the charge is in Accounting's inbox",
@@ -276,6 +276,6 @@ describe.concurrent("Crash points of a paid move", () => {
 
 // internal
 
-/** Submits a front-door command through the host of that name running in the app. */
-const submit = (host: "rondel" | "accounting", command: { readonly _tag: string } & object) =>
-  Effect.flatMap(Application.Application, (app) => app.hosts.get(host)!.execute(command))
+/** Sends a front-door command through the host of that name running in the app. */
+const send = (host: "rondel" | "accounting", command: { readonly _tag: string } & object) =>
+  Effect.flatMap(Application.Application, (app) => app.hosts.get(host)!.send(command))

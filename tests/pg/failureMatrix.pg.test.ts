@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, FiberId } from "effect"
-import type { AccountingHost } from "../../hosts/accounting/AccountingHost.js"
-import type { RondelHost } from "../../hosts/rondel/RondelHost.js"
+import type { AccountingClient } from "../../hosts/accounting/AccountingClient.js"
+import type { RondelClient } from "../../hosts/rondel/RondelClient.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Bus from "../../src/commit/Bus.js"
 import * as Faults from "../../src/commit/Faults.js"
@@ -97,7 +97,7 @@ describe.concurrent("failure matrix: save fails (Postgres)", () => {
       const { sql, app } = yield* setting
       const games = Array.from({ length: 24 }, (_, i) => game(`fm-group-${i}`))
       const poisoned = games.filter((_, i) => i % 6 === 3)
-      // Everything submitted while nothing is delivered, so the first app to deliver handles every game's
+      // Everything sent while nothing is delivered, so the first app to deliver handles every game's
       // paid move at once and their commits are grouped.
       const setup = yield* app({ deliver: false })
       const moves = new Map<string, string>()
@@ -307,9 +307,9 @@ describe.concurrent("failure matrix: target host crashes while processing (Postg
       const accounting1 = yield* hostsApp(["accounting"], { maxAttempts: 1000 })
       const gameId = game("fm-target-crash")
       const nations: Nations = ["Germany", "France"]
-      yield* rondel.run(submitVia("rondel", startGame(gameId, nations)))
-      yield* accounting1.run(submitVia("accounting", open(gameId, nations, 10)))
-      yield* rondel.run(submitVia("rondel", move(gameId, "Germany", "Investor")))
+      yield* rondel.run(sendVia("rondel", startGame(gameId, nations)))
+      yield* accounting1.run(sendVia("accounting", open(gameId, nations, 10)))
+      yield* rondel.run(sendVia("rondel", move(gameId, "Germany", "Investor")))
       yield* eventually(
         sql,
         "Germany on Investor",
@@ -327,7 +327,7 @@ describe.concurrent("failure matrix: target host crashes while processing (Postg
           f.armCrash({ host: "accounting", type: "ChargeMovement" }, 1_000_000)
         )
       )
-      const paid = yield* rondel.run(submitVia("rondel", move(gameId, "Germany", "Factory")))
+      const paid = yield* rondel.run(sendVia("rondel", move(gameId, "Germany", "Factory")))
       const chargeRow = Effect.map(inbox(sql, "accounting"), (rows) =>
         rows.find((r) => r.type === "ChargeMovement")
       )
@@ -418,7 +418,7 @@ describe.concurrent("failure matrix: relay crashes after delivery, before ack (P
         const before = yield* states
 
         // Every processed message of the game handed to its host again, as a relay that crashed after the
-        // consumer's commit (before it saw the outcome) would do, and resubmitted through the front door.
+        // consumer's commit (before it saw the outcome) would do, and sent again through the front door.
         const bus = yield* a.run(Bus.Bus)
         const app_ = yield* a.run(Application.Application)
         for (const host of ["rondel", "accounting"] as const) {
@@ -427,7 +427,7 @@ describe.concurrent("failure matrix: relay crashes after delivery, before ack (P
             const { type, version, payload, messageId, causationId, correlationId } = row.envelope
             yield* app_.hosts
               .get(host)!
-              .submit({ type, version, payload }, { messageId, causationId, correlationId })
+              .sendWire({ type, version, payload }, { messageId, causationId, correlationId })
           }
         }
         yield* a.run(settle)
@@ -446,7 +446,11 @@ describe.concurrent("failure matrix: process killed at any point (Postgres)", ()
   const commandsFor = (gameId: ReturnType<typeof game>) => {
     const nations: Nations = ["Germany", "France"]
     return [
-      toRondel(startGame(gameId, nations)) as Effect.Effect<Envelope, unknown, RondelHost | AccountingHost>,
+      toRondel(startGame(gameId, nations)) as Effect.Effect<
+        Envelope,
+        unknown,
+        RondelClient | AccountingClient
+      >,
       toAccounting(open(gameId, nations, 10)),
       toRondel(move(gameId, "Germany", "Investor")),
       toRondel(move(gameId, "France", "Import")),
@@ -470,7 +474,7 @@ describe.concurrent("failure matrix: process killed at any point (Postgres)", ()
           const a = yield* app({ maxAttempts: 1 })
           const reached = yield* Deferred.make<void>()
           let acks = 0
-          const submitting = yield* Effect.fork(
+          const sending = yield* Effect.fork(
             a.run(
               Effect.forEach(
                 Array.from({ length: 4 }, (_, i) => game(`fm-killed-${round}-${i}`)),
@@ -486,10 +490,10 @@ describe.concurrent("failure matrix: process killed at any point (Postgres)", ()
               )
             )
           )
-          if (afterAcks > 0) yield* Effect.raceFirst(Deferred.await(reached), Fiber.await(submitting))
+          if (afterAcks > 0) yield* Effect.raceFirst(Deferred.await(reached), Fiber.await(sending))
           assert.isAtLeast(acks, afterAcks, `round ${round}: the workload stopped after ${acks} commands`)
           yield* a.stop(round % 2 === 0 ? killed : Exit.interrupt(FiberId.none))
-          yield* Fiber.interrupt(submitting)
+          yield* Fiber.interrupt(sending)
         }
 
         const last = yield* app()
@@ -507,7 +511,7 @@ describe.concurrent("failure matrix: process killed at any point (Postgres)", ()
           "acknowledged but not processed"
         )
         // Each game ends exactly where its stored commands lead: every acknowledged one, plus perhaps the one
-        // whose acknowledgment the kill cut off (stored, so processed too). They were submitted in order.
+        // whose acknowledgment the kill cut off (stored, so processed too). They were sent in order.
         for (const [gameId, acked] of acknowledgedOf) {
           const n = [...rows.values()].filter(
             (r) => r.key === gameId && r.envelope.causationId === r.message_id
@@ -542,10 +546,10 @@ describe.concurrent("failure matrix: process killed at any point (Postgres)", ()
 
 // internal
 
-/** Submits a front-door command through whichever host of that name runs in the app. */
-const submitVia = (host: "rondel" | "accounting", command: { readonly _tag: string } & object) =>
+/** Sends a front-door command through whichever host of that name runs in the app. */
+const sendVia = (host: "rondel" | "accounting", command: { readonly _tag: string } & object) =>
   Effect.flatMap(Application.Application, (app) => {
     const running = app.hosts.get(host)
     if (running === undefined) return Effect.die(new Error(`${host} does not run here`))
-    return running.execute(command)
+    return running.send(command)
   })

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Queue } from "effect"
-import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as Contracts from "../../hosts/contracts/Contracts.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
@@ -18,19 +19,19 @@ describe("Postgres boundary: observation feed and pending rows", () => {
     Effect.gen(function* () {
       const bus = yield* Bus.Bus
       const feed = yield* bus.subscribe
-      const rondel = yield* RondelHost.RondelHost
-      const accounting = yield* AccountingHost.AccountingHost
+      const rondel = yield* RondelClient.RondelClient
+      const accounting = yield* AccountingClient.AccountingClient
       const app = yield* Application.Application
       const gameId = "feed-1" as GameId.GameId
-      yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Germany"] })
-      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Germany"], startingBalance: 10 })
-      yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
+      yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: ["Germany"] })
+      yield* accounting.send({ _tag: "OpenAccounts", gameId, nations: ["Germany"], startingBalance: 10 })
+      yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
       yield* settle
-      const move = yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Taxation" })
+      const move = yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "Taxation" })
       yield* settle
       // The same Move again, with its id: the inbox drops it.
       const host = app.host(RondelHost.definition)
-      yield* host.submit(move, { messageId: move.messageId })
+      yield* host.sendWire(move, { messageId: move.messageId })
       yield* settle
 
       const committed = Chunk.toReadonlyArray(yield* Queue.takeAll(feed)).filter(
@@ -50,7 +51,7 @@ describe("Postgres boundary: observation feed and pending rows", () => {
       assert.strictEqual(
         ofMove.length,
         1,
-        "the resubmitted Move never reaches a commit: the inbox already has its id"
+        "the Move sent again never reaches a commit: the inbox already has its id"
       )
       const charge = committed.find((o) => o._tag === "Committed" && o.consumed.type === "ChargeMovement")
       assert.isTrue(charge?._tag === "Committed" && charge.events[0]?.type === "RondelInvoicePaid")
@@ -78,7 +79,7 @@ describe("Postgres boundary: observation feed and pending rows", () => {
       })
       const id = "pending-move-1" as Envelope.MessageId
       // No host runs in this process, so nothing is delivered: the row waits in Rondel's inbox.
-      yield* boundary.submit("rondel", Envelope.make(id, "pending-1", wire, 0))
+      yield* boundary.accept("rondel", Envelope.make(id, "pending-1", wire, 0))
       const pending = yield* relay.pending(10)
       assert.deepStrictEqual(
         pending.map((row) => [row.host, row.box, row.messageId, row.type, row.key, row.peer]),

@@ -38,29 +38,31 @@ const envelope = (id: string, key: string, text: string): Envelope.Envelope =>
   Envelope.make(id as Envelope.MessageId, key, { type: "Note", version: 1, payload: { board: key, text } }, 0)
 
 describe("the Postgres front door, below the validation", () => {
-  it.live("one message the store refuses fails alone: 20 concurrent valid submits around it are stored", () =>
-    Effect.gen(function* () {
-      const boundary = yield* CommitBoundary
-      const relay = yield* Relay.Relay
-      // The raw boundary, below Host's validation: a NUL the database refuses (jsonb), among valid messages.
-      const valid = Array.from({ length: 20 }, (_, i) =>
-        envelope(`alone-${i}`, `alone-k${i % 4}`, `text ${i}`)
-      )
-      const poisoned = envelope("alone-poison", "alone-k0", "nul \u0000 here")
-      const all = [...valid.slice(0, 10), poisoned, ...valid.slice(10)]
-      const exits = yield* Effect.forEach(all, (e) => Effect.exit(boundary.submit("board", e)), {
-        concurrency: "unbounded"
-      })
-      const failed = all.filter((_, i) => Exit.isFailure(exits[i]!)).map((e) => e.messageId)
-      assert.deepStrictEqual(failed, ["alone-poison"])
-      const exit = exits[10]!
-      assert.isTrue(Exit.isFailure(exit) && JSON.stringify(exit.cause).includes("PersistenceError"))
-      for (const e of valid) assert.strictEqual((yield* relay.messageStatus(e.messageId)).length, 1)
-      assert.deepStrictEqual(yield* relay.messageStatus("alone-poison"), [])
-    }).pipe(Effect.scoped, Effect.provide(layerBoard()))
+  it.live(
+    "one message the database refuses fails alone: 20 concurrent valid messages accepted around it are stored",
+    () =>
+      Effect.gen(function* () {
+        const boundary = yield* CommitBoundary
+        const relay = yield* Relay.Relay
+        // The raw boundary, below Host's validation: a NUL the database refuses (jsonb), among valid messages.
+        const valid = Array.from({ length: 20 }, (_, i) =>
+          envelope(`alone-${i}`, `alone-k${i % 4}`, `text ${i}`)
+        )
+        const poisoned = envelope("alone-poison", "alone-k0", "nul \u0000 here")
+        const all = [...valid.slice(0, 10), poisoned, ...valid.slice(10)]
+        const exits = yield* Effect.forEach(all, (e) => Effect.exit(boundary.accept("board", e)), {
+          concurrency: "unbounded"
+        })
+        const failed = all.filter((_, i) => Exit.isFailure(exits[i]!)).map((e) => e.messageId)
+        assert.deepStrictEqual(failed, ["alone-poison"])
+        const exit = exits[10]!
+        assert.isTrue(Exit.isFailure(exit) && JSON.stringify(exit.cause).includes("PersistenceError"))
+        for (const e of valid) assert.strictEqual((yield* relay.messageStatus(e.messageId)).length, 1)
+        assert.deepStrictEqual(yield* relay.messageStatus("alone-poison"), [])
+      }).pipe(Effect.scoped, Effect.provide(layerBoard()))
   )
 
-  it.live("one commit the store refuses fails alone: the rest of its group commits", () =>
+  it.live("one commit the database refuses fails alone: the rest of its group commits", () =>
     Effect.gen(function* () {
       const boundary = yield* CommitBoundary
       const sql = yield* SqlClient.SqlClient
@@ -106,7 +108,7 @@ describe("the Postgres front door, below the validation", () => {
           envelope("twice-1", "twice", "two"),
           envelope("twice-2", "twice", "three")
         ],
-        (e) => Effect.exit(boundary.submit("board", e)),
+        (e) => Effect.exit(boundary.accept("board", e)),
         { concurrency: "unbounded" }
       )
       assert.deepStrictEqual(
@@ -130,7 +132,7 @@ describe("the Postgres front door, below the validation", () => {
         const app = yield* Application.Application
         const host = app.host(board)
         const boundary = yield* CommitBoundary
-        const sent = yield* host.execute(
+        const sent = yield* host.send(
           { _tag: "Note", board: "derived", text: "hi" },
           { messageId: "derived-1" }
         )
@@ -138,21 +140,21 @@ describe("the Postgres front door, below the validation", () => {
         // Its handling was marked in the inbox under its id; a message under the id of what it produced is not in
         // board's inbox (Noted goes nowhere), but the handled one is.
         const refused = yield* Effect.flip(
-          boundary.submit("board", { ...sent, payload: { board: "derived", text: "ho" } })
+          boundary.accept("board", { ...sent, payload: { board: "derived", text: "ho" } })
         )
         assert.strictEqual(refused._tag, "MessageIdReused")
       }).pipe(Effect.scoped, Effect.provide(layerBoard()))
   )
 
   it.live(
-    "a handling whose output no store accepts is retried by the relay, then parked with the reason",
+    "a handling whose output no boundary can store is retried by the relay, then parked with the reason",
     () =>
       Effect.gen(function* () {
         const app = yield* Application.Application
         const host = app.host(board)
         const relay = yield* Relay.Relay
-        const poisoned = yield* host.execute({ _tag: "Note", board: "parked", text: poisonEvent })
-        const after = yield* host.execute({ _tag: "Note", board: "parked", text: "after" })
+        const poisoned = yield* host.send({ _tag: "Note", board: "parked", text: poisonEvent })
+        const after = yield* host.send({ _tag: "Note", board: "parked", text: "after" })
         yield* app.settle()
         const [status] = yield* relay.messageStatus(poisoned.messageId)
         assert.strictEqual(status?.status, "parked")

@@ -276,37 +276,39 @@ describe("examples/http-service over Postgres", () => {
       }).pipe(Effect.scoped, Effect.provide(layerService))
   )
 
-  it.live("text no store accepts (NUL, lone surrogates) and unknown fields answer 400 naming the field", () =>
-    Effect.gen(function* () {
-      yield* createGame("http-text")
-      const nul = yield* post(
-        "/games/http-text/moves",
-        `{"nation": "Germany", "space": "Investor", "note": "\\u0000"}`
-      )
-      assertNamesField(nul, "note")
-      assert.include(nul.body.message, "NUL character")
-      const surrogate = yield* post(
-        "/games",
-        `{"nations": ["Germany"], "startingBalance": 1, "x": "\\ud800"}`
-      )
-      assertNamesField(surrogate, "x")
-      assert.include(surrogate.body.message, "lone surrogate (U+D800)")
-      assertNamesField(
-        yield* post("/games/http-text/deposits", `{"nation": "France", "amount": 1, "extra": true}`),
-        "extra"
-      )
-      const message = yield* get("/messages/%00")
-      assert.strictEqual(message.status, 400, JSON.stringify(message.body))
-      assert.strictEqual(message.body._tag, "HttpApiDecodeError")
-      assert.include(message.body.message, "NUL character")
-      assert.strictEqual((yield* get("/messages/%ED%A0%80")).status, 404)
-      // Nothing reached the hosts.
-      const positions = yield* get("/games/http-text/positions")
-      assert.deepStrictEqual(
-        positions.body.positions.map((p: { current: unknown }) => p.current),
-        [null, null]
-      )
-    }).pipe(Effect.scoped, Effect.provide(layerService))
+  it.live(
+    "text no boundary can store (NUL, lone surrogates) and unknown fields answer 400 naming the field",
+    () =>
+      Effect.gen(function* () {
+        yield* createGame("http-text")
+        const nul = yield* post(
+          "/games/http-text/moves",
+          `{"nation": "Germany", "space": "Investor", "note": "\\u0000"}`
+        )
+        assertNamesField(nul, "note")
+        assert.include(nul.body.message, "NUL character")
+        const surrogate = yield* post(
+          "/games",
+          `{"nations": ["Germany"], "startingBalance": 1, "x": "\\ud800"}`
+        )
+        assertNamesField(surrogate, "x")
+        assert.include(surrogate.body.message, "lone surrogate (U+D800)")
+        assertNamesField(
+          yield* post("/games/http-text/deposits", `{"nation": "France", "amount": 1, "extra": true}`),
+          "extra"
+        )
+        const message = yield* get("/messages/%00")
+        assert.strictEqual(message.status, 400, JSON.stringify(message.body))
+        assert.strictEqual(message.body._tag, "HttpApiDecodeError")
+        assert.include(message.body.message, "NUL character")
+        assert.strictEqual((yield* get("/messages/%ED%A0%80")).status, 404)
+        // Nothing reached the hosts.
+        const positions = yield* get("/games/http-text/positions")
+        assert.deepStrictEqual(
+          positions.body.positions.map((p: { current: unknown }) => p.current),
+          [null, null]
+        )
+      }).pipe(Effect.scoped, Effect.provide(layerService))
   )
 
   it.live(
@@ -396,7 +398,7 @@ describe("examples/http-service over Postgres", () => {
   )
 
   it.live(
-    "after the database dropped every connection, the next POSTs are accepted (a lost submit is sent again)",
+    "after the database dropped every connection, the next POSTs are accepted (a lost front-door write is sent again)",
     () =>
       Effect.gen(function* () {
         yield* createGame("http-reset")

@@ -3,7 +3,7 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import { assert } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Redacted, Schema, Scope } from "effect"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
-import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as AccountingState from "../../hosts/accounting/AccountingState.js"
 import * as Ledger from "../../hosts/accounting/Ledger.js"
 import * as LedgerProjection from "../../hosts/accounting/LedgerProjection.js"
@@ -13,7 +13,7 @@ import * as GameId from "../../hosts/contracts/GameId.js"
 import type * as Nation from "../../hosts/contracts/Nation.js"
 import * as RondelMessages from "../../hosts/contracts/RondelMessages.js"
 import type * as Space from "../../hosts/contracts/Space.js"
-import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelState from "../../hosts/rondel/RondelState.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import type * as Application from "../../src/commit/Application.js"
@@ -156,10 +156,10 @@ export const open = (gameId: GameId.GameId, nations: Nations, startingBalance: n
   AccountingMessages.OpenAccounts.make({ gameId, nations, startingBalance })
 export type Nations = readonly [Nation.Nation, ...Array<Nation.Nation>]
 
-export const toRondel = (command: RondelHost.RondelCommand) =>
-  Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.execute(command))
-export const toAccounting = (command: AccountingHost.AccountingCommand) =>
-  Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.execute(command))
+export const toRondel = (command: RondelClient.RondelCommand) =>
+  Effect.flatMap(RondelClient.RondelClient, (rondel) => rondel.send(command))
+export const toAccounting = (command: AccountingClient.AccountingCommand) =>
+  Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.send(command))
 
 /** A message from outside as the front door would wrap it, with a chosen id (for hand-built submissions). */
 export const envelopeOf = (message: Contracts.Message, messageId: string, key: string): Envelope.Envelope => {

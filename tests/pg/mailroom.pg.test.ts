@@ -3,10 +3,10 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { type Context, Effect, Layer, Redacted, Schedule } from "effect"
-import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import type * as Contracts from "../../hosts/contracts/Contracts.js"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
-import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Faults from "../../src/commit/Faults.js"
@@ -51,14 +51,14 @@ describe("mailroom, the operator command, on Postgres", () => {
       )
       const run = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         Effect.provide(effect, context as Context.Context<R>)
-      const rondel = yield* run(RondelHost.RondelHost)
-      const accounting = yield* run(AccountingHost.AccountingHost)
+      const rondel = yield* run(RondelClient.RondelClient)
+      const accounting = yield* run(AccountingClient.AccountingClient)
       const faults = yield* run(Faults.Faults)
       const gameId = "operated-1" as GameId.GameId
-      yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Germany"] })
-      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Germany"], startingBalance: 20 })
-      yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
-      const paid = yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "Factory" })
+      yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: ["Germany"] })
+      yield* accounting.send({ _tag: "OpenAccounts", gameId, nations: ["Germany"], startingBalance: 20 })
+      yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
+      const paid = yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "Factory" })
       yield* run(settle)
 
       const status = yield* json(url, ["status"])
@@ -97,7 +97,7 @@ describe("mailroom, the operator command, on Postgres", () => {
       // The next paid move's charge crashes Accounting's handler every time: the supervisor hands it back to the
       // relay, which parks it after its one attempt.
       yield* faults.armCrash({ host: "accounting", type: "ChargeMovement" }, 1000)
-      const stuck = yield* rondel.execute({ _tag: "Move", gameId, nation: "Germany", space: "ManeuverOne" })
+      const stuck = yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "ManeuverOne" })
       yield* run(settle)
       const parked = yield* json(url, ["parked"])
       assert.deepStrictEqual(
@@ -181,7 +181,7 @@ describe("mailroom, the operator command, on Postgres", () => {
       const gameId = game("timer-status")
       const moveId = `${gameId}-paid`
       const submit = (message: Contracts.Message, id: string) =>
-        boundary.submit("rondel", envelopeOf(message, id, gameId))
+        boundary.accept("rondel", envelopeOf(message, id, gameId))
       yield* submit(startGame(gameId, ["Germany"]), `${gameId}-start`)
       yield* submit(move(gameId, "Germany", "Investor"), `${gameId}-first`)
       yield* submit(move(gameId, "Germany", "Factory"), moveId)

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import * as Accounting from "../../hosts/accounting/Accounting.js"
 import type * as BillingId from "../../hosts/contracts/BillingId.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import {
   accountingState,
   audit,
@@ -44,7 +44,7 @@ describe("Rondel's payment deadline on Postgres", () => {
                 ...definition,
                 decide: (state, message, context) =>
                   (message as { readonly _tag: string })._tag === "ChargeMovement"
-                    ? Effects.none
+                    ? Decision.none
                     : definition.decide(state, message, context)
               }
         const app = yield* start(

@@ -9,7 +9,7 @@ import { freshDatabase } from "./support.js"
 
 const runtime = Layer.merge(Bus.layer, Faults.layer)
 
-// Every commit writer, submit writer and relay loop keeps a connection of the pool; the statements that need one
+// Every commit writer, front-door writer and relay loop keeps a connection of the pool; the statements that need one
 // besides them (a failed delivery's bookkeeping among them) would wait forever if the pool had none left.
 describe("pool size of the durable boundary", () => {
   it("counts the connections it keeps, plus a few for everything else", () => {

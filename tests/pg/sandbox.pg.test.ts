@@ -7,7 +7,7 @@ import * as JsonMode from "../../hosts/sandbox/JsonMode.js"
 import * as Render from "../../hosts/sandbox/Render.js"
 import type * as Result from "../../hosts/sandbox/Result.js"
 import * as Session from "../../hosts/sandbox/Session.js"
-import * as Store from "../../hosts/sandbox/Store.js"
+import * as Boundary from "../../hosts/sandbox/Boundary.js"
 import * as Placement from "../../src/pg/Placement.js"
 import * as Style from "../../hosts/sandbox/Style.js"
 import * as Faults from "../../src/commit/Faults.js"
@@ -18,10 +18,13 @@ import { events, type Line, names, paidTrip, results, run, step } from "../sandb
 import { settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
-// The sandbox over the Postgres store (a database of its own per test): the JSON mode gives the same lines as in
+// The sandbox over the Postgres boundary (a database of its own per test): the JSON mode gives the same lines as in
 // memory, and the delivery commands show what waits in the outboxes and inboxes.
 
-const postgres = (url: string): Store.StoreChoice => ({ _tag: "postgres", placement: Placement.single(url) })
+const postgres = (url: string): Boundary.BoundaryChoice => ({
+  _tag: "postgres",
+  placement: Placement.single(url)
+})
 
 /** Runs a script in JSON mode on a fresh database, with ids minted under `prefix` as `npm start` would. */
 const runOnPostgres = (lines: ReadonlyArray<string>, prefix: string) =>
@@ -101,7 +104,7 @@ describe("sandbox on Postgres", () => {
   )
 
   it.live(
-    "npm start -- --json --store postgres: every stdout line is JSON through crashes and relay faults",
+    "npm start -- --json --boundary postgres: every stdout line is JSON through crashes and relay faults",
     () =>
       Effect.gen(function* () {
         const { url } = yield* freshDatabase()
@@ -119,7 +122,7 @@ describe("sandbox on Postgres", () => {
           ""
         ].join("\n")
         const ran = yield* Effect.promise(() =>
-          sandbox(["--json", "--store", "postgres", "--database-url", url, "--id-prefix", "pj"], script)
+          sandbox(["--json", "--boundary", "postgres", "--database-url", url, "--id-prefix", "pj"], script)
         )
         assert.strictEqual(ran.code, 0, ran.stderr)
         const lines = jsonLines(ran.stdout)
@@ -251,7 +254,7 @@ describe("sandbox on Postgres", () => {
       }).pipe(
         Effect.scoped,
         Effect.provide(
-          Layer.unwrapScoped(Effect.map(freshDatabase(), ({ url }) => Store.layer(postgres(url))))
+          Layer.unwrapScoped(Effect.map(freshDatabase(), ({ url }) => Boundary.layer(postgres(url))))
         )
       )
   )
@@ -268,7 +271,7 @@ describe("sandbox on Postgres", () => {
       ]
       const ran = yield* Effect.promise(() =>
         sandbox(
-          ["--json", "--store", "postgres", "--database-url", url, "--step-timeout", "1s"],
+          ["--json", "--boundary", "postgres", "--database-url", url, "--step-timeout", "1s"],
           script.join("\n")
         )
       )
@@ -388,7 +391,9 @@ describe("sandbox on Postgres", () => {
       })
     }).pipe(
       Effect.scoped,
-      Effect.provide(Layer.unwrapScoped(Effect.map(freshDatabase(), ({ url }) => Store.layer(postgres(url)))))
+      Effect.provide(
+        Layer.unwrapScoped(Effect.map(freshDatabase(), ({ url }) => Boundary.layer(postgres(url))))
+      )
     )
   )
 })

@@ -1,10 +1,10 @@
 import * as Fs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as AccountingState from "../../hosts/accounting/AccountingState.js"
 import * as GameId from "../../hosts/contracts/GameId.js"
-import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as RondelState from "../../hosts/rondel/RondelState.js"
 import { balancesOf, move, positionsOf, setting, settle, toRondel } from "./imperialPg.js"
 
@@ -37,7 +37,7 @@ describe("states stored by the release before versioned states", () => {
       // The fixture's own game id (a fresh database per test, so no other test sees it).
       const gameId = GameId.GameId.make("game-1")
       const positions = yield* a.run(
-        Effect.flatMap(RondelHost.RondelHost, (rondel) => rondel.positions(gameId))
+        Effect.flatMap(RondelClient.RondelClient, (rondel) => rondel.positions(gameId))
       )
       assert.deepStrictEqual(
         positions?.map((p) => [p.nation, p.current, p.pending?.billingId ?? null]),
@@ -48,7 +48,7 @@ describe("states stored by the release before versioned states", () => {
         ]
       )
       const balances = yield* a.run(
-        Effect.flatMap(AccountingHost.AccountingHost, (accounting) => accounting.balances(gameId))
+        Effect.flatMap(AccountingClient.AccountingClient, (accounting) => accounting.balances(gameId))
       )
       assert.deepStrictEqual(
         balances?.map((b) => [b.account, b.amount]),

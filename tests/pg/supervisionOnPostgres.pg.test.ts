@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schedule } from "effect"
+import * as AccountingClient from "../../hosts/accounting/AccountingClient.js"
 import * as AccountingHost from "../../hosts/accounting/AccountingHost.js"
 import type * as GameId from "../../hosts/contracts/GameId.js"
-import * as RondelHost from "../../hosts/rondel/RondelHost.js"
+import * as RondelClient from "../../hosts/rondel/RondelClient.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
@@ -15,19 +16,19 @@ import { freshDatabase } from "./support.js"
 describe("supervision under the durable relay", () => {
   it.live("a charge that crashes its handler 15 times is handled once at last; nothing stays parked", () =>
     Effect.gen(function* () {
-      const rondel = yield* RondelHost.RondelHost
-      const accounting = yield* AccountingHost.AccountingHost
+      const rondel = yield* RondelClient.RondelClient
+      const accounting = yield* AccountingClient.AccountingClient
       const app = yield* Application.Application
       const faults = yield* Faults.Faults
       const relay = yield* Relay.Relay
       const gameId = "crashy-1" as GameId.GameId
-      yield* rondel.execute({ _tag: "SetToStartingPositions", gameId, nations: ["Italy"] })
-      yield* accounting.execute({ _tag: "OpenAccounts", gameId, nations: ["Italy"], startingBalance: 10 })
-      yield* rondel.execute({ _tag: "Move", gameId, nation: "Italy", space: "Investor" })
+      yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: ["Italy"] })
+      yield* accounting.send({ _tag: "OpenAccounts", gameId, nations: ["Italy"], startingBalance: 10 })
+      yield* rondel.send({ _tag: "Move", gameId, nation: "Italy", space: "Investor" })
       yield* settle
       // More crashes than the supervisor's restart budget (10 within 10 s): the key is stopped on the way.
       yield* faults.armCrash({ host: "accounting", type: "ChargeMovement" }, 15)
-      yield* rondel.execute({ _tag: "Move", gameId, nation: "Italy", space: "Factory" })
+      yield* rondel.send({ _tag: "Move", gameId, nation: "Italy", space: "Factory" })
       yield* settle
 
       const positions = yield* rondel.positions(gameId)

@@ -38,20 +38,20 @@ describe("A timer scheduled before a SIGKILL of every process", () => {
       Effect.gen(function* () {
         const { url } = yield* freshDatabase()
         const sql = yield* sqlClient(url)
-        // This process only submits and watches: no host runs here.
+        // This process only sends and watches: no host runs here.
         const frontDoor = yield* start(ImperialApp.layerPostgresApplication({ url, local: [] }))
         const boundary = yield* frontDoor.run(CommitBoundary)
         const children = yield* rondelProcesses(url)
 
         const gameId = game("killed-timer")
-        const submit = (message: Contracts.Message, id: string) =>
-          boundary.submit("rondel", envelopeOf(message, id, gameId))
+        const accept = (message: Contracts.Message, id: string) =>
+          boundary.accept("rondel", envelopeOf(message, id, gameId))
         const moveId = `${gameId}-paid`
         const deadlineId = `${moveId}.t0`
-        yield* submit(startGame(gameId, ["Germany"]), `${gameId}-start`)
+        yield* accept(startGame(gameId, ["Germany"]), `${gameId}-start`)
         // The first move is free, the second (Investor to Factory) is paid: it awaits payment and schedules the deadline.
-        yield* submit(move(gameId, "Germany", "Investor"), `${gameId}-first`)
-        yield* submit(move(gameId, "Germany", "Factory"), moveId)
+        yield* accept(move(gameId, "Germany", "Investor"), `${gameId}-first`)
+        yield* accept(move(gameId, "Germany", "Factory"), moveId)
 
         const first = children.spawn()
         const scheduled = () =>

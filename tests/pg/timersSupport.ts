@@ -37,11 +37,11 @@ export const deadlineApp = (
 
 export const place = (orderId: string, payWithinMillis: number) =>
   Effect.flatMap(Application.Application, (app) =>
-    app.host(Deadline.shop).execute(Deadline.PlaceOrder.make({ orderId, amount: 5, payWithinMillis }))
+    app.host(Deadline.shop).send(Deadline.PlaceOrder.make({ orderId, amount: 5, payWithinMillis }))
   )
 export const pay = (orderId: string) =>
   Effect.flatMap(Application.Application, (app) =>
-    app.host(Deadline.payments).execute(Deadline.Pay.make({ orderId }))
+    app.host(Deadline.payments).send(Deadline.Pay.make({ orderId }))
   )
 
 export interface OrderRow {

@@ -13,10 +13,8 @@ describe("the sandbox's adjustable clock", () => {
       const { clock, service } = yield* SandboxClock.makeAdjustable
       yield* Effect.gen(function* () {
         const shop = yield* TestApp.host(Deadline.shop)
-        yield* shop.execute(Deadline.PlaceOrder.make({ orderId: "soon", amount: 1, payWithinMillis: 60_000 }))
-        yield* shop.execute(
-          Deadline.PlaceOrder.make({ orderId: "late", amount: 1, payWithinMillis: 3_600_000 })
-        )
+        yield* shop.send(Deadline.PlaceOrder.make({ orderId: "soon", amount: 1, payWithinMillis: 60_000 }))
+        yield* shop.send(Deadline.PlaceOrder.make({ orderId: "late", amount: 1, payWithinMillis: 3_600_000 }))
         yield* TestApp.settle()
         assert.strictEqual((yield* TestApp.timers).length, 2)
         const before = yield* Clock.currentTimeMillis

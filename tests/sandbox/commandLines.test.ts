@@ -83,13 +83,16 @@ describe("command lines", () => {
   )
 
   it(
-    "npm start: a bad value names its option; a missing value says what it takes",
+    "npm start: a bad value names its option (also given under its old name); a missing value says what it takes",
     async () => {
-      const store = await sandbox(["--store", "mysql"])
+      const boundary = await sandbox(["--boundary", "mysql"])
+      const oldName = await sandbox(["--store", "mysql"])
       const script = await sandbox(["--json", "--script"])
-      assert.strictEqual(store.code, 2)
-      assert.include(store.stderr, '--store must be one of memory, postgres; got "mysql"')
-      assert.include(store.stderr, "Usage: npm start --")
+      for (const bad of [boundary, oldName]) {
+        assert.strictEqual(bad.code, 2)
+        assert.include(bad.stderr, '--boundary must be one of memory, postgres; got "mysql"')
+        assert.include(bad.stderr, "Usage: npm start --")
+      }
       assert.strictEqual(script.code, 2)
       assert.include(script.stderr, "--script needs a value: --script FILE")
     },

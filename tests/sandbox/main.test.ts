@@ -95,11 +95,11 @@ describe("sandbox entry point", () => {
     assert.strictEqual(results[1]!.balances[0].amount, 9)
   })
 
-  it("--store postgres without a database URL, or with one that never answers, says why and exits 1", async () => {
-    const noUrl = await sandbox(["--json", "--store", "postgres"], "games\n", { DATABASE_URL: "" })
+  it("--boundary postgres (or its old name --store) without a database URL, or with one that never answers, says why and exits 1", async () => {
+    const noUrl = await sandbox(["--json", "--boundary", "postgres"], "games\n", { DATABASE_URL: "" })
     assert.strictEqual(noUrl.code, 1)
     assert.strictEqual(noUrl.stdout, "")
-    assert.include(noUrl.stderr, "cannot start the postgres store: no database for rondel, accounting")
+    assert.include(noUrl.stderr, "cannot start the postgres boundary: no database for rondel, accounting")
     // It waits for the database (until it answers, by default); here it gives up after a second.
     const unreachable = await sandbox(
       ["--json", "--store", "postgres", "--database-url", "postgres://127.0.0.1:1/nothing"],
@@ -114,7 +114,7 @@ describe("sandbox entry point", () => {
     )
     assert.include(
       unreachable.stderr,
-      "cannot start the postgres store: PostgreSQL at 127.0.0.1:1 did not answer within 1s: connect ECONNREFUSED"
+      "cannot start the postgres boundary: PostgreSQL at 127.0.0.1:1 did not answer within 1s: connect ECONNREFUSED"
     )
   })
 
@@ -125,7 +125,8 @@ describe("sandbox entry point", () => {
     assert.include(bad.stderr, "Usage:")
     const help = await sandbox(["--help"])
     assert.strictEqual(help.code, 0)
-    assert.include(help.stdout, "--store memory|postgres")
+    assert.include(help.stdout, "--boundary, --store memory|postgres")
+    assert.include(help.stdout, "--store is its old name")
   })
 
   it("without --json, piped input drives the interactive mode in plain text", async () => {

@@ -1,7 +1,7 @@
 import type { Line } from "./support.js"
 
 /**
- * A whole game as a JSON-mode script, for runs on either store: free and paid moves, a failed payment, a
+ * A whole game as a JSON-mode script, for runs on either boundary: free and paid moves, a failed payment, a
  * standing-still rejection, a move left waiting for its payment outcome and then superseded (its charge voided
  * and refunded), a crash the supervisor recovers from, duplicate sends, a void before its charge, bad input
  * and every query. `prefix` is the session's id prefix: the sandbox numbers its ids `<prefix>-1`, ... and a
@@ -42,7 +42,7 @@ export const wholeGame = (prefix: string): ReadonlyArray<string> => [
   "quit"
 ]
 
-/** Output made comparable across runs and stores, and the lines taken out for it. */
+/** Output made comparable across runs and boundaries, and the lines taken out for it. */
 export interface Comparable {
   /** Every line with the run's id prefix replaced by `P` and the fields that measure time removed. */
   readonly lines: ReadonlyArray<Line>
@@ -53,7 +53,7 @@ export interface Comparable {
 /**
  * Normalizes JSON-mode output: ids minted under `prefix` (`<prefix>-4`, `bill-<prefix>-4`, `<prefix>-4.1.0`)
  * become `P-...`; `tookMillis`, `ageMillis`, `lagMillis`, the ledger's `at` and a scheduled message's `dueAt` are dropped; repeated handlings
- * are set apart (the memory store hands a repeated message id to its host, which changes nothing; the Postgres
+ * are set apart (the memory boundary hands a repeated message id to its host, which changes nothing; the Postgres
  * inbox drops it at the door, so no line is written).
  */
 export const comparable = (out: ReadonlyArray<Line>, prefix: string): Comparable => {

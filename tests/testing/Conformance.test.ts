@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema, TestClock } from "effect"
 import type { AuditEntry } from "../../src/commit/CommitBoundary.js"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import type { Envelope, MessageId } from "../../src/runtime/Envelope.js"
 import * as Conformance from "../../src/testing/Conformance.js"
@@ -27,9 +27,9 @@ const counterWith = (step: (n: number) => number) =>
     events: Added,
     keyOf: (m) => m.counter,
     decide: (state, m, ctx) => {
-      if (state?.applied.includes(ctx.messageId)) return Effects.none
+      if (state?.applied.includes(ctx.messageId)) return Decision.none
       const total = (state?.total ?? 0) + step(m.n)
-      return Effects.make({
+      return Decision.make({
         state: { total, applied: [...(state?.applied ?? []), ctx.messageId] },
         events: [Added.make({ counter: m.counter, total, receipt: `receipt-${ctx.messageId}` })]
       })
@@ -44,11 +44,11 @@ const ledger = HostDefinition.fromSchemas({
   inbound: Added,
   keyOf: (m) => m.counter,
   decide: (state, m, ctx) =>
-    Effects.make({ state: { receipts: [...(state?.receipts ?? []), m.receipt], at: ctx.now } })
+    Decision.make({ state: { receipts: [...(state?.receipts ?? []), m.receipt], at: ctx.now } })
 })
 
 const add = (name: string, n: number) =>
-  Effect.flatMap(TestApp.host(counter), (host) => host.execute(Add.make({ counter: name, n })))
+  Effect.flatMap(TestApp.host(counter), (host) => host.send(Add.make({ counter: name, n })))
 
 const adding = Conformance.scenario(
   "two counters, a redelivered message",

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Either, Schedule, Schema } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as GivenWhenThen from "../../src/testing/GivenWhenThen.js"
 import * as TestApp from "../../src/testing/TestApp.js"
@@ -24,16 +24,16 @@ const counter = HostDefinition.make<Counter, Add, Added, never>({
   sends: [],
   decode: (message) =>
     Either.mapLeft(Schema.decodeUnknownEither(Add)(message.payload), (error) => ({ message: error.message })),
-  // `execute` encodes the Add it accepts; `decide` emits Added: a message with `n` is an Add.
+  // `send` encodes the Add it accepts; `decide` emits Added: a message with `n` is an Add.
   encode: (message) =>
     "n" in message
       ? { type: "Add", version: 1, payload: message }
       : { type: "Added", version: 1, payload: message },
   keyOf: (message) => message.counter,
   decide: (state, message, ctx) => {
-    if (state?.seen.includes(ctx.messageId)) return Effects.none
+    if (state?.seen.includes(ctx.messageId)) return Decision.none
     const total = (state?.total ?? 0) + message.n
-    return Effects.make({
+    return Decision.make({
       state: { total, seen: [...(state?.seen ?? []), ctx.messageId] },
       events: [{ counter: message.counter, total }]
     })
@@ -49,11 +49,11 @@ const watcher = HostDefinition.make<number, Added, never, never>({
   decode: (message) => Either.right(message.payload as Added),
   encode: () => ({ type: "never", version: 1, payload: null }),
   keyOf: (message) => message.counter,
-  decide: (state) => Effects.make({ state: (state ?? 0) + 1 })
+  decide: (state) => Decision.make({ state: (state ?? 0) + 1 })
 })
 
 const add = (name: string, n: number) =>
-  Effect.flatMap(TestApp.host(counter), (host) => host.execute({ counter: name, n }))
+  Effect.flatMap(TestApp.host(counter), (host) => host.send({ counter: name, n }))
 
 describe("TestApp", () => {
   it.effect(

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Exit, Fiber, Schedule, Schema, TestClock } from "effect"
-import * as Effects from "../../src/commit/Effects.js"
+import * as Decision from "../../src/commit/Decision.js"
 import * as HostDefinition from "../../src/commit/HostDefinition.js"
 import * as Progress from "../../src/testing/internal/progress.js"
 import * as TestApp from "../../src/testing/TestApp.js"
@@ -14,7 +14,7 @@ const counter = HostDefinition.fromSchemas({
   state: Schema.Struct({ total: Schema.Int }),
   inbound: Add,
   keyOf: (m) => m.counter,
-  decide: (state, m) => Effects.make({ state: { total: (state?.total ?? 0) + m.n } })
+  decide: (state, m) => Decision.make({ state: { total: (state?.total ?? 0) + m.n } })
 })
 
 describe("waits that judge progress", () => {
@@ -68,7 +68,7 @@ describe("waits that judge progress", () => {
       Effect.gen(function* () {
         const host = yield* TestApp.host(counter)
         yield* TestApp.crashOn({ host: "counter" }, 1)
-        yield* host.execute(Add.make({ counter: "a", n: 1 }))
+        yield* host.send(Add.make({ counter: "a", n: 1 }))
         const exit = yield* drive(yield* Effect.fork(Progress.settle({ stall: "1 second" })))
         const error = yield* Effect.flip(exit)
         assert.deepStrictEqual(
@@ -88,7 +88,7 @@ describe("waits that judge progress", () => {
       // every 500 ms, never 1 second without one.
       for (let i = 1; i <= 8; i++) {
         yield* TestApp.crashOn({ host: "counter", messageId: `m-${i}` }, 1)
-        yield* host.execute(Add.make({ counter: "a", n: i }))
+        yield* host.send(Add.make({ counter: "a", n: i }))
       }
       const exit = yield* drive(yield* Effect.fork(Progress.settle({ stall: "1 second" })))
       assert.deepStrictEqual(exit, Exit.void)

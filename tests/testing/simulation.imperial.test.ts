@@ -24,10 +24,7 @@ describe("Imperial under the simulator", () => {
             }
           }
         }
-        count(
-          "duplicate sends dropped",
-          world.submitted.length - new Set(world.submitted.map((e) => e.messageId)).size
-        )
+        count("duplicate sends dropped", world.sent.length - new Set(world.sent.map((e) => e.messageId)).size)
       })
 
       const summary = yield* Simulation.check(

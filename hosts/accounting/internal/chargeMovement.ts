@@ -1,8 +1,8 @@
-import * as Effects from "../../../src/commit/Effects.js"
+import * as Decision from "../../../src/commit/Decision.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
 import type * as ChargeMessages from "../../contracts/ChargeMessages.js"
 import * as AccountingState from "../AccountingState.js"
-import { balanceOf, credit, type Decision, hasAccount, isCharged } from "./decision.js"
+import { balanceOf, credit, type AccountingDecision, hasAccount, isCharged } from "./decision.js"
 import { hold } from "./hold.js"
 
 /**
@@ -13,11 +13,11 @@ import { hold } from "./hold.js"
 export const chargeMovement = (
   state: AccountingState.AccountingState | undefined,
   message: ChargeMessages.ChargeMovement,
-  ctx: Effects.DecideContext
-): Decision => {
+  ctx: Decision.DecideContext
+): AccountingDecision => {
   const base = state ?? AccountingState.empty(message.gameId)
   if (base.accounts === null) return hold(base, { messageId: ctx.messageId, message })
-  if (isCharged(base, message.billingId)) return Effects.none
+  if (isCharged(base, message.billingId)) return Decision.none
 
   const failure = base.earlyVoids.includes(message.billingId)
     ? "Voided"
@@ -41,7 +41,7 @@ export const chargeMovement = (
         }
 
   if (failure !== undefined) {
-    return Effects.make({
+    return Decision.make({
       state: {
         ...settledBefore,
         settled: AccountingState.remember(settledBefore.settled, {
@@ -60,7 +60,7 @@ export const chargeMovement = (
     })
   }
   const paid = credit(settledBefore, message.nation, -message.amount)
-  return Effects.make({
+  return Decision.make({
     state: { ...paid, voidable: [...paid.voidable, { ...charge, status: "Paid" }] },
     events: [AccountingMessages.RondelInvoicePaid.make({ gameId: base.gameId, ...charge })]
   })

@@ -1,11 +1,15 @@
-import type * as Effects from "../../../src/commit/Effects.js"
+import type * as Decision from "../../../src/commit/Decision.js"
 import type * as BillingId from "../../contracts/BillingId.js"
 import type * as Contracts from "../../contracts/Contracts.js"
 import type * as Nation from "../../contracts/Nation.js"
 import type * as AccountingState from "../AccountingState.js"
 
-/** What one Accounting handler returns. */
-export type Decision = Effects.Effects<AccountingState.AccountingState, Contracts.AccountingEvent, never>
+/** What Accounting's decide and each of its handlers return for one message (Accounting sends no commands). */
+export type AccountingDecision = Decision.Decision<
+  AccountingState.AccountingState,
+  Contracts.AccountingEvent,
+  never
+>
 
 /** True when the game's accounts are open and the nation has one. */
 export const hasAccount = (state: AccountingState.AccountingState, nation: Nation.Nation): boolean =>

@@ -1,9 +1,9 @@
-import * as Effects from "../../../src/commit/Effects.js"
+import * as Decision from "../../../src/commit/Decision.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
 import * as Amount from "../../contracts/Amount.js"
 import type * as Nation from "../../contracts/Nation.js"
 import * as AccountingState from "../AccountingState.js"
-import { balanceOf, credit, type Decision, hasAccount } from "./decision.js"
+import { balanceOf, credit, type AccountingDecision, hasAccount } from "./decision.js"
 import { hold } from "./hold.js"
 
 /**
@@ -13,11 +13,11 @@ import { hold } from "./hold.js"
 export const deposit = (
   state: AccountingState.AccountingState | undefined,
   message: AccountingMessages.Deposit,
-  ctx: Effects.DecideContext
-): Decision => {
+  ctx: Decision.DecideContext
+): AccountingDecision => {
   const base = state ?? AccountingState.empty(message.gameId)
   if (base.accounts === null) return hold(base, { messageId: ctx.messageId, message })
-  if (base.deposits.includes(ctx.messageId)) return Effects.none
+  if (base.deposits.includes(ctx.messageId)) return Decision.none
   const handled: AccountingState.AccountingState = {
     ...base,
     deposits: AccountingState.remember(base.deposits, ctx.messageId)
@@ -29,12 +29,12 @@ export const deposit = (
       ? "BalanceLimit"
       : undefined
   if (refusal !== undefined) {
-    return Effects.make({
+    return Decision.make({
       state: handled,
       events: [AccountingMessages.DepositRejected.make({ gameId, nation, amount, reason: refusal })]
     })
   }
-  return Effects.make({
+  return Decision.make({
     state: credit(handled, nation, amount),
     events: [AccountingMessages.FundsDeposited.make({ gameId, nation, amount })]
   })

@@ -1,9 +1,9 @@
-import * as Effects from "../../../src/commit/Effects.js"
+import * as Decision from "../../../src/commit/Decision.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
 import type * as Contracts from "../../contracts/Contracts.js"
 import * as AccountingState from "../AccountingState.js"
 import { chargeMovement } from "./chargeMovement.js"
-import type { Decision } from "./decision.js"
+import type { AccountingDecision } from "./decision.js"
 import { deposit } from "./deposit.js"
 import { voidCharge } from "./voidCharge.js"
 
@@ -14,9 +14,9 @@ import { voidCharge } from "./voidCharge.js"
 export const openAccounts = (
   state: AccountingState.AccountingState | undefined,
   message: AccountingMessages.OpenAccounts,
-  ctx: Effects.DecideContext
-): Decision => {
-  if (state?.accounts != null) return Effects.none
+  ctx: Decision.DecideContext
+): AccountingDecision => {
+  if (state?.accounts != null) return Decision.none
   const base = state ?? AccountingState.empty(message.gameId)
   let opened: AccountingState.AccountingState = {
     ...base,
@@ -33,14 +33,14 @@ export const openAccounts = (
   ]
   for (const { messageId, message: held } of base.held) {
     const heldCtx = { messageId, now: ctx.now }
-    const effects =
+    const decision =
       held._tag === "ChargeMovement"
         ? chargeMovement(opened, held, heldCtx)
         : held._tag === "VoidCharge"
           ? voidCharge(opened, held, heldCtx)
           : deposit(opened, held, heldCtx)
-    if (effects.state !== undefined) opened = effects.state
-    events.push(...effects.events)
+    if (decision.state !== undefined) opened = decision.state
+    events.push(...decision.events)
   }
-  return Effects.make({ state: opened, events })
+  return Decision.make({ state: opened, events })
 }

@@ -1,8 +1,8 @@
-import * as Effects from "../../../src/commit/Effects.js"
+import * as Decision from "../../../src/commit/Decision.js"
 import * as AccountingMessages from "../../contracts/AccountingMessages.js"
 import type * as ChargeMessages from "../../contracts/ChargeMessages.js"
 import * as AccountingState from "../AccountingState.js"
-import { credit, type Decision, isCharged } from "./decision.js"
+import { credit, type AccountingDecision, isCharged } from "./decision.js"
 import { hold } from "./hold.js"
 
 /**
@@ -12,20 +12,20 @@ import { hold } from "./hold.js"
 export const voidCharge = (
   state: AccountingState.AccountingState | undefined,
   message: ChargeMessages.VoidCharge,
-  ctx: Effects.DecideContext
-): Decision => {
+  ctx: Decision.DecideContext
+): AccountingDecision => {
   const base = state ?? AccountingState.empty(message.gameId)
   if (base.accounts === null) return hold(base, { messageId: ctx.messageId, message })
   const charge = base.voidable.find((c) => c.billingId === message.billingId)
   if (charge === undefined) {
     return isCharged(base, message.billingId) || base.earlyVoids.includes(message.billingId)
-      ? Effects.none
-      : Effects.make({
+      ? Decision.none
+      : Decision.make({
           state: { ...base, earlyVoids: AccountingState.remember(base.earlyVoids, message.billingId) }
         })
   }
   const refunded = credit(base, charge.nation, charge.amount)
-  return Effects.make({
+  return Decision.make({
     state: {
       ...refunded,
       voidable: refunded.voidable.filter((c) => c !== charge),

@@ -1,13 +1,13 @@
 import { Array as Arr } from "effect"
-import type * as Effects from "../../../src/commit/Effects.js"
+import type * as Decision from "../../../src/commit/Decision.js"
 import type * as Contracts from "../../contracts/Contracts.js"
 import type * as Nation from "../../contracts/Nation.js"
 import * as RondelMessages from "../../contracts/RondelMessages.js"
 import * as Space from "../../contracts/Space.js"
 import type * as RondelState from "../RondelState.js"
 
-/** What one Rondel handler returns (it may schedule its own payment deadlines). */
-export type Decision = Effects.Effects<
+/** What Rondel's decide and each of its handlers return for one message (it may schedule its own payment deadlines). */
+export type RondelDecision = Decision.Decision<
   RondelState.RondelState,
   Contracts.RondelEvent,
   Contracts.RondelOutbound,

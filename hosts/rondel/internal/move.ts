@@ -1,10 +1,10 @@
-import * as Effects from "../../../src/commit/Effects.js"
+import * as Decision from "../../../src/commit/Decision.js"
 import * as ChargeMessages from "../../contracts/ChargeMessages.js"
 import type * as Contracts from "../../contracts/Contracts.js"
 import * as RondelMessages from "../../contracts/RondelMessages.js"
 import type * as RondelContext from "../RondelContext.js"
 import * as RondelState from "../RondelState.js"
-import { actionDetermined, cancelDeadline, type Decision, findNation, withNation } from "./decision.js"
+import { actionDetermined, cancelDeadline, type RondelDecision, findNation, withNation } from "./decision.js"
 import * as Movement from "./movement.js"
 
 /**
@@ -16,14 +16,14 @@ export const move = (
   state: RondelState.RondelState | undefined,
   message: RondelMessages.Move,
   ctx: RondelContext.RondelContext
-): Decision => {
+): RondelDecision => {
   // No state to record the message id in: a redelivered Move for an unknown game is rejected again (harmless).
   if (state === undefined) {
-    return Effects.make({
+    return Decision.make({
       events: [rejected(message, "UnknownGame", `game ${message.gameId} has no starting positions`)]
     })
   }
-  if (state.recentMoves.includes(ctx.messageId)) return Effects.none
+  if (state.recentMoves.includes(ctx.messageId)) return Decision.none
   const handled: RondelState.RondelState = {
     ...state,
     recentMoves: RondelState.rememberMove(state.recentMoves, ctx.messageId)
@@ -31,7 +31,7 @@ export const move = (
   const entry = findNation(state, message.nation)
   if (entry === undefined) {
     const playing = state.nations.map((n) => n.nation).join(", ")
-    return Effects.make({
+    return Decision.make({
       state: handled,
       events: [
         rejected(
@@ -44,7 +44,7 @@ export const move = (
   }
   const plan = Movement.plan(entry.position, message.space)
   if (plan._tag === "Refused") {
-    return Effects.make({ state: handled, events: [rejected(message, plan.reason, plan.detail)] })
+    return Decision.make({ state: handled, events: [rejected(message, plan.reason, plan.detail)] })
   }
 
   const events: Array<Contracts.RondelEvent> = []
@@ -72,7 +72,7 @@ export const move = (
 
   if (plan._tag === "Free") {
     events.push(actionDetermined(state, entry.nation, message.space))
-    return Effects.make({
+    return Decision.make({
       state: withNation(handled, { ...entry, position: message.space, pending: null }),
       events,
       commands,
@@ -105,11 +105,14 @@ export const move = (
     nation: entry.nation,
     billingId: movement.billingId
   })
-  return Effects.make({
-    state: withNation(handled, { ...entry, pending: { ...movement, deadline: Effects.scheduledId(ctx, 0) } }),
+  return Decision.make({
+    state: withNation(handled, {
+      ...entry,
+      pending: { ...movement, deadline: Decision.scheduledId(ctx, 0) }
+    }),
     events,
     commands,
-    scheduled: [Effects.after(ctx.paymentDeadline, deadline)],
+    scheduled: [Decision.after(ctx.paymentDeadline, deadline)],
     cancelled
   })
 }

@@ -1,19 +1,19 @@
-import * as Effects from "../../../src/commit/Effects.js"
+import * as Decision from "../../../src/commit/Decision.js"
 import type * as AccountingMessages from "../../contracts/AccountingMessages.js"
 import * as ChargeMessages from "../../contracts/ChargeMessages.js"
 import * as RondelMessages from "../../contracts/RondelMessages.js"
 import type * as RondelState from "../RondelState.js"
-import { actionDetermined, cancelDeadline, type Decision, findNation, withNation } from "./decision.js"
+import { actionDetermined, cancelDeadline, type RondelDecision, findNation, withNation } from "./decision.js"
 
 /** Payment confirmed for the nation's pending move: the nation moves, its action is determined, its deadline cancelled. */
 export const invoicePaid = (
   state: RondelState.RondelState | undefined,
   message: AccountingMessages.RondelInvoicePaid
-): Decision => {
+): RondelDecision => {
   const found = pendingFor(state, message)
-  if (found === undefined) return Effects.none
+  if (found === undefined) return Decision.none
   const { state: current, entry, pending } = found
-  return Effects.make({
+  return Decision.make({
     state: withNation(current, { ...entry, position: pending.space, pending: null }),
     events: [actionDetermined(current, entry.nation, pending.space)],
     cancelled: cancelDeadline(pending)
@@ -27,11 +27,11 @@ export const invoicePaid = (
 export const invoicePaymentFailed = (
   state: RondelState.RondelState | undefined,
   message: AccountingMessages.RondelInvoicePaymentFailed
-): Decision => {
+): RondelDecision => {
   const found = pendingFor(state, message)
-  if (found === undefined) return Effects.none
+  if (found === undefined) return Decision.none
   const { state: current, entry, pending } = found
-  return Effects.make({
+  return Decision.make({
     state: withNation(current, { ...entry, pending: null }),
     events: [
       RondelMessages.MoveToActionSpaceRejected.make({
@@ -55,11 +55,11 @@ export const invoicePaymentFailed = (
 export const paymentDeadline = (
   state: RondelState.RondelState | undefined,
   message: RondelMessages.PaymentDeadline
-): Decision => {
+): RondelDecision => {
   const found = pendingFor(state, message)
-  if (found === undefined) return Effects.none
+  if (found === undefined) return Decision.none
   const { state: current, entry, pending } = found
-  return Effects.make({
+  return Decision.make({
     state: withNation(current, { ...entry, pending: null }),
     events: [
       RondelMessages.MoveToActionSpaceRejected.make({

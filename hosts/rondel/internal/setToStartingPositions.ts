@@ -1,17 +1,17 @@
 import { Array as Arr } from "effect"
-import * as Effects from "../../../src/commit/Effects.js"
+import * as Decision from "../../../src/commit/Decision.js"
 import * as RondelMessages from "../../contracts/RondelMessages.js"
 import type * as RondelState from "../RondelState.js"
-import type { Decision } from "./decision.js"
+import type { RondelDecision } from "./decision.js"
 
 /** Creates a game with every nation off the wheel; a game that already exists is left as it is. */
 export const setToStartingPositions = (
   state: RondelState.RondelState | undefined,
   message: RondelMessages.SetToStartingPositions
-): Decision =>
+): RondelDecision =>
   state !== undefined
-    ? Effects.none
-    : Effects.make({
+    ? Decision.none
+    : Decision.make({
         state: {
           gameId: message.gameId,
           nations: Arr.map(message.nations, (nation) => ({ nation, position: null, pending: null })),

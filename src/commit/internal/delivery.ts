@@ -44,7 +44,7 @@ export const make = (options: {
       const deferral = yield* RetryPolicy.defer(policy, message.attempts + 1, error)
       yield* storage.deferInbox(message, deferral)
       if (deferral.park) {
-        yield* bus.observe({
+        yield* bus.broadcast({
           _tag: "DeliveryFailed",
           step: "relay",
           to: host,

@@ -119,7 +119,7 @@ export const make = (options: {
       yield* producer.deferOutbox(message, deferral)
       if (!deferral.park) refusedUntil.set(message.destination, now + deferral.delayMillis)
       if (deferral.park) {
-        yield* bus.observe({
+        yield* bus.broadcast({
           _tag: "DeliveryFailed",
           step: "relay",
           to: message.destination,
@@ -132,7 +132,7 @@ export const make = (options: {
   const notice = (level: "info" | "warning", message: string) =>
     Effect.zipRight(
       level === "warning" ? Effect.logWarning(message) : Effect.logInfo(message),
-      bus.observe({ _tag: "Notice", level, message })
+      bus.broadcast({ _tag: "Notice", level, message })
     )
 
   /** One round; true when it was full (more may be waiting). */

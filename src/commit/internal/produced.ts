@@ -32,7 +32,7 @@ export const envelopes = (
 
 /**
  * Text in what a handling produced (its new state, when it may hold text, and its messages' keys and payloads) that
- * no store accepts, naming where it is; undefined when everything is storable.
+ * no boundary can store, naming where it is; undefined when everything is storable.
  */
 export const problem = (
   state: unknown,

@@ -1,6 +1,6 @@
 import * as Envelope from "../../runtime/Envelope.js"
 import type { ScheduledEnvelope } from "../CommitBoundary.js"
-import * as Effects from "../Effects.js"
+import * as Decision from "../Decision.js"
 import type { HostDefinition } from "../HostDefinition.js"
 import * as MessageIds from "../MessageIds.js"
 
@@ -13,14 +13,14 @@ export const envelopes = <S, In, Ev, Cmd>(
   definition: HostDefinition<S, In, Ev, Cmd, any>,
   cause: Envelope.Envelope,
   key: string,
-  effects: Effects.Effects<S, Ev, Cmd, In | Ev | Cmd>,
+  decision: Decision.Decision<S, Ev, Cmd, In | Ev | Cmd>,
   now: number,
   traceparent: string | undefined
 ): ReadonlyArray<ScheduledEnvelope> => {
-  const scheduled = effects.scheduled
+  const scheduled = decision.scheduled
   if (scheduled === undefined || scheduled.length === 0) return []
   return scheduled.map((item, index) => {
-    const dueAt = Math.round(Effects.dueAt(item, now))
+    const dueAt = Math.round(Decision.dueAt(item, now))
     const wire = definition.encode(item.message)
     // A message for the host itself is keyed as it keys its inbound messages.
     const ownKey = definition.consumes.includes(wire.type)

@@ -9,4 +9,4 @@ export const keptConnections = (options: {
   readonly writers?: number
   readonly local: boolean
   readonly claimers?: number
-}) => (options.writers ?? 1) + Inbox.storeWriters + 2 + (options.local ? 1 + (options.claimers ?? 1) : 0)
+}) => (options.writers ?? 1) + Inbox.frontDoorWriters + 2 + (options.local ? 1 + (options.claimers ?? 1) : 0)

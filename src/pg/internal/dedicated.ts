@@ -5,7 +5,7 @@ import { Cause, Effect, ExecutionStrategy, Exit, Scope } from "effect"
 import * as Tracing from "../../commit/Tracing.js"
 
 /**
- * One pooled connection kept by one worker fiber (a commit or submit writer, a relay loop) for its hot statements. Each
+ * One pooled connection kept by one worker fiber (a commit or front-door writer, a relay loop) for its hot statements. Each
  * statement through the client's `sql` template acquires a pooled connection, opens a span and compiles its text;
  * on these 2-core machines that costs about as much CPU as the database spends on a small commit. A dedicated
  * connection runs precompiled text directly (measured: +13% host commits/s at 4 callers, BENCHMARKS.md), as a named

@@ -15,7 +15,7 @@ import * as Notifications from "./notifications.js"
 import * as SqlFailure from "./sqlFailure.js"
 
 /** Front-door writes in flight at once per context, each on its own kept connection. */
-export const storeWriters = 2
+export const frontDoorWriters = 2
 
 /** Most keys, and most messages, one delivery claim takes. */
 const claimKeys = 256
@@ -44,7 +44,7 @@ export const make = (
     const storeText = storeStatement(table, wake)
     const storedText = `SELECT message_id, type, key, envelope->'version' AS version, envelope->'payload' AS payload
       FROM ${table} WHERE message_id = ANY($1)`
-    const storeConnections = yield* Effect.forEach(Array.from({ length: storeWriters }), () =>
+    const storeConnections = yield* Effect.forEach(Array.from({ length: frontDoorWriters }), () =>
       Dedicated.make(sql)
     )
 
@@ -126,7 +126,7 @@ export const make = (
               : Exit.fail(messageIdReused(options.host, envelope.messageId, difference))
           })
         }),
-      { maxBatch: 256, workers: storeWriters }
+      { maxBatch: 256, workers: frontDoorWriters }
     )
 
     // The relay's writes from other contexts: one at a time on a kept connection.

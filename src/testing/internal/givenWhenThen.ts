@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict"
-import type * as Effects from "../../commit/Effects.js"
+import type * as Decision from "../../commit/Decision.js"
 import type { DecodeFailure, HostDefinition } from "../../commit/HostDefinition.js"
 import * as Envelope from "../../runtime/Envelope.js"
 
 /** A pure decide function and how to build its context from what the envelope carries (the host edge's job). */
 export interface Decider<S, M, Ev, Cmd, Ctx> {
-  readonly decide: (state: S | undefined, message: M, ctx: Ctx) => Effects.Effects<S, Ev, Cmd, unknown>
+  readonly decide: (state: S | undefined, message: M, ctx: Ctx) => Decision.Decision<S, Ev, Cmd, unknown>
   readonly context: (messageId: Envelope.MessageId, occurredAt: number) => Ctx
 }
 
@@ -13,8 +13,8 @@ export interface Decider<S, M, Ev, Cmd, Ctx> {
 export type Decide<S, M, Ev, Cmd> = (
   state: S | undefined,
   message: M,
-  ctx: Effects.DecideContext
-) => Effects.Effects<S, Ev, Cmd, unknown>
+  ctx: Decision.DecideContext
+) => Decision.Decision<S, Ev, Cmd, unknown>
 
 /** What a specification is written for: a host definition, a decide function, or a decider with its own context. */
 export type Subject<S, M, Ev, Cmd, Ctx> =
@@ -32,14 +32,14 @@ export class Delivery<M> {
   ) {}
 }
 
-/** What one message did: the state before, the effects, and the state after. */
+/** What one message did: the state before, the decision, and the state after. */
 export interface Step<S, M, Ev, Cmd> {
   readonly message: M
   readonly messageId: Envelope.MessageId
   /** When the message occurred (the context's time). */
   readonly occurredAt: number
   readonly before: S | undefined
-  readonly effects: Effects.Effects<S, Ev, Cmd, unknown>
+  readonly decision: Decision.Decision<S, Ev, Cmd, unknown>
   readonly after: S | undefined
 }
 
@@ -52,7 +52,7 @@ export interface Then<S, M, Ev, Cmd> extends Step<S, M, Ev, Cmd> {
   }) => Then<S, M, Ev, Cmd>
   /** Exactly these messages scheduled for later and these scheduled ids cancelled (an omitted list means none). */
   readonly thenSchedules: (expected: {
-    readonly scheduled?: ReadonlyArray<Effects.Scheduled<unknown>>
+    readonly scheduled?: ReadonlyArray<Decision.Scheduled<unknown>>
     readonly cancelled?: ReadonlyArray<string>
   }) => Then<S, M, Ev, Cmd>
   /** No new state, no events, no commands, nothing scheduled or cancelled. */
@@ -94,14 +94,14 @@ export const make = <S, M, Ev, Cmd, Ctx>(
   const decider = deciderOf(subject)
   const apply = (before: S | undefined, delivery: Delivery<M>, index = 0): Step<S, M, Ev, Cmd> => {
     const occurredAt = delivery.occurredAt ?? 1_000 * index
-    const effects = decider.decide(before, delivery.message, decider.context(delivery.messageId, occurredAt))
+    const decision = decider.decide(before, delivery.message, decider.context(delivery.messageId, occurredAt))
     return {
       message: delivery.message,
       messageId: delivery.messageId,
       occurredAt,
       before,
-      effects,
-      after: effects.state ?? before
+      decision,
+      after: decision.state ?? before
     }
   }
   const run = (deliveries: ReadonlyArray<Delivery<M>>, initial?: S): Run<S, M, Ev, Cmd> => {
@@ -135,7 +135,7 @@ export const withId = <M>(messageId: string, message: M, occurredAt?: number): D
 // internal
 
 /** The context the host edge builds from an envelope: its id and when it occurred. */
-const plainContext = (messageId: Envelope.MessageId, occurredAt: number): Effects.DecideContext => ({
+const plainContext = (messageId: Envelope.MessageId, occurredAt: number): Decision.DecideContext => ({
   messageId,
   now: occurredAt
 })
@@ -154,21 +154,21 @@ const thenFor = <S, M, Ev, Cmd>(step: Step<S, M, Ev, Cmd>): Then<S, M, Ev, Cmd> 
   const self: Then<S, M, Ev, Cmd> = {
     ...step,
     thenEmits: (expected) => {
-      assert.deepStrictEqual(step.effects.events, expected.events ?? [], "events")
-      assert.deepStrictEqual(step.effects.commands, expected.commands ?? [], "commands")
+      assert.deepStrictEqual(step.decision.events, expected.events ?? [], "events")
+      assert.deepStrictEqual(step.decision.commands, expected.commands ?? [], "commands")
       return self
     },
     thenSchedules: (expected) => {
-      assert.deepStrictEqual(step.effects.scheduled ?? [], expected.scheduled ?? [], "scheduled")
-      assert.deepStrictEqual(step.effects.cancelled ?? [], expected.cancelled ?? [], "cancelled")
+      assert.deepStrictEqual(step.decision.scheduled ?? [], expected.scheduled ?? [], "scheduled")
+      assert.deepStrictEqual(step.decision.cancelled ?? [], expected.cancelled ?? [], "cancelled")
       return self
     },
     thenNothing: () => {
-      assert.strictEqual(step.effects.state, undefined, "state must not change")
-      assert.deepStrictEqual(step.effects.events, [], "events")
-      assert.deepStrictEqual(step.effects.commands, [], "commands")
-      assert.deepStrictEqual(step.effects.scheduled ?? [], [], "scheduled")
-      assert.deepStrictEqual(step.effects.cancelled ?? [], [], "cancelled")
+      assert.strictEqual(step.decision.state, undefined, "state must not change")
+      assert.deepStrictEqual(step.decision.events, [], "events")
+      assert.deepStrictEqual(step.decision.commands, [], "commands")
+      assert.deepStrictEqual(step.decision.scheduled ?? [], [], "scheduled")
+      assert.deepStrictEqual(step.decision.cancelled ?? [], [], "cancelled")
       return self
     },
     thenState: (expected) => {

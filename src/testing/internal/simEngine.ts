@@ -19,8 +19,8 @@ export const runRandom = (input: EngineInput, seed: number): Run => {
     }
     if (sim.tooLong()) break
     const lanes = sim.deliverable()
-    const canSubmit = next < input.items.length
-    if (!canSubmit && lanes.length === 0) {
+    const canSend = next < input.items.length
+    if (!canSend && lanes.length === 0) {
       if (!sim.waitForWake()) break
       continue
     }
@@ -34,9 +34,9 @@ export const runRandom = (input: EngineInput, seed: number): Run => {
     } else if (faultsLeft && lanes.length > 0 && rng.chance(rates.delay)) {
       decision = { _tag: "Delay", lane: rng.pick(lanes), millis: downFor(), advance }
     } else {
-      const choice = rng.int(0, lanes.length + (canSubmit ? 1 : 0))
+      const choice = rng.int(0, lanes.length + (canSend ? 1 : 0))
       if (choice === lanes.length) {
-        decision = { _tag: "Submit", item: next++, advance }
+        decision = { _tag: "Send", item: next++, advance }
       } else {
         const lane = lanes[choice]!
         const row = rng.pick(sim.store.candidates(lane))

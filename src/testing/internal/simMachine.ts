@@ -32,7 +32,7 @@ export const make = (input: EngineInput, seed: number) => {
   const violations: Array<Violation> = []
   const down = new Map<string, number>()
   const held = new Map<string, number>()
-  const submittedItems = new Set<number>()
+  const sentItems = new Set<number>()
   const committed = new Map<string, Set<string>>()
   const laneLast = new Map<string, number>()
   const deliveries: Array<DeliveryRecord> = []
@@ -47,10 +47,10 @@ export const make = (input: EngineInput, seed: number) => {
     cancelledWhileDue: 0,
     cancelledTooLate: 0
   }
-  const submitted: Array<Envelope.Envelope> = []
+  const sent: Array<Envelope.Envelope> = []
   let touched: Array<{ readonly host: string; readonly key: string }> = []
   const stats = {
-    submitted: 0,
+    sent: 0,
     commits: 0,
     duplicatesDropped: 0,
     faults: {
@@ -175,15 +175,23 @@ export const make = (input: EngineInput, seed: number) => {
     let cancelled: ReadonlyArray<string>
     let state: unknown
     try {
-      const effects = host.decide(loaded?.state, decoded.right, {
+      const hostDecision = host.decide(loaded?.state, decoded.right, {
         messageId: envelope.messageId as Envelope.MessageId,
         now: envelope.occurredAt
       })
-      events = Produced.envelopes(host, envelope, row.key, effects.events, 0, now, undefined)
-      commands = Produced.envelopes(host, envelope, row.key, effects.commands, events.length, now, undefined)
-      scheduled = [...Scheduling.envelopes(host, envelope, row.key, effects, now, undefined)]
-      cancelled = effects.cancelled ?? []
-      state = effects.state
+      events = Produced.envelopes(host, envelope, row.key, hostDecision.events, 0, now, undefined)
+      commands = Produced.envelopes(
+        host,
+        envelope,
+        row.key,
+        hostDecision.commands,
+        events.length,
+        now,
+        undefined
+      )
+      scheduled = [...Scheduling.envelopes(host, envelope, row.key, hostDecision, now, undefined)]
+      cancelled = hostDecision.cancelled ?? []
+      state = hostDecision.state
     } catch (error) {
       violate(boundaryInvariants.handled, `${host.name} died handling ${label}: ${describe(error)}`)
       log(`deliver ${label} → defect: ${describe(error)}`)
@@ -252,12 +260,12 @@ export const make = (input: EngineInput, seed: number) => {
     for (const item of scheduled) scheduledDue.set(item.envelope.messageId, item.dueAt)
     timerStats.scheduled += scheduled.length
     if (row.dueAt !== undefined) timerStats.fired++
-    const sent = [
+    const outputs = [
       ...[...events, ...commands].map((e) => e.type),
       ...scheduled.map((e) => `${e.envelope.type}@t=${e.dueAt - start}`),
       ...cancelled.map((id) => `cancel ${id}`)
     ]
-    const summary = `→ v${entry.version}${entry.stateChanged ? "" : " unchanged"}${sent.length > 0 ? ` +[${sent.join(", ")}]` : ""}`
+    const summary = `→ v${entry.version}${entry.stateChanged ? "" : " unchanged"}${outputs.length > 0 ? ` +[${outputs.join(", ")}]` : ""}`
     if (fault === "crashAfterCommit") {
       const lost = crashHost(host.name, downFor)
       // A submission's inbox mark is part of the commit itself: nothing is left to acknowledge.
@@ -281,27 +289,27 @@ export const make = (input: EngineInput, seed: number) => {
     }
   }
 
-  const submit = (index: number) => {
+  const send = (index: number) => {
     const item = input.items[index]!
-    submittedItems.add(index)
+    sentItems.add(index)
     const id = item.messageId as Envelope.MessageId
     const envelope = Envelope.make(id, item.key, item.wire, now)
-    submitted.push(envelope)
-    stats.submitted++
-    const row = store.submit(item.host, envelope)
+    sent.push(envelope)
+    stats.sent++
+    const row = store.accept(item.host, envelope)
     log(
-      `submit ${item.host}/${item.key} ${item.wire.type} ${id} ${brief(item.wire.payload)}${row === undefined ? " → dropped by the inbox (id already received)" : ""}`
+      `send ${item.host}/${item.key} ${item.wire.type} ${id} ${brief(item.wire.payload)}${row === undefined ? " → dropped by the inbox (id already received)" : ""}`
     )
   }
 
   const apply = (decision: Decision): boolean => {
     touched = []
     switch (decision._tag) {
-      case "Submit": {
-        if (submittedItems.has(decision.item) || decision.item >= input.items.length) return false
+      case "Send": {
+        if (sentItems.has(decision.item) || decision.item >= input.items.length) return false
         advanceTo(now + decision.advance)
         step++
-        submit(decision.item)
+        send(decision.item)
         break
       }
       case "Deliver": {
@@ -353,7 +361,7 @@ export const make = (input: EngineInput, seed: number) => {
     keys: (host) => store.keys(typeof host === "string" ? host : host.name),
     audit: (host, key) => store.audit(typeof host === "string" ? host : host.name, key),
     deliveries,
-    submitted,
+    sent,
     touched
   })
 

@@ -21,10 +21,10 @@ export interface Options {
   readonly roundTrip?: boolean
 }
 
-/** The producer name of messages submitted at a host's front door. */
+/** The producer name of messages sent to a host's front door. */
 export const client = "client"
 
-/** A stored message waiting for (or past) delivery to one consumer: an outbox row, or a submitted inbox row. */
+/** A stored message waiting for (or past) delivery to one consumer: an outbox row, or an inbox row sent from outside. */
 export interface Row {
   /** Insertion order over the whole store. */
   readonly id: number
@@ -93,7 +93,7 @@ export interface SimulatedDurableStore {
   /** Hosts that consume a message type (routing derived from every declaration). */
   readonly consumersOf: (type: string) => ReadonlyArray<string>
   /** Stores a front-door submission durably; undefined when the inbox already holds its id (dropped). */
-  readonly submit: (host: string, envelope: Envelope) => Row | undefined
+  readonly accept: (host: string, envelope: Envelope) => Row | undefined
   readonly load: (host: string, key: string) => Loaded | undefined
   readonly keys: (host: string) => ReadonlyArray<string>
   readonly audit: (host: string, key?: string) => ReadonlyArray<AuditEntry>
@@ -196,7 +196,7 @@ export const make = (
   return {
     broken,
     consumersOf: (type) => consumers.get(type) ?? [],
-    submit: (host, envelope) => {
+    accept: (host, envelope) => {
       const inbox = entry(received, host, () => new Set())
       if (
         broken !== "inbox" &&

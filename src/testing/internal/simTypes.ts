@@ -31,7 +31,7 @@ export type Fault =
 
 /** One choice of the scheduler; a run is its list of decisions, and replaying the list reproduces it. */
 export type Decision =
-  | { readonly _tag: "Submit"; readonly item: number; readonly advance: number }
+  | { readonly _tag: "Send"; readonly item: number; readonly advance: number }
   | {
       readonly _tag: "Deliver"
       readonly lane: string
@@ -78,7 +78,7 @@ export interface World {
   readonly step: number
   /** Virtual time, in milliseconds. */
   readonly now: number
-  /** True once every submitted command and every message it caused has been handled. */
+  /** True once every command sent and every message it caused has been handled. */
   readonly converged: boolean
   /** A host's current state for one key. */
   readonly state: <S>(host: HostDefinition<S, any, any, any, any>, key: string) => S | undefined
@@ -88,8 +88,8 @@ export interface World {
   readonly audit: (host: AnyHostDefinition | string, key?: string) => ReadonlyArray<AuditEntry>
   /** Every handling of a delivered row so far. */
   readonly deliveries: ReadonlyArray<DeliveryRecord>
-  /** Every envelope submitted at a front door (duplicates included). */
-  readonly submitted: ReadonlyArray<Envelope>
+  /** Every envelope sent to a front door (duplicates included). */
+  readonly sent: ReadonlyArray<Envelope>
   /** Keys whose state the last step changed. */
   readonly touched: ReadonlyArray<{ readonly host: string; readonly key: string }>
 }
@@ -112,7 +112,7 @@ export interface Violation {
 /** Counters of one run. */
 export interface Stats {
   readonly steps: number
-  readonly submitted: number
+  readonly sent: number
   readonly commits: number
   readonly duplicatesDropped: number
   readonly faults: {

@@ -14,7 +14,7 @@ export type Scheduled<M> =
  * What a pure `decide` returns for one handled message: the new state (if it changed) and the messages to send, now
  * or later, as data. `Later` is the type of the messages it may schedule (none unless given).
  */
-export interface Effects<S, Ev, Cmd, Later = never> {
+export interface Decision<S, Ev, Cmd, Later = never> {
   /** The key's new state; absent when the message changes nothing. */
   readonly state?: S
   /** Integration events to publish, in order. */
@@ -38,20 +38,20 @@ export interface DecideContext {
   readonly now: number
 }
 
-/** Effects that change nothing and send nothing. */
-export const none: Effects<never, never, never> = { events: [], commands: [] }
+/** A decision that changes nothing and sends nothing. */
+export const none: Decision<never, never, never> = { events: [], commands: [] }
 
 // One empty list for every decision that sends nothing of a kind (the memory boundary's audit keeps the lists).
 const nothing: ReadonlyArray<never> = Object.freeze([])
 
-/** Builds effects; omitted parts are empty. */
+/** Builds a decision; omitted parts are empty. */
 export const make = <S = never, Ev = never, Cmd = never, Later = never>(parts: {
   readonly state?: S | undefined
   readonly events?: ReadonlyArray<Ev> | undefined
   readonly commands?: ReadonlyArray<Cmd> | undefined
   readonly scheduled?: ReadonlyArray<Scheduled<Later>> | undefined
   readonly cancelled?: ReadonlyArray<string> | undefined
-}): Effects<S, Ev, Cmd, Later> => {
+}): Decision<S, Ev, Cmd, Later> => {
   const base = { events: parts.events ?? nothing, commands: parts.commands ?? nothing }
   const withState = parts.state === undefined ? base : { state: parts.state, ...base }
   const scheduled = parts.scheduled !== undefined && parts.scheduled.length > 0 ? parts.scheduled : undefined
@@ -80,10 +80,10 @@ export const scheduledId = (context: Pick<DecideContext, "messageId">, index: nu
 export const dueAt = (scheduled: Scheduled<unknown>, now: number): number =>
   "at" in scheduled ? scheduled.at : now + Duration.toMillis(Duration.decode(scheduled.after))
 
-/** True when the effects change no state, send no message and schedule or cancel nothing. */
-export const isEmpty = (effects: Effects<unknown, unknown, unknown, unknown>): boolean =>
-  effects.state === undefined &&
-  effects.events.length === 0 &&
-  effects.commands.length === 0 &&
-  (effects.scheduled?.length ?? 0) === 0 &&
-  (effects.cancelled?.length ?? 0) === 0
+/** True when the decision changes no state, sends no message and schedules or cancels nothing. */
+export const isEmpty = (decision: Decision<unknown, unknown, unknown, unknown>): boolean =>
+  decision.state === undefined &&
+  decision.events.length === 0 &&
+  decision.commands.length === 0 &&
+  (decision.scheduled?.length ?? 0) === 0 &&
+  (decision.cancelled?.length ?? 0) === 0

@@ -7,7 +7,8 @@ import type { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import type * as Faults from "../../src/commit/Faults.js"
 import type * as Timers from "../../src/commit/Timers.js"
 import type * as ActorSystem from "../../src/runtime/ActorSystem.js"
-import type * as AccountingHost from "../accounting/AccountingHost.js"
+import type * as AccountingClient from "../accounting/AccountingClient.js"
+import type * as RondelClient from "../rondel/RondelClient.js"
 import * as RondelHost from "../rondel/RondelHost.js"
 import * as Commands from "./Commands.js"
 import * as DeliveryInspector from "./DeliveryInspector.js"
@@ -16,8 +17,8 @@ import * as SandboxClock from "./SandboxClock.js"
 import * as SandboxError from "./SandboxError.js"
 import * as Silence from "./Silence.js"
 
-/** Where the application keeps its state: in memory (direct commit) or in Postgres (outbox, relay, inbox). */
-export type StoreChoice =
+/** Which commit boundary the application runs on: memory (direct commit) or Postgres (outbox, relay, inbox). */
+export type BoundaryChoice =
   | { readonly _tag: "memory" }
   | {
       readonly _tag: "postgres"
@@ -26,27 +27,27 @@ export type StoreChoice =
       readonly local?: ReadonlyArray<ImperialApp.HostName>
     }
 
-/** The services the sandbox drives; every store layer provides all of them (a durable one adds a DeliveryInspector). */
+/** The services the sandbox drives; every boundary's layer provides all of them (a durable one adds a DeliveryInspector). */
 export type Services =
   | Application.Application
   | Bus.Bus
   | Faults.Faults
   | ActorSystem.ActorSystem
   | CommitBoundary
-  | RondelHost.RondelHost
-  | AccountingHost.AccountingHost
+  | RondelClient.RondelClient
+  | AccountingClient.AccountingClient
   | Timers.Timers
   | SandboxClock.SandboxClock
   | Silence.Silence
 
-/** The chosen store cannot be started (not wired, no database URL). */
-export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
-  store: Schema.String,
+/** The chosen boundary cannot be started (not wired, no database URL, a bad setting). */
+export class BoundaryUnavailable extends Schema.TaggedError<BoundaryUnavailable>()("BoundaryUnavailable", {
+  boundary: Schema.String,
   message: Schema.String
 }) {}
 
-/** The whole application over the chosen store: the only place the sandbox picks a boundary. */
-export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailable> => {
+/** The whole application over the chosen boundary: the only place the sandbox picks one. */
+export const layer = (choice: BoundaryChoice): Layer.Layer<Services, BoundaryUnavailable> => {
   switch (choice._tag) {
     case "memory":
       // In memory the clock is adjustable (`clock advance`), so timers can be seen firing without waiting.
@@ -67,8 +68,8 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
       const unplaced = Placement.unplaced(choice.placement, ImperialApp.hostNames)
       if (unplaced.length > 0) {
         return Layer.fail(
-          new StoreUnavailable({
-            store: "postgres",
+          new BoundaryUnavailable({
+            boundary: "postgres",
             message: `no database for ${unplaced.join(", ")}: pass --database-url URL (or HOST=URL per host) or set DATABASE_URL`
           })
         )
@@ -95,7 +96,8 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
       ).pipe(
         Layer.provideMerge(application),
         Layer.mapError(
-          (error) => new StoreUnavailable({ store: "postgres", message: SandboxError.describeDeep(error) })
+          (error) =>
+            new BoundaryUnavailable({ boundary: "postgres", message: SandboxError.describeDeep(error) })
         ),
         Layer.merge(SandboxClock.layerReal),
         Layer.merge(Layer.succeed(Silence.Silence, silence.service))
@@ -109,5 +111,6 @@ export const layer = (choice: StoreChoice): Layer.Layer<Services, StoreUnavailab
 /** The deployment's payment deadline (`MAILROOM_PAYMENT_DEADLINE`, 60 s by default); a bad value stops the start. */
 const paymentDeadline = Effect.mapError(
   RondelHost.paymentDeadlineConfig,
-  (error) => new StoreUnavailable({ store: "config", message: `MAILROOM_PAYMENT_DEADLINE: ${String(error)}` })
+  (error) =>
+    new BoundaryUnavailable({ boundary: "config", message: `MAILROOM_PAYMENT_DEADLINE: ${String(error)}` })
 )
