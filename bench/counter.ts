@@ -117,11 +117,13 @@ export const counterHost = HostDefinition.fromSchemas({
   inbound: Increment,
   events: Incremented,
   keyOf: (message) => message.counter,
+  // The event is a plain value, as the cluster handler's reply is: a schema's validating `make` is the domain's
+  // cost, not the runtime's (the host's codec still encodes it and the feed still carries it).
   decide: (state, message) => {
     const value = (state?.value ?? 0) + message.by
     return Decision.make({
       state: { value },
-      events: [Incremented.make({ counter: message.counter, value })]
+      events: [{ _tag: "Incremented" as const, counter: message.counter, value }]
     })
   }
 })
