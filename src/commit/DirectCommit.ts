@@ -31,6 +31,13 @@ export interface DirectCommitOptions {
    * again under its id is handled again, and the domain's idempotency makes it change nothing.
    */
   readonly rememberedIds?: number
+  /**
+   * Audit entries kept per host (default 100,000); the oldest are dropped first. The memory boundary is not durable
+   * and its audit log lives on the heap: without a bound, an application that runs for long grows without end (a host
+   * handling 1,000 messages a second would keep 86 million entries a day). A replay of a key whose first entries were
+   * dropped says so instead of comparing (`Replay.compare`).
+   */
+  readonly auditLimit?: number
 }
 
 /**
@@ -47,6 +54,9 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
     const states = new Map<string, Map<string, Row>>()
     const audits = new Map<string, Array<AuditEntry>>()
     const rememberedIds = options.rememberedIds ?? 10_000
+    const auditLimit = options.auditLimit ?? 100_000
+    // Entries ever written per host: an entry's `seq` keeps counting when the oldest are dropped.
+    const written = new Map<string, number>()
     // Per host: message id → the message first accepted under it (insertion order = age).
     const accepted = new Map<string, Map<string, Envelope>>()
 
@@ -114,8 +124,12 @@ export const makeWith = (options: DirectCommitOptions = {}) =>
         log = []
         audits.set(host, log)
       }
+      const seq = (written.get(host) ?? 0) + 1
+      written.set(host, seq)
+      // Dropped in chunks (a tenth of the limit at a time), so the copy costs little per entry.
+      if (log.length >= auditLimit + Math.ceil(auditLimit / 10)) log.splice(0, log.length - auditLimit + 1)
       log.push({
-        seq: log.length + 1,
+        seq,
         host,
         key: request.key,
         message: request.consumed,

@@ -79,6 +79,16 @@ export const compare = <S, In, Ev, Cmd, E extends DecodeFailure>(
   return keys.map((key): KeyReport => {
     const own = logs.get(key) ?? []
     const base = { host: definition.name, key, entries: own.length }
+    // A log that does not start from an empty state (the memory boundary drops its oldest entries past its limit)
+    // cannot rebuild the state: say so rather than report differences that are not there.
+    const first = own[0]
+    const startsAt = first === undefined ? 0 : first.version - (first.stateChanged ? 1 : 0)
+    if (startsAt !== 0)
+      return {
+        ...base,
+        differences: [],
+        problem: `its audit log starts at version ${startsAt}: the entries before were dropped (the memory boundary keeps the last entries of each host, DirectCommitOptions.auditLimit), so it cannot be replayed from empty`
+      }
     let replayed: S | undefined
     try {
       replayed = replay(definition, own).get(key)
