@@ -29,17 +29,9 @@ export interface StuckMessage {
 }
 
 /** A scheduled message that fell due and was not delivered yet. */
-export interface OverdueTimer {
-  readonly messageId: string
-  /** The host whose decision scheduled it. */
-  readonly host: string
-  readonly destination: string
-  readonly type: string
-  readonly key: string
-  readonly dueAt: number
+export interface OverdueTimer extends Timers.PendingTimer {
   /** How long ago it fell due. */
   readonly overdueMillis: number
-  readonly causationId: string
 }
 
 /** Flows that have not converged after a given age: what an operator should look at. */
@@ -124,18 +116,7 @@ export const reconcile = (olderThan: Duration.DurationInput, relay?: Pick<Relay.
     }
     const overdueTimers = (yield* Effect.orElseSucceed(Timers.pending, () => []))
       .filter((timer) => timer.dueAt <= now && now - timer.dueAt >= threshold)
-      .map(
-        (timer): OverdueTimer => ({
-          messageId: timer.messageId,
-          host: timer.host,
-          destination: timer.destination,
-          type: timer.type,
-          key: timer.key,
-          dueAt: timer.dueAt,
-          overdueMillis: now - timer.dueAt,
-          causationId: timer.causationId
-        })
-      )
+      .map((timer): OverdueTimer => ({ ...timer, overdueMillis: now - timer.dueAt }))
     const report: Report = { olderThanMillis: threshold, pendingMovements, parked, overdueTimers }
     return report
   })
