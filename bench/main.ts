@@ -56,7 +56,13 @@ if (flags === undefined) process.exit(process.exitCode ?? 0)
 const quick = flags.quick
 const only = Option.getOrUndefined(flags.only)
 const selected = sections.filter((s) => only === undefined || only.includes(s))
-const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+// The package's root: the nearest folder above this file with a package.json (the bench runs compiled, from
+// .bench-build/bench/, or through tsx from bench/).
+const root = (() => {
+  let dir = Path.dirname(fileURLToPath(import.meta.url))
+  while (!Fs.existsSync(Path.join(dir, "package.json")) && Path.dirname(dir) !== dir) dir = Path.dirname(dir)
+  return dir
+})()
 
 const program = Effect.gen(function* () {
   const started = performance.now()
