@@ -1,4 +1,4 @@
-import { Effect, Layer } from "effect"
+import { Deferred, Effect, Layer } from "effect"
 import * as Application from "../src/commit/Application.js"
 import * as Bus from "../src/commit/Bus.js"
 import { CommitBoundary, type CommitReport, type CommitRequest } from "../src/commit/CommitBoundary.js"
@@ -11,7 +11,12 @@ import type * as Placement from "../src/pg/Placement.js"
 import * as ActorSystem from "../src/runtime/ActorSystem.js"
 import * as Envelope from "../src/runtime/Envelope.js"
 
-/** Called after every successful commit of any host, in the committing fiber (keep it cheap). */
+/**
+ * Called after every successful commit of any host that applied its message, in the committing fiber (keep it cheap).
+ * A duplicate delivery (at-least-once: the in-process handover and the relay can both deliver a message; the inbox
+ * drops the second) applies nothing and is not reported: a hook that waits per key would otherwise take the repeat of
+ * an earlier message for the one it waits for.
+ */
 export type CommitHook = (request: CommitRequest, report: CommitReport) => void
 
 /** Options shared by the benchmark applications. */
@@ -99,6 +104,15 @@ export const ask = <In>(host: Host.Host<any, In, any>, message: In) => {
   return host.actor.ask(envelope.key, envelope)
 }
 
+/** Waits for `done`, failing with `what` when it has not come within a minute: a stuck flow stops the bench, loudly. */
+export const awaitDone = (done: Deferred.Deferred<void>, what: string) =>
+  Deferred.await(done).pipe(
+    Effect.timeoutFail({
+      duration: "60 seconds",
+      onTimeout: () => new Error(`bench stalled: ${what} did not complete within 60 s`)
+    })
+  )
+
 /** Starts a layer for the rest of the scope; returns a function that runs effects against its context. */
 export const started = <ROut, E>(layer: Layer.Layer<ROut, E>) =>
   Effect.map(
@@ -123,7 +137,7 @@ const tap = (onCommit: CommitHook | undefined) =>
             ...inner,
             commit: (request) =>
               Effect.tap(inner.commit(request), (report) => {
-                onCommit(request, report)
+                if (!report.duplicate) onCommit(request, report)
               })
           })
     )

@@ -98,7 +98,7 @@ const flows = (
         const done = yield* Deferred.make<void>()
         waiting.set(gameId(g), done)
         yield* rondel.send({ _tag: "Move", gameId: gameId(g), nation, space: Space.Spaces[target]! })
-        yield* Deferred.await(done)
+        yield* Apps.awaitDone(done, `the paid move of ${gameId(g)} to ${Space.Spaces[target]!}`)
         positions.set(g, target)
       })
 

@@ -94,7 +94,7 @@ const history = (url: string | undefined, quick: boolean) => {
         const done = yield* Deferred.make<void>()
         waiting.set(gameId, done)
         yield* rondel.send({ _tag: "Move", gameId, nation, space: Space.Spaces[target]! })
-        yield* Deferred.await(done)
+        yield* Apps.awaitDone(done, `the paid move of ${gameId} to ${Space.Spaces[target]!}`)
         positions.set(gameId, target)
         lengths.set(gameId, (lengths.get(gameId) ?? 0) + 1)
       })

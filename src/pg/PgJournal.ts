@@ -1,7 +1,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Layer, Schema, type Scope } from "effect"
-import { type AuditEntry, PersistenceError } from "../commit/CommitBoundary.js"
+import { PersistenceError } from "../commit/CommitBoundary.js"
 import type { AnyHostDefinition } from "../commit/HostDefinition.js"
 import type { BoxRow, HostStatus, Parked, Records, ReplayInputs } from "../operate/Journal.js"
 import { Journal } from "../operate/Journal.js"
@@ -100,17 +100,6 @@ const merge = (records: ReadonlyArray<Records>): Records => ({
   rows: records.flatMap((r) => r.rows)
 })
 
-interface AuditRow {
-  readonly seq: string
-  readonly key: string
-  readonly message: Envelope
-  readonly events: ReadonlyArray<Envelope>
-  readonly commands: ReadonlyArray<Envelope>
-  readonly state_changed: boolean
-  readonly version: string
-  readonly committed_at: Date
-}
-
 interface Row {
   readonly box: "inbox" | "outbox"
   readonly envelope: Envelope
@@ -130,23 +119,11 @@ const contextOf = (sql: SqlClient.SqlClient, host: string, schema: string, locat
   const views = Views.make(sql, { host, schema })
   const failed = (operation: string) => (error: SqlError | Error) =>
     SqlFailure.persistence(`${operation} (${host})`, error)
-  const auditColumns = "seq, key, message, events, commands, state_changed, version, committed_at"
   const inboxColumns = `'inbox' AS box, envelope, source AS peer, attempts, last_error, received_at AS stored_at,
     CASE WHEN available_at > received_at THEN available_at END AS due_at, processed_at AS done_at, parked_at`
   const outboxColumns = `'outbox' AS box, envelope, destination AS peer, attempts, last_error, created_at AS stored_at,
     NULL::timestamptz AS due_at, delivered_at AS done_at, parked_at`
 
-  const toAudit = (row: AuditRow): AuditEntry => ({
-    seq: Number(row.seq),
-    host,
-    key: row.key,
-    message: row.message,
-    events: row.events,
-    commands: row.commands,
-    stateChanged: row.state_changed,
-    version: Number(row.version),
-    committedAt: new Date(row.committed_at).getTime()
-  })
   const toRow = (row: Row): BoxRow => ({
     host,
     box: row.box,
@@ -288,19 +265,21 @@ const contextOf = (sql: SqlClient.SqlClient, host: string, schema: string, locat
   const flow = (correlationId: string) =>
     Effect.gen(function* () {
       const audit = yield* sql
-        .unsafe<AuditRow>(
-          `SELECT ${auditColumns} FROM ${s}.audit WHERE message->>'correlationId' = $1 ORDER BY seq`,
+        .unsafe<Views.AuditRow>(
+          `SELECT ${Views.auditColumns} FROM ${s}.audit WHERE message->>'correlationId' = $1 ORDER BY seq`,
           [correlationId]
         )
         .pipe(Effect.mapError(failed("flow")))
       const boxed = yield* rows(`envelope->>'correlationId' = $1`, [correlationId], "flow")
-      return { audit: audit.map(toAudit), rows: boxed } satisfies Records
+      return { audit: audit.map((row) => Views.toAuditEntry(host, row)), rows: boxed } satisfies Records
     })
 
   const recent = (limit: number) =>
     Effect.gen(function* () {
       const audit = yield* sql
-        .unsafe<AuditRow>(`SELECT ${auditColumns} FROM ${s}.audit ORDER BY seq DESC LIMIT $1`, [limit])
+        .unsafe<Views.AuditRow>(`SELECT ${Views.auditColumns} FROM ${s}.audit ORDER BY seq DESC LIMIT $1`, [
+          limit
+        ])
         .pipe(Effect.mapError(failed("recent")))
       const waiting = yield* sql
         .unsafe<Row>(
@@ -313,7 +292,10 @@ const contextOf = (sql: SqlClient.SqlClient, host: string, schema: string, locat
           Effect.map((list) => list.map(toRow)),
           Effect.mapError(failed("recent"))
         )
-      return { audit: [...audit].reverse().map(toAudit), rows: waiting } satisfies Records
+      return {
+        audit: [...audit].reverse().map((row) => Views.toAuditEntry(host, row)),
+        rows: waiting
+      } satisfies Records
     })
 
   // Reads this context's own schema only: its audit log (as the storage reads it) and its states.
