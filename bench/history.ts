@@ -44,7 +44,7 @@ const history = (url: string | undefined, quick: boolean) => {
   const longLength = quick ? 100 : 1_000
   const shortLength = 10
   const seconds = quick ? 0.5 : 1.5
-  const rounds = quick ? 1 : 3
+  const rounds = quick ? 1 : 5
   const waiting = new Map<string, Deferred.Deferred<void>>()
   const onCommit: CommitHook = (request) => {
     if (request.host.name === "rondel" && request.consumed.type === "RondelInvoicePaid") {
