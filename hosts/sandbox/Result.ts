@@ -309,7 +309,7 @@ export type Result =
       readonly steps: ReadonlyArray<{
         readonly messageId: string
         readonly type: string
-        readonly kind: "input" | "command" | "event"
+        readonly kind: "input" | "command" | "event" | "timer"
         readonly producer: string
         readonly depth: number
         readonly deliveries: ReadonlyArray<{

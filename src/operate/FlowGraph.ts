@@ -3,7 +3,10 @@ import type * as Routing from "../commit/Routing.js"
 import type { Envelope } from "../runtime/Envelope.js"
 import type { BoxRow, Records } from "./Journal.js"
 
-/** Where one message stands at one consumer. */
+/**
+ * Where one message stands at one consumer. A timer (a message scheduled for later) is `scheduled` until it is
+ * handled, and `cancelled` when a later decision of its producer cancelled it before it was delivered.
+ */
 export type Fate =
   | "handled"
   | "waiting in inbox"
@@ -11,6 +14,8 @@ export type Fate =
   | "parked in inbox"
   | "parked in outbox"
   | "parked in mailbox"
+  | "scheduled"
+  | "cancelled"
   | "not recorded"
 
 /** One message's way to one consumer: stored, attempted, handled (or not yet), and what the handling produced. */
@@ -39,8 +44,11 @@ export interface Delivery {
 /** One message of a flow. */
 export interface Step {
   readonly envelope: Envelope
-  /** `input`: from outside (a front door); `command`: sent to one host; `event`: published to every subscriber. */
-  readonly kind: "input" | "command" | "event"
+  /**
+   * `input`: from outside (a front door); `command`: sent to one host; `event`: published to every subscriber;
+   * `timer`: scheduled by a host's decision for a later time.
+   */
+  readonly kind: "input" | "command" | "event" | "timer"
   /** The host whose commit produced it, or `outside`. */
   readonly producer: string
   /** The hosts it goes to (an event with no subscriber goes nowhere). */
@@ -48,6 +56,8 @@ export interface Step {
   readonly deliveries: ReadonlyArray<Delivery>
   /** Distance from the flow's first message in the causation tree. */
   readonly depth: number
+  /** When a timer falls due (epoch ms); null for every other kind. */
+  readonly dueAt: number | null
 }
 
 /** Every message of a flow in causal order (depth first, siblings by time), with its deliveries. */
@@ -62,7 +72,8 @@ export interface FlowGraph {
 /** Builds a flow's graph from what its hosts recorded (audit entries and box rows of one correlation id). */
 export const make = (correlationId: string, records: Records, routing: Routing.Routing): FlowGraph => {
   const envelopes = new Map<string, Envelope>()
-  const producedBy = new Map<string, { host: string; kind: "command" | "event" }>()
+  const producedBy = new Map<string, { host: string; kind: "command" | "event" | "timer"; dueAt?: number }>()
+  const cancelled = new Set<string>()
   const handled = new Map<string, Array<AuditEntry>>()
   const add = (envelope: Envelope) => {
     if (!envelopes.has(envelope.messageId)) envelopes.set(envelope.messageId, envelope)
@@ -79,6 +90,11 @@ export const make = (correlationId: string, records: Records, routing: Routing.R
       add(command)
       producedBy.set(command.messageId, { host: entry.host, kind: "command" })
     }
+    for (const { envelope, dueAt } of entry.scheduled ?? []) {
+      add(envelope)
+      producedBy.set(envelope.messageId, { host: entry.host, kind: "timer", dueAt })
+    }
+    for (const id of entry.cancelled ?? []) cancelled.add(id)
   }
   for (const row of records.rows) add(row.envelope)
   const rowsOf = (messageId: string) => records.rows.filter((row) => row.envelope.messageId === messageId)
@@ -108,10 +124,12 @@ export const make = (correlationId: string, records: Records, routing: Routing.R
       producer,
       consumers,
       depth,
+      dueAt: origin?.dueAt ?? null,
       deliveries: consumers.map((host) =>
         deliveryOf(
           host,
           envelope,
+          kind === "timer" ? (cancelled.has(envelope.messageId) ? "cancelled" : "scheduled") : undefined,
           handled.get(`${host}\u0000${envelope.messageId}`) ?? [],
           rows.filter(
             (row) =>
@@ -154,15 +172,17 @@ export const make = (correlationId: string, records: Records, routing: Routing.R
   }
 }
 
-/** True when every delivery of the flow was handled (nothing waits, nothing is parked). */
-export const isSettled = (graph: FlowGraph): boolean =>
-  graph.steps.every((step) => step.deliveries.every((d) => d.fate === "handled" || d.fate === "not recorded"))
+/** True when every delivery of the flow was handled or cancelled (nothing waits, nothing is scheduled or parked). */
+export const isSettled = (graph: FlowGraph): boolean => open(graph).length === 0
 
-/** The deliveries of a flow that are not handled yet (waiting or parked), with their message. */
+/**
+ * The deliveries of a flow that are not handled yet (waiting, scheduled or parked), with their message; a cancelled
+ * timer is closed.
+ */
 export const open = (graph: FlowGraph): ReadonlyArray<{ readonly step: Step; readonly delivery: Delivery }> =>
   graph.steps.flatMap((step) =>
     step.deliveries
-      .filter((d) => d.fate !== "handled" && d.fate !== "not recorded")
+      .filter((d) => d.fate !== "handled" && d.fate !== "not recorded" && d.fate !== "cancelled")
       .map((delivery) => ({ step, delivery }))
   )
 
@@ -171,6 +191,8 @@ export const open = (graph: FlowGraph): ReadonlyArray<{ readonly step: Step; rea
 const deliveryOf = (
   host: string,
   envelope: Envelope,
+  // A timer's fate while its consumer has not handled it (absent for other messages).
+  timer: "scheduled" | "cancelled" | undefined,
   entries: ReadonlyArray<AuditEntry>,
   rows: ReadonlyArray<BoxRow>
 ): Delivery => {
@@ -188,11 +210,15 @@ const deliveryOf = (
           ? "parked in inbox"
           : outbox?.parkedAt != null
             ? "parked in outbox"
-            : inbox !== undefined
-              ? "waiting in inbox"
-              : outbox !== undefined
-                ? "waiting in outbox"
-                : "not recorded"
+            : timer === "cancelled"
+              ? "cancelled"
+              : inbox !== undefined
+                ? "waiting in inbox"
+                : timer === "scheduled"
+                  ? "scheduled"
+                  : outbox !== undefined
+                    ? "waiting in outbox"
+                    : "not recorded"
   const parked = mailbox ?? (inbox?.parkedAt != null ? inbox : outbox?.parkedAt != null ? outbox : undefined)
   return {
     host,

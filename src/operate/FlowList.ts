@@ -44,7 +44,10 @@ export const summarize = (
     )
     const open = FlowGraph.open(graph)
     const parked = open.filter(({ delivery }) => delivery.fate.startsWith("parked")).length
-    const since = open.map(({ step, delivery }) => delivery.storedAt ?? step.envelope.occurredAt)
+    // A timer waits from its due time, not from when it was scheduled.
+    const since = open.map(
+      ({ step, delivery }) => step.dueAt ?? delivery.storedAt ?? step.envelope.occurredAt
+    )
     const openSince = since.length === 0 ? null : Math.min(...since)
     const first = graph.steps[0]
     flows.push({

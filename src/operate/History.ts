@@ -68,9 +68,11 @@ export const render = (history: History, locations: Readonly<Record<string, stri
     const where = locations[d.host] === undefined ? "" : ` (${locations[d.host]})`
     const stored =
       d.storedAt === null
-        ? d.fate === "waiting in outbox" || d.fate === "parked in outbox"
-          ? `in ${step.producer}'s outbox${locations[step.producer] === undefined ? "" : ` (${locations[step.producer]})`}, not yet in ${d.host}'s inbox`
-          : `${d.host}'s inbox row is gone (expired) or was never written (memory)`
+        ? d.fate === "scheduled" || d.fate === "cancelled"
+          ? `a timer of ${step.producer}'s, kept until due (in its outbox on PostgreSQL), not yet in ${d.host}'s inbox`
+          : d.fate === "waiting in outbox" || d.fate === "parked in outbox"
+            ? `in ${step.producer}'s outbox${locations[step.producer] === undefined ? "" : ` (${locations[step.producer]})`}, not yet in ${d.host}'s inbox`
+            : `${d.host}'s inbox row is gone (expired) or was never written (memory)`
         : `in ${d.host}'s inbox${where} at ${at(d.storedAt)}, ${sourceText(d.source)}`
     lines.push(`  ${d.host}: ${stored}`)
     lines.push(`    ${fateText(d)}`)
@@ -122,6 +124,8 @@ const describeKind = (step: FlowGraph.Step) => {
       return `command sent by ${step.producer} to ${to}`
     case "event":
       return `event published by ${step.producer}, delivered to ${to}`
+    case "timer":
+      return `timer scheduled by ${step.producer} for ${to}, due ${at(step.dueAt)}`
   }
 }
 
@@ -140,6 +144,10 @@ const fateText = (d: FlowGraph.Delivery) => {
       return `handled at ${at(d.handledAt)}, ${d.waitMillis} ms after it occurred; ${d.stateChanged ? `state changed (version ${d.version})` : "state unchanged"}`
     case "not recorded":
       return "no record of it here (its rows expired, or it was never delivered)"
+    case "scheduled":
+      return "scheduled: not delivered yet"
+    case "cancelled":
+      return "cancelled by a later decision of its producer before it was delivered"
     default:
       return `${d.fate}${d.parkedAt === null ? "" : ` since ${at(d.parkedAt)}`}`
   }

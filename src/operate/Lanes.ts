@@ -51,18 +51,20 @@ export const render = (graph: FlowGraph.FlowGraph, options: { readonly now?: num
       else if (to > from) marks.push([from, `●${"─".repeat(to - from - 2)}▶`], [to, end])
       else marks.push([to, end], [to + 1, `◀${"─".repeat(from - to - 2)}●`])
       const waited =
-        d.fate === "handled" || options.now === undefined
+        d.fate === "handled" || d.fate === "cancelled" || d.fate === "scheduled" || options.now === undefined
           ? ""
           : ` (${Math.max(0, options.now - e.occurredAt)} ms so far)`
       row(
         time,
         marks,
-        `${name} · ${step.kind === "event" ? "event" : "command"} → ${d.host}: ${History.shortFate(d)}${waited}`
+        `${name} · ${step.kind === "input" ? "command" : step.kind} → ${d.host}: ${History.shortFate(d)}${due(step, d)}${waited}`
       )
     }
   }
   lines.push("")
-  lines.push("● sent  ■ handled  ⧗ waiting  ✖ parked  ? not recorded  ○ published, no subscriber")
+  lines.push(
+    "● sent  ■ handled  ⧗ waiting  ◷ scheduled  ⊘ cancelled  ✖ parked  ? not recorded  ○ published, no subscriber"
+  )
   return lines.join("\n")
 }
 
@@ -85,4 +87,20 @@ export const lanesOf = (graph: FlowGraph.FlowGraph): ReadonlyArray<string> => {
 const offset = (graph: FlowGraph.FlowGraph, millis: number) => `+${Math.max(0, millis - graph.startedAt)}ms`
 
 const mark = (d: FlowGraph.Delivery) =>
-  d.fate === "handled" ? "■" : d.fate.startsWith("parked") ? "✖" : d.fate === "not recorded" ? "?" : "⧗"
+  d.fate === "handled"
+    ? "■"
+    : d.fate.startsWith("parked")
+      ? "✖"
+      : d.fate === "not recorded"
+        ? "?"
+        : d.fate === "cancelled"
+          ? "⊘"
+          : d.fate === "scheduled"
+            ? "◷"
+            : "⧗"
+
+// A timer's due time, after its fate while it has not been handled.
+const due = (step: FlowGraph.Step, d: FlowGraph.Delivery) =>
+  step.dueAt === null || d.fate === "handled" || d.fate === "cancelled"
+    ? ""
+    : `, due ${History.at(step.dueAt)}`

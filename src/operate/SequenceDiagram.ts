@@ -3,8 +3,8 @@ import * as History from "./History.js"
 import * as Lanes from "./Lanes.js"
 
 /**
- * A flow as a Mermaid sequence diagram: a participant per host, commands as solid arrows, events as dashed ones, a
- * parked delivery as a cross, notes for retries, waits and events nobody subscribes to.
+ * A flow as a Mermaid sequence diagram: a participant per host, commands as solid arrows, events as dashed ones,
+ * timers as open arrows, a parked delivery as a cross, notes for retries, waits, timers and events nobody subscribes to.
  */
 export const render = (graph: FlowGraph.FlowGraph): string => {
   const lines = ["sequenceDiagram"]
@@ -18,7 +18,15 @@ export const render = (graph: FlowGraph.FlowGraph): string => {
     }
     for (const d of step.deliveries) {
       const parked = d.fate.startsWith("parked")
-      const arrow = parked ? (step.kind === "event" ? "--x" : "-x") : step.kind === "event" ? "-->>" : "->>"
+      const arrow = parked
+        ? step.kind === "event"
+          ? "--x"
+          : "-x"
+        : step.kind === "event"
+          ? "-->>"
+          : step.kind === "timer"
+            ? "-)"
+            : "->>"
       lines.push(`  ${step.producer}${arrow}${d.host}: ${label}`)
       if (d.attempts > 0 || d.fate !== "handled")
         lines.push(`  Note right of ${d.host}: ${clean(History.shortFate(d))}`)

@@ -122,7 +122,7 @@ const contextOf = (sql: SqlClient.SqlClient, host: string, schema: string, locat
   const inboxColumns = `'inbox' AS box, envelope, source AS peer, attempts, last_error, received_at AS stored_at,
     CASE WHEN available_at > received_at THEN available_at END AS due_at, processed_at AS done_at, parked_at`
   const outboxColumns = `'outbox' AS box, envelope, destination AS peer, attempts, last_error, created_at AS stored_at,
-    NULL::timestamptz AS due_at, delivered_at AS done_at, parked_at`
+    due_at, delivered_at AS done_at, parked_at`
 
   const toRow = (row: Row): BoxRow => ({
     host,

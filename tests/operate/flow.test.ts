@@ -1,5 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
+import type * as Contracts from "../../hosts/contracts/Contracts.js"
+import * as Decision from "../../src/commit/Decision.js"
+import type { AnyHostDefinition } from "../../src/commit/HostDefinition.js"
 import * as Routing from "../../src/commit/Routing.js"
 import * as FlowGraph from "../../src/operate/FlowGraph.js"
 import * as FlowList from "../../src/operate/FlowList.js"
@@ -9,7 +12,17 @@ import * as Lanes from "../../src/operate/Lanes.js"
 import * as MemoryJournal from "../../src/operate/MemoryJournal.js"
 import * as SequenceDiagram from "../../src/operate/SequenceDiagram.js"
 import * as TestApp from "../../src/testing/TestApp.js"
-import { accounting, game, layer, move, rondel, setUp, toRondel } from "../app/imperialFixtures.js"
+import {
+  accounting,
+  game,
+  layer,
+  move,
+  open,
+  rondel,
+  setUp,
+  start,
+  toRondel
+} from "../app/imperialFixtures.js"
 
 // A paid move's flow read back from the hosts' audit logs (memory): its history, swimlanes and sequence diagram; a
 // charge parked by Accounting's supervisor shows as parked, and redriving it through the journal completes the flow.
@@ -48,7 +61,9 @@ describe("flows read from a running application", () => {
           ["MovementAwaitingPayment", "rondel", "event", 1, []],
           ["ChargeMovement", "rondel", "command", 1, ["accounting:handled"]],
           ["RondelInvoicePaid", "accounting", "event", 2, ["rondel:handled"]],
-          ["ActionDetermined", "rondel", "event", 3, []]
+          ["ActionDetermined", "rondel", "event", 3, []],
+          // The payment came first: its handling cancelled the move's deadline.
+          ["PaymentDeadline", "rondel", "timer", 1, ["rondel:cancelled"]]
         ]
       )
       assert.isTrue(FlowGraph.isSettled(graph))
@@ -119,4 +134,86 @@ describe("flows read from a running application", () => {
         )
       }).pipe(Effect.provide(layer()))
   )
+
+  it.effect(
+    "a payment that never comes: the move's deadline is a scheduled timer in the flow, then fires and is handled",
+    () =>
+      Effect.gen(function* () {
+        const g = game("flow-3")
+        const send = (definition: AnyHostDefinition, message: Contracts.Message) =>
+          Effect.flatMap(TestApp.host(definition), (host) => host.send(message as never))
+        yield* send(rondel, start(g, ["Germany"]))
+        yield* send(silentAccounting, open(g, ["Germany"], 20))
+        yield* TestApp.settle()
+        yield* send(rondel, move(g, "Germany", "Investor"))
+        const paid = yield* send(rondel, move(g, "Germany", "Factory"))
+        yield* TestApp.settle()
+
+        const silentFlow = Effect.gen(function* () {
+          const j = yield* silentJournal
+          return { j, graph: FlowGraph.make(paid.messageId, yield* j.flow(paid.messageId), routing) }
+        })
+        const { j, graph } = yield* silentFlow
+        const deadline = graph.steps.find((s) => s.envelope.type === "PaymentDeadline")!
+        assert.deepStrictEqual(
+          [
+            deadline.kind,
+            deadline.producer,
+            deadline.envelope.messageId,
+            deadline.deliveries.map((d) => d.fate)
+          ],
+          ["timer", "rondel", `${paid.messageId}.t0`, ["scheduled"]]
+        )
+        assert.strictEqual(deadline.dueAt, paid.occurredAt + 60_000)
+        assert.isFalse(FlowGraph.isSettled(graph))
+        // A timer waits from its due time: not stuck before it, stuck once it is overdue for longer than asked.
+        const recent = yield* j.recent(100)
+        assert.deepStrictEqual(
+          FlowList.summarize(recent, routing, { now: deadline.dueAt! - 1, stuckForMillis: 0 }),
+          []
+        )
+        assert.deepStrictEqual(
+          FlowList.summarize(recent, routing, { now: deadline.dueAt! + 5_000, stuckForMillis: 1_000 }).map(
+            (f) => [f.correlationId, f.status]
+          ),
+          [[paid.messageId, "waiting"]]
+        )
+        const lane = Lanes.render(graph)
+          .split("\n")
+          .find((l) => l.includes("PaymentDeadline"))!
+        assert.include(lane, "◷")
+        assert.include(lane, `timer → rondel: scheduled, due ${new Date(deadline.dueAt!).toISOString()}`)
+        assert.include(SequenceDiagram.render(graph), `rondel-)rondel: PaymentDeadline ${paid.messageId}.t0`)
+        assert.include(
+          History.render(History.make(graph, `${paid.messageId}.t0`)!, j.locations),
+          `timer scheduled by rondel for rondel, due ${new Date(deadline.dueAt!).toISOString()}`
+        )
+
+        yield* TestClock.adjust("60 seconds")
+        yield* TestApp.settle()
+        const fired = (yield* silentFlow).graph
+        assert.deepStrictEqual(
+          fired.steps.map((s) => [s.envelope.type, s.kind, s.deliveries.map((d) => `${d.host}:${d.fate}`)]),
+          [
+            ["Move", "input", ["rondel:handled"]],
+            ["MovementAwaitingPayment", "event", []],
+            ["ChargeMovement", "command", ["accounting:handled"]],
+            ["PaymentDeadline", "timer", ["rondel:handled"]],
+            ["MoveToActionSpaceRejected", "event", []],
+            ["VoidCharge", "command", ["accounting:handled"]]
+          ]
+        )
+        assert.isTrue(FlowGraph.isSettled(fired))
+      }).pipe(Effect.provide(TestApp.layer([rondel, silentAccounting])))
+  )
 })
+
+// Accounting deaf to charges: it takes them and does nothing, as a context that never answers.
+const silentAccounting: AnyHostDefinition = {
+  ...accounting,
+  decide: (state, message, context) =>
+    (message as { readonly _tag: string })._tag === "ChargeMovement"
+      ? Decision.none
+      : accounting.decide(state as never, message as never, context)
+}
+const silentJournal = Effect.provide(Journal, MemoryJournal.layer([rondel, silentAccounting]))
