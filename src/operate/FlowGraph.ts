@@ -160,8 +160,12 @@ export const make = (correlationId: string, records: Records, routing: Routing.R
   }
   for (const root of roots.sort(byTime)) visit(root, 0)
 
+  // A timer's time is its due time: part of the flow's span only once it was handled (a scheduled one is in the
+  // future, a cancelled one never happened).
   const times = steps.flatMap((step) => [
-    step.envelope.occurredAt,
+    ...(step.kind === "timer" && !step.deliveries.some((d) => d.fate === "handled")
+      ? []
+      : [step.envelope.occurredAt]),
     ...step.deliveries.flatMap((d) => [d.handledAt, d.parkedAt, d.storedAt].filter((t) => t !== null))
   ])
   return {

@@ -165,6 +165,11 @@ describe("flows read from a running application", () => {
           ["timer", "rondel", `${paid.messageId}.t0`, ["scheduled"]]
         )
         assert.strictEqual(deadline.dueAt, paid.occurredAt + 60_000)
+        assert.isBelow(
+          graph.lastAt,
+          deadline.dueAt!,
+          "a timer not yet handled is not part of the flow's span"
+        )
         assert.isFalse(FlowGraph.isSettled(graph))
         // A timer waits from its due time: not stuck before it, stuck once it is overdue for longer than asked.
         const recent = yield* j.recent(100)

@@ -105,7 +105,8 @@ describe.skipIf(!haveBrowser)("the operator console in Chromium", () => {
             ["MovementAwaitingPayment", null],
             ["ChargeMovement", "handled"],
             ["RondelInvoicePaid", "handled"],
-            ["ActionDetermined", null]
+            ["ActionDetermined", null],
+            ["PaymentDeadline", "cancelled"]
           ]
         )
         yield* Effect.promise(() =>

@@ -109,6 +109,14 @@ describe("mailroom, the operator command, on Postgres", () => {
         flows.flows.map((f: any) => [f.correlationId, f.status, f.parked]),
         [[stuck.messageId, "parked", 1]]
       )
+      // While the charge is parked, the move's payment deadline waits in Rondel's outbox for its due time.
+      const waiting = yield* json(url, ["show", stuck.messageId])
+      const deadline = waiting.produced.find((s: any) => s.envelope.type === "PaymentDeadline")
+      assert.deepStrictEqual(
+        [deadline.kind, deadline.producer, deadline.deliveries.map((d: any) => [d.host, d.fate])],
+        ["timer", "rondel", [["rondel", "scheduled"]]]
+      )
+      assert.isAbove(deadline.dueAt, stuck.occurredAt)
       yield* faults.clear
       const redriven = yield* mailroom(url, ["redrive", "--all-of", "ChargeMovement"])
       assert.strictEqual(redriven.code, 0, redriven.stderr)
@@ -121,7 +129,8 @@ describe("mailroom, the operator command, on Postgres", () => {
           ["MovementAwaitingPayment", []],
           ["ChargeMovement", ["handled"]],
           ["RondelInvoicePaid", ["handled"]],
-          ["ActionDetermined", []]
+          ["ActionDetermined", []],
+          ["PaymentDeadline", ["cancelled"]]
         ]
       )
       assert.deepStrictEqual((yield* json(url, ["flows", "--stuck-for", "0s"])).flows, [])

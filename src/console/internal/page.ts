@@ -182,13 +182,13 @@ function drawLanes(graph) {
     if (d === null) { g.appendChild(el("circle", { cx: lx(s.producer), cy: y, r: 5, fill: "#fff", stroke: color })); label += " · " + s.kind + ", no subscriber" }
     else {
       const x1 = lx(s.producer), x2 = lx(d.host), fate = d.fate
-      const line = el("line", { x1, y1: y, x2: x2 === x1 ? x1 + 1 : x2, y2: y, stroke: color, "stroke-width": 2, "stroke-dasharray": s.kind === "event" ? "5 3" : "" }); line.style.stroke = color; g.appendChild(line)
+      const line = el("line", { x1, y1: y, x2: x2 === x1 ? x1 + 1 : x2, y2: y, stroke: color, "stroke-width": 2, "stroke-dasharray": s.kind === "event" ? "5 3" : s.kind === "timer" ? "2 3" : "" }); line.style.stroke = color; g.appendChild(line)
       g.appendChild(el("circle", { cx: x1, cy: y, r: 4, fill: color }))
       const endColor = fate === "handled" ? "var(--ok)" : fate.startsWith("parked") ? "var(--bad)" : "var(--wait)"
-      const end = fate.startsWith("parked") ? el("text", { x: x2, y: y + 5, "text-anchor": "middle", "font-size": 16, "font-weight": 700 }, "✖") : el("rect", { x: x2 - 5, y: y - 5, width: 10, height: 10, fill: fate === "handled" ? "var(--ok)" : "#fff", stroke: endColor })
-      end.style.fill = fate.startsWith("parked") ? "var(--bad)" : (fate === "handled" ? "var(--ok)" : "#fff"); g.appendChild(end)
+      const end = fate.startsWith("parked") || fate === "cancelled" ? el("text", { x: x2, y: y + 5, "text-anchor": "middle", "font-size": 16, "font-weight": 700 }, fate === "cancelled" ? "⊘" : "✖") : el("rect", { x: x2 - 5, y: y - 5, width: 10, height: 10, fill: fate === "handled" ? "var(--ok)" : "#fff", stroke: endColor })
+      end.style.fill = fate.startsWith("parked") ? "var(--bad)" : fate === "cancelled" ? "#6b7280" : (fate === "handled" ? "var(--ok)" : "#fff"); g.appendChild(end)
       g.dataset.fate = fate
-      label += " → " + d.host + ": " + (fate === "handled" ? "handled in " + d.waitMillis + " ms" : fate) + (d.attempts > 0 ? " after " + d.attempts + " failed attempt" + (d.attempts === 1 ? "" : "s") : "") + (d.lastError && fate !== "handled" ? ": " + d.lastError.split("\\n")[0].slice(0, 80) : "")
+      label += (s.kind === "timer" ? " · timer" : "") + " → " + d.host + ": " + (fate === "handled" ? "handled in " + d.waitMillis + " ms" : fate) + (fate === "scheduled" && s.dueAt != null ? ", due " + new Date(s.dueAt).toISOString() : "") + (d.attempts > 0 ? " after " + d.attempts + " failed attempt" + (d.attempts === 1 ? "" : "s") : "") + (d.lastError && fate !== "handled" ? ": " + d.lastError.split("\\n")[0].slice(0, 80) : "")
     }
     g.appendChild(el("text", { x: left + lanes.length * laneW + 8, y: y + 4 }, label))
     svg.appendChild(g)
