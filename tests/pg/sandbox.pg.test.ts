@@ -63,7 +63,18 @@ describe("sandbox on Postgres", () => {
           ["accounting", "dep-1", false]
         ]
       )
-      assert.deepStrictEqual(durable.repeats, [])
+      // What may repeat on Postgres is an internal redelivery (the handover and the relay both delivered a message,
+      // at-least-once), which the inbox drops and the feed reports as a duplicate that changed nothing; never a
+      // message the script sent again under its id.
+      assert.deepStrictEqual(
+        durable.repeats.filter(
+          (line) =>
+            line.duplicate !== true ||
+            line.stateChanged !== false ||
+            ["dup-1", "dep-1"].includes(line.messageId)
+        ),
+        []
+      )
 
       // Not equal by being empty: the Postgres run shows the whole flow, with its own ids.
       assert.strictEqual(results(onPostgres).length, wholeGame(prefix).length)

@@ -70,7 +70,9 @@ export const comparable = (out: ReadonlyArray<Line>, prefix: string): Comparable
   for (const line of lines) {
     if (line.event === "MessageHandled") {
       const id = `${line.host} ${line.messageId}`
-      if (handled.has(id)) {
+      // A redelivery the durable inbox dropped (at-least-once: the in-process handover and the relay can both
+      // deliver a message) is reported as a duplicate and changes nothing: a repeat, wherever it falls.
+      if (handled.has(id) || line.duplicate === true) {
         repeats.push(line)
         continue
       }
