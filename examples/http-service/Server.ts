@@ -38,6 +38,8 @@ export interface ServerOptions {
   readonly relay?: ImperialApp.PostgresOptions["relay"]
   /** How to wait for PostgreSQL at start (default: until it answers, each wait logged). */
   readonly connectRetry?: ImperialApp.PostgresOptions["connectRetry"]
+  /** How long a paid move waits for its payment outcome (default 60 s; `main.ts` reads `MAILROOM_PAYMENT_DEADLINE`). */
+  readonly paymentDeadline?: ImperialApp.PostgresOptions["paymentDeadline"]
   /** The operator console at `/mailroom`: the token its redrive button needs (none: redrive is refused, 401). */
   readonly console?: Console.ConsoleOptions
 }
@@ -119,7 +121,8 @@ export const layer = (options: ServerOptions) =>
         ...(options.placement === undefined ? {} : { placement: options.placement }),
         ...(options.local === undefined ? {} : { local: options.local }),
         ...(options.relay === undefined ? {} : { relay: options.relay }),
-        ...(options.connectRetry === undefined ? {} : { connectRetry: options.connectRetry })
+        ...(options.connectRetry === undefined ? {} : { connectRetry: options.connectRetry }),
+        ...(options.paymentDeadline === undefined ? {} : { paymentDeadline: options.paymentDeadline })
       })
     )
   )

@@ -11,6 +11,7 @@ import { Command } from "@effect/cli"
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Either, Option } from "effect"
 import * as CommandLine from "../../hosts/sandbox/CommandLine.js"
+import * as RondelHost from "../../hosts/rondel/RondelHost.js"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Placement from "../../src/pg/Placement.js"
 import * as PostgresServer from "../../src/pg/testing/PostgresServer.js"
@@ -33,6 +34,8 @@ const main = Effect.gen(function* () {
   const host = yield* Config.option(Config.string("HOST"))
   // The operator console at /mailroom: its redrive button needs this token (unset: refused with 401).
   const consoleToken = yield* Config.option(Config.redacted("MAILROOM_CONSOLE_TOKEN"))
+  // How long a paid move waits for its payment outcome, the same setting as the host processes and the sandbox.
+  const paymentDeadline = yield* RondelHost.paymentDeadlineConfig
   const configured = Option.filter(yield* Config.option(Config.string("DATABASE_URL")), (url) => url !== "")
   const given = Option.isSome(configured)
     ? [configured.value, ...parsed.value.databaseUrls]
@@ -61,6 +64,7 @@ const main = Effect.gen(function* () {
     ...(Option.isSome(parsed.value.hosts) ? { local: parsed.value.hosts.value } : {}),
     ...(Option.isSome(host) ? { host: host.value } : {}),
     console: Option.isSome(consoleToken) ? { token: consoleToken.value } : {},
+    paymentDeadline,
     connectRetry: { onWait: (wait) => Console.error(`http-service: ${wait.message}`) }
   })
   yield* Effect.log(

@@ -13,6 +13,7 @@ import {
   move,
   type Nations,
   open,
+  paymentDeadline,
   positionsOf,
   settle,
   sqlClient,
@@ -44,8 +45,8 @@ describe("Two relay processes with two workers each on one database", () => {
       const sql = yield* sqlClient(url)
       const relay = { pollInterval: "50 millis", workers: 2 } as const
       const apps = [
-        yield* start(ImperialApp.layerPostgres({ url, relay })),
-        yield* start(ImperialApp.layerPostgres({ url, relay }))
+        yield* start(ImperialApp.layerPostgres({ url, relay, paymentDeadline })),
+        yield* start(ImperialApp.layerPostgres({ url, relay, paymentDeadline }))
       ]
       const random = mulberry32(0x5eed)
       const nations: Nations = ["Germany", "France", "Italy"]
@@ -116,14 +117,14 @@ describe("Two relay processes with two workers each on one database", () => {
       const sql = yield* sqlClient(url)
       const relay = { pollInterval: "50 millis" } as const
       const gameId = game("fresh-query")
-      const a = yield* start(ImperialApp.layerPostgres({ url, relay }))
+      const a = yield* start(ImperialApp.layerPostgres({ url, relay, paymentDeadline }))
       yield* a.run(toRondel(startGame(gameId, ["Germany", "France"])))
       yield* a.run(toRondel(move(gameId, "Germany", "Investor")))
       yield* a.run(settle)
       assert.deepStrictEqual((yield* a.run(positions(gameId))).Germany, "Investor")
 
       // Another process handles the next move of the game (as its relay would hand it over).
-      const b = yield* start(ImperialApp.layerPostgres({ url, relay }))
+      const b = yield* start(ImperialApp.layerPostgres({ url, relay, paymentDeadline }))
       const next = envelopeOf(move(gameId, "Germany", "Import"), `next-${gameId}`, gameId)
       yield* b.run(
         Effect.flatMap(Application.Application, (app) =>

@@ -11,6 +11,7 @@ import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Conformance from "../../src/testing/Conformance.js"
 import * as Progress from "../../src/testing/internal/progress.js"
+import { paymentDeadline } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // The conformance kit over the two real boundaries: each scenario runs on the memory application and on the
@@ -20,11 +21,14 @@ import { freshDatabase } from "./support.js"
 
 type Hosts = RondelClient.RondelClient | AccountingClient.AccountingClient
 
-const memory = Conformance.target<Hosts, unknown>("memory", () => ImperialApp.layerMemory)
+// The payment deadline is far away on both: no scenario is about it, and a loaded machine must not make one fire.
+const memory = Conformance.target<Hosts, unknown>("memory", () =>
+  ImperialApp.layerMemoryWith(undefined, { paymentDeadline })
+)
 const postgres = Conformance.target<Hosts, unknown>("postgres", () =>
   Layer.unwrapScoped(
     Effect.map(freshDatabase(), ({ url }) =>
-      ImperialApp.layerPostgres({ url, relay: { pollInterval: "50 millis" } })
+      ImperialApp.layerPostgres({ url, relay: { pollInterval: "50 millis" }, paymentDeadline })
     )
   )
 )

@@ -6,6 +6,7 @@ import { Context, Effect, Layer, Redacted, Schedule } from "effect"
 import { chromium } from "playwright-core"
 import * as Server from "../../examples/http-service/Server.js"
 import * as Faults from "../../src/commit/Faults.js"
+import { parkingRelay, paymentDeadline } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // The operator console in a real browser (Debian's Chromium driven by playwright-core, which never downloads one):
@@ -42,12 +43,9 @@ describe.skipIf(!haveBrowser)("the operator console in Chromium", () => {
             port: 0,
             host: "127.0.0.1",
             url,
-            relay: {
-              pollInterval: "50 millis",
-              backoff: "10 millis",
-              maxBackoff: "100 millis",
-              maxAttempts: 1
-            },
+            // Far away: a browser on a loaded machine may take a minute to click through the parked charge.
+            paymentDeadline,
+            relay: parkingRelay(1),
             console: { token: Redacted.make(token) }
           })
         )

@@ -2,6 +2,7 @@ import { Effect, Layer } from "effect"
 import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Relay from "../../src/commit/Relay.js"
 import { scenarios } from "../contract/ImperialScenarios.js"
+import { paymentDeadline } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // The Imperial contract on the durable Postgres boundary, each scenario on a database of its own (the same
@@ -11,7 +12,7 @@ scenarios(
   () =>
     Layer.unwrapScoped(
       Effect.map(freshDatabase(), ({ url }) =>
-        ImperialApp.layerPostgres({ url, relay: { pollInterval: "50 millis" } })
+        ImperialApp.layerPostgres({ url, relay: { pollInterval: "50 millis" }, paymentDeadline })
       )
     ),
   {

@@ -11,7 +11,7 @@ import * as Bus from "../../src/commit/Bus.js"
 import { CommitBoundary } from "../../src/commit/CommitBoundary.js"
 import * as Relay from "../../src/commit/Relay.js"
 import * as Envelope from "../../src/runtime/Envelope.js"
-import { settle } from "./imperialPg.js"
+import { paymentDeadline, settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 describe("Postgres boundary: observation feed and pending rows", () => {
@@ -60,7 +60,7 @@ describe("Postgres boundary: observation feed and pending rows", () => {
       Effect.provide(
         Layer.unwrapScoped(
           Effect.map(freshDatabase(), ({ url }) =>
-            ImperialApp.layerPostgres({ url, relay: { pollInterval: "50 millis" } })
+            ImperialApp.layerPostgres({ url, relay: { pollInterval: "50 millis" }, paymentDeadline })
           )
         )
       )

@@ -8,13 +8,13 @@ import * as Api from "../../examples/http-service/Api.js"
 import * as Server from "../../examples/http-service/Server.js"
 import type { Waiting as PgBoundaryWaiting } from "../../src/pg/PgBoundary.js"
 import * as Progress from "../../src/testing/internal/progress.js"
-import { sqlClient } from "./imperialPg.js"
+import { paymentDeadline, sqlClient } from "./imperialPg.js"
 import { freePort, freshDatabase, proxy, throughPort } from "./support.js"
 
 // One server per test, on a free port, over a database of its own; called through a real HTTP client.
 const layerService = Layer.unwrapScoped(
   Effect.map(freshDatabase(), ({ url }) =>
-    Server.layer({ port: 0, host: "127.0.0.1", url, relay: { pollInterval: "50 millis" } })
+    Server.layer({ port: 0, host: "127.0.0.1", url, relay: { pollInterval: "50 millis" }, paymentDeadline })
   )
 ).pipe(Layer.merge(NodeHttpClient.layerUndici))
 

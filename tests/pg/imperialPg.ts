@@ -59,6 +59,14 @@ export const fastRelay: RelaySettings = {
   maxBackoff: "200 millis"
 }
 
+/** A relay that retries a refused or crashing message quickly and parks it after `maxAttempts` attempts. */
+export const parkingRelay = (maxAttempts: number): RelaySettings => ({
+  pollInterval: "50 millis",
+  backoff: "10 millis",
+  maxBackoff: "100 millis",
+  maxAttempts
+})
+
 /**
  * A fresh database (dropped with the scope), a SQL client on it, and ways to start applications on it:
  * `app` runs both hosts, `hostsApp` only the given ones (other hosts of the topology may run elsewhere).

@@ -15,7 +15,17 @@ import { ConsoleApi } from "../../src/console/ConsoleApi.js"
 import * as PgJournal from "../../src/pg/PgJournal.js"
 import * as Placement from "../../src/pg/Placement.js"
 import { runProgram } from "../sandbox/child.js"
-import { envelopeOf, eventually, game, move, settle, setting, startGame } from "./imperialPg.js"
+import {
+  envelopeOf,
+  eventually,
+  game,
+  move,
+  parkingRelay,
+  paymentDeadline,
+  settle,
+  setting,
+  startGame
+} from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // The operator command against a database after a paid move whose charge the relay parked: status, show (the history
@@ -33,33 +43,39 @@ const json = (url: string, args: ReadonlyArray<string>) =>
     return JSON.parse(ran.stdout) as Record<string, any>
   })
 
+/**
+ * Both hosts on a fresh database (one relay attempt: a failing message is parked at once), and a game whose second
+ * move was paid. The payment deadline is far away: the operator commands are child processes, each seconds long on a
+ * loaded machine, and a deadline firing meanwhile would change the flows they show.
+ */
+const operatedGame = Effect.gen(function* () {
+  const { url } = yield* freshDatabase()
+  const context = yield* Layer.build(
+    ImperialApp.layerPostgres({
+      url,
+      paymentDeadline,
+      relay: parkingRelay(1),
+      system: { defaults: { backoff: Schedule.spaced("1 millis") } }
+    })
+  )
+  const run = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.provide(effect, context as Context.Context<R>)
+  const rondel = yield* run(RondelClient.RondelClient)
+  const accounting = yield* run(AccountingClient.AccountingClient)
+  const gameId = "operated-1" as GameId.GameId
+  yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: ["Germany"] })
+  yield* accounting.send({ _tag: "OpenAccounts", gameId, nations: ["Germany"], startingBalance: 20 })
+  yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
+  const paid = yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "Factory" })
+  yield* run(settle)
+  return { url, run, rondel, gameId, paid }
+})
+
 describe("mailroom, the operator command, on Postgres", () => {
   it.live("a paid move's history through Accounting and back; a parked charge found, redriven, handled", () =>
     Effect.gen(function* () {
-      const { url } = yield* freshDatabase()
-      const context = yield* Layer.build(
-        ImperialApp.layerPostgres({
-          url,
-          relay: {
-            pollInterval: "50 millis",
-            backoff: "10 millis",
-            maxBackoff: "100 millis",
-            maxAttempts: 1
-          },
-          system: { defaults: { backoff: Schedule.spaced("1 millis") } }
-        })
-      )
-      const run = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-        Effect.provide(effect, context as Context.Context<R>)
-      const rondel = yield* run(RondelClient.RondelClient)
-      const accounting = yield* run(AccountingClient.AccountingClient)
+      const { url, run, rondel, gameId, paid } = yield* operatedGame
       const faults = yield* run(Faults.Faults)
-      const gameId = "operated-1" as GameId.GameId
-      yield* rondel.send({ _tag: "SetToStartingPositions", gameId, nations: ["Germany"] })
-      yield* accounting.send({ _tag: "OpenAccounts", gameId, nations: ["Germany"], startingBalance: 20 })
-      yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "Investor" })
-      const paid = yield* rondel.send({ _tag: "Move", gameId, nation: "Germany", space: "Factory" })
-      yield* run(settle)
 
       const status = yield* json(url, ["status"])
       assert.deepStrictEqual(
@@ -134,50 +150,57 @@ describe("mailroom, the operator command, on Postgres", () => {
         ]
       )
       assert.deepStrictEqual((yield* json(url, ["flows", "--stuck-for", "0s"])).flows, [])
-
-      // Bad input: exit 2 with the usage; an unknown id: exit 1 saying so.
-      const bad = yield* mailroom(url, ["flows", "--stuck-for", "soon"])
-      assert.strictEqual(bad.code, 2)
-      assert.include(bad.stderr, "--stuck-for must be a duration")
-      const unknown = yield* mailroom(url, ["show", "no-such-id"])
-      assert.strictEqual(unknown.code, 1)
-      assert.include(unknown.stderr, 'no host recorded or holds message "no-such-id"')
-      const upToDate = yield* mailroom(url, ["migrate", "--sql"])
-      assert.include(upToDate.stdout, "-- nothing to run")
-
-      // replay --verify: every stored state equals what its audit log replays to; a state changed behind the
-      // hosts' backs differs (exit 1, naming the key and the field); bad usage exits 2.
-      const verified = yield* json(url, ["replay", "--verify"])
-      assert.isTrue(verified.matches)
-      assert.deepStrictEqual(
-        verified.keys.map((k: any) => [k.host, k.key, k.verdict]),
-        [
-          ["rondel", gameId, "matches"],
-          ["accounting", gameId, "matches"]
-        ]
-      )
-      yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
-        sql.unsafe(
-          `UPDATE accounting.state SET state = jsonb_set(state, '{balances,Germany}', '999') WHERE key = $1`,
-          [gameId]
-        )
-      ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })), Effect.orDie)
-      const differs = yield* mailroom(url, ["replay", "--verify"])
-      assert.strictEqual(differs.code, 1, differs.stderr)
-      assert.match(
-        differs.stdout,
-        new RegExp(`accounting\\s+${gameId}\\s+\\d+\\s+differs\\s+balances\\.Germany: stored 999`)
-      )
-      assert.match(differs.stdout, new RegExp(`rondel\\s+${gameId}\\s+\\d+\\s+matches`))
-      const onlyRondel = yield* mailroom(url, ["replay", "--verify", "--host", "rondel", "--key", gameId])
-      assert.strictEqual(onlyRondel.code, 0, onlyRondel.stderr)
-      const noVerify = yield* mailroom(url, ["replay"])
-      assert.strictEqual(noVerify.code, 2)
-      assert.include(noVerify.stderr, "replay needs --verify")
-      const unknownHost = yield* mailroom(url, ["replay", "--verify", "--host", "acounting"])
-      assert.strictEqual(unknownHost.code, 2)
-      assert.include(unknownHost.stderr, "did you mean accounting?")
     }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "bad input and unknown ids; migrate --sql; replay --verify finds a state changed behind the hosts' backs",
+    () =>
+      Effect.gen(function* () {
+        const { url, gameId } = yield* operatedGame
+        // Bad input: exit 2 with the usage; an unknown id: exit 1 saying so.
+        const bad = yield* mailroom(url, ["flows", "--stuck-for", "soon"])
+        assert.strictEqual(bad.code, 2)
+        assert.include(bad.stderr, "--stuck-for must be a duration")
+        const unknown = yield* mailroom(url, ["show", "no-such-id"])
+        assert.strictEqual(unknown.code, 1)
+        assert.include(unknown.stderr, 'no host recorded or holds message "no-such-id"')
+        const upToDate = yield* mailroom(url, ["migrate", "--sql"])
+        assert.include(upToDate.stdout, "-- nothing to run")
+
+        // replay --verify: every stored state equals what its audit log replays to; a state changed behind the
+        // hosts' backs differs (exit 1, naming the key and the field); bad usage exits 2.
+        const verified = yield* json(url, ["replay", "--verify"])
+        assert.isTrue(verified.matches)
+        assert.deepStrictEqual(
+          verified.keys.map((k: any) => [k.host, k.key, k.verdict]),
+          [
+            ["rondel", gameId, "matches"],
+            ["accounting", gameId, "matches"]
+          ]
+        )
+        yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql.unsafe(
+            `UPDATE accounting.state SET state = jsonb_set(state, '{balances,Germany}', '999') WHERE key = $1`,
+            [gameId]
+          )
+        ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })), Effect.orDie)
+        const differs = yield* mailroom(url, ["replay", "--verify"])
+        assert.strictEqual(differs.code, 1, differs.stderr)
+        assert.match(
+          differs.stdout,
+          new RegExp(`accounting\\s+${gameId}\\s+\\d+\\s+differs\\s+balances\\.Germany: stored 999`)
+        )
+        assert.match(differs.stdout, new RegExp(`rondel\\s+${gameId}\\s+\\d+\\s+matches`))
+        const onlyRondel = yield* mailroom(url, ["replay", "--verify", "--host", "rondel", "--key", gameId])
+        assert.strictEqual(onlyRondel.code, 0, onlyRondel.stderr)
+        const noVerify = yield* mailroom(url, ["replay"])
+        assert.strictEqual(noVerify.code, 2)
+        assert.include(noVerify.stderr, "replay needs --verify")
+        const unknownHost = yield* mailroom(url, ["replay", "--verify", "--host", "acounting"])
+        assert.strictEqual(unknownHost.code, 2)
+        assert.include(unknownHost.stderr, "did you mean accounting?")
+      }).pipe(Effect.scoped)
   )
 
   it.live("status counts a host's timers: scheduled while not due, overdue once due and not delivered", () =>

@@ -8,7 +8,7 @@ import * as ImperialApp from "../../hosts/sandbox/ImperialApp.js"
 import * as Application from "../../src/commit/Application.js"
 import * as Faults from "../../src/commit/Faults.js"
 import * as Relay from "../../src/commit/Relay.js"
-import { settle } from "./imperialPg.js"
+import { parkingRelay, paymentDeadline, settle } from "./imperialPg.js"
 import { freshDatabase } from "./support.js"
 
 // On Postgres the relay owns redelivery: a message the host's supervisor gives up on is not kept as a stale
@@ -47,12 +47,8 @@ describe("supervision under the durable relay", () => {
           Effect.map(freshDatabase(), ({ url }) =>
             ImperialApp.layerPostgres({
               url,
-              relay: {
-                pollInterval: "50 millis",
-                backoff: "10 millis",
-                maxBackoff: "100 millis",
-                maxAttempts: 20
-              },
+              paymentDeadline,
+              relay: parkingRelay(20),
               // Quick restarts, same budget rule: at most 10 restarts within 10 seconds per key.
               system: { defaults: { backoff: Schedule.spaced("1 millis") } }
             })

@@ -27,6 +27,15 @@ const setting = Effect.gen(function* () {
   return { url, sql }
 })
 
+/**
+ * Stops (or lets go again) shop's relay: every forwarding round of shop's outbox fails, so what shop's commits write
+ * there (its payment requests, its deadlines) stays there, however slow the machine, until the fault is cleared.
+ */
+const holdShopOutbox = (app: Effect.Effect.Success<ReturnType<typeof deadlineApp>>) =>
+  Context.get(app.context, Faults.Faults).arm("relay", 1_000_000, "shop")
+const releaseShopOutbox = (app: Effect.Effect.Success<ReturnType<typeof deadlineApp>>) =>
+  Context.get(app.context, Faults.Faults).clear
+
 const status = (sql: Effect.Effect.Success<typeof setting>["sql"], orderId: string, expected: string) =>
   Effect.map(orderOf(sql, orderId), (order) => order?.status === expected)
 
@@ -37,6 +46,8 @@ describe.concurrent("timers on Postgres", () => {
       Effect.gen(function* () {
         const { url, sql } = yield* setting
         const app = yield* deadlineApp(url)
+        // Looked at in the outbox before it can fire: on a loaded machine 400 ms pass before the first look.
+        yield* holdShopOutbox(app)
         yield* app.run(place("a", 400))
         yield* eventually(
           sql,
@@ -50,7 +61,9 @@ describe.concurrent("timers on Postgres", () => {
           listed.map((t) => [t.host, t.destination, t.type, t.key, t.messageId === row?.message_id]),
           [["shop", "shop", "PaymentDeadline", "a", true]]
         )
-        // Not due yet: settle does not count it as backlog (it would wait for it only with timers: "wait").
+        yield* releaseShopOutbox(app)
+        // Not due yet (unless the machine is slow): settle does not count it as backlog (it would wait for it only
+        // with timers: "wait").
         yield* app.run(Effect.flatMap(Application.Application, (a) => a.settle({ timeout: "20 seconds" })))
         yield* eventually(sql, "the order to expire", status(sql, "a", "Expired"))
         // The expiry's cancellation reaches payments as a message of its own, handled in payments' transaction.
@@ -93,7 +106,7 @@ describe.concurrent("timers on Postgres", () => {
       Effect.gen(function* () {
         const { url, sql } = yield* setting
         const app = yield* deadlineApp(url)
-        yield* app.run(place("b", 60_000))
+        yield* app.run(place("b", 3_600_000))
         yield* eventually(
           sql,
           "the payment request",
@@ -126,6 +139,8 @@ describe.concurrent("timers on Postgres", () => {
       Effect.gen(function* () {
         const { url, sql } = yield* setting
         const first = yield* deadlineApp(url)
+        // Nothing of shop's outbox leaves before the kill, however long the kill takes to come.
+        yield* holdShopOutbox(first)
         yield* first.run(place("c", 300))
         yield* eventually(
           sql,
@@ -233,17 +248,26 @@ describe.concurrent("timers on Postgres", () => {
       Effect.gen(function* () {
         const { url, sql } = yield* setting
         const app = yield* deadlineApp(url)
+        // The deadline cannot fire before shop's key "f" is held (with 200 ms and a loaded machine it would: the order
+        // expires, payments takes the cancel, and the payment below changes nothing).
+        yield* holdShopOutbox(app)
         yield* app.run(place("f", 200))
         yield* eventually(
           sql,
-          "the payment request",
-          Effect.map(paymentOf(sql, "f"), (p) => p?.requested === true)
+          "the deadline to be scheduled",
+          Effect.map(scheduledRows(sql), (r) => r.length === 1)
         )
         // Nobody delivers shop's key "f" while held: the deadline falls due and is forwarded into shop's inbox, and
         // the payment is committed by payments, its PaymentReceived queued behind the deadline.
         yield* Effect.scoped(
           Effect.gen(function* () {
             yield* Context.get(app.context, Relay.Relay).holdKey("shop", "f")
+            yield* releaseShopOutbox(app)
+            yield* eventually(
+              sql,
+              "the payment request",
+              Effect.map(paymentOf(sql, "f"), (p) => p?.requested === true)
+            )
             yield* eventually(
               sql,
               "the deadline to reach shop's inbox",

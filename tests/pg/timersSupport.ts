@@ -120,8 +120,29 @@ export const eventually = <E, R>(
   ).pipe(
     Effect.catchIf(
       (error): error is Progress.Stalled => error instanceof Progress.Stalled,
-      (stalled) => Effect.sync(() => assert.fail(stalled.message))
+      (stalled) =>
+        Effect.flatMap(boxes(sql), (rows) =>
+          Effect.sync(() => assert.fail(`${stalled.message}\nthe example hosts' boxes then:\n${rows}`))
+        )
     )
+  )
+
+/** Every inbox and outbox row of the example hosts, one per line: what a stalled wait saw. */
+const boxes = (sql: SqlClient.SqlClient) =>
+  Effect.map(
+    Effect.orDie(
+      sql.unsafe<{ row: string }>(
+        ["shop", "payments"]
+          .flatMap((h) => [
+            `SELECT '${h}.inbox ' || row_to_json(b)::text AS row FROM (SELECT id, key, type, message_id, processed_at,
+               parked_at, available_at, attempts, last_error, source FROM ${h}.inbox ORDER BY id) b`,
+            `SELECT '${h}.outbox ' || row_to_json(b)::text AS row FROM (SELECT id, key, type, destination, message_id,
+               due_at, delivered_at, parked_at, attempts, last_error FROM ${h}.outbox ORDER BY id) b`
+          ])
+          .join(" UNION ALL ")
+      )
+    ),
+    (rows) => rows.map((r) => r.row).join("\n")
   )
 
 /** Waits until the database's clock has passed every scheduled row's due time (nothing else moves meanwhile). */
