@@ -27,9 +27,9 @@ import { freshDatabase } from "./support.js"
 // is rejected with PaymentTimedOut and the charge voided, exactly once.
 
 const hostScript = fileURLToPath(new URL("../../hosts/sandbox/host.ts", import.meta.url))
-// Long enough for the test to see the row and kill the process before it falls due on a loaded machine, short
-// enough to pass while everything is down.
-const paymentDeadline = "3 seconds"
+// Long enough for the test to see the row, read the stats and kill the process before it falls due on a loaded
+// machine (each of those can take seconds there), short enough to pass while everything is down.
+const paymentDeadline = "10 seconds"
 
 describe("A timer scheduled before a SIGKILL of every process", () => {
   it.scopedLive(
