@@ -5,6 +5,7 @@ import { type Console, Effect, Either, Layer, Option } from "effect"
 import * as Fs from "node:fs"
 import * as Placement from "../pg/Placement.js"
 import * as Names from "./internal/names.js"
+import * as Stdio from "./Stdio.js"
 
 /** How a command-line program introduces itself: its name in messages, a short usage, its version. */
 export interface Program {
@@ -41,7 +42,9 @@ export const flags = <Name extends string, A>(
       Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(false)),
       Effect.provide(Layer.mergeAll(NodeContext.layer, CliConfig.layer({ showBuiltIns: false }))),
       (effect) =>
-        Effect.flatMap(Effect.console, (current) => Effect.withConsole(effect, plain(current, problems))),
+        Effect.flatMap(Effect.all([Effect.console, Stdio.Stdio]), ([current, stdio]) =>
+          Effect.withConsole(effect, plain(current, stdio, problems))
+        ),
       Effect.flatMap((ok) => {
         if (ok) return Effect.succeed(parsed)
         // A mistyped flag can surface as another complaint (about a positional argument, or a flag that
@@ -63,9 +66,9 @@ export const parse = <Name extends string, A>(
 
 /** Bad usage found once the flags parsed (a setting missing): prints the problem and the usage; exit status 2. */
 export const badUsage = (program: Program, problem: string): Effect.Effect<void> =>
-  Effect.sync(() => {
-    process.stderr.write(`${problem}\n\n${program.usage}\nRun with --help for every option.\n`)
-    process.exitCode = 2
+  Effect.map(Stdio.Stdio, (stdio) => {
+    stdio.err(`${problem}\n\n${program.usage}\nRun with --help for every option.\n`)
+    stdio.exit(2)
   })
 
 /** A text flag whose value `parse` checks; its problem (a Left) is the error, which should name the flag. */
@@ -175,8 +178,12 @@ const ansiStyle = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g")
  * The console @effect/cli writes to while parsing: its help goes to stdout with its ANSI styles kept on a terminal
  * and stripped elsewhere or with NO_COLOR; its complaints are kept in `problems` for `flags` to report.
  */
-const plain = (current: Console.Console, problems: Array<string>): Console.Console => {
-  const write = (stream: NodeJS.WriteStream, args: ReadonlyArray<unknown>) =>
+const plain = (
+  current: Console.Console,
+  stdio: Stdio.StdioService,
+  problems: Array<string>
+): Console.Console => {
+  const write = (stream: "out" | "err", args: ReadonlyArray<unknown>) =>
     Effect.sync(() => {
       // A flag whose value we check ourselves is a text option to @effect/cli, which would describe it as
       // "A user-defined piece of text." in the help: its own description says what it takes.
@@ -184,18 +191,17 @@ const plain = (current: Console.Console, problems: Array<string>): Console.Conso
         .map(String)
         .join(" ")
         .replace(/\n {2}A user-defined piece of text\.\n/g, "")
-      const styled = stream.isTTY === true && process.env.NO_COLOR === undefined
-      stream.write(`${styled ? text : text.replace(ansiStyle, "")}\n`)
+      stdio[stream](`${stdio.styled(stream) ? text : text.replace(ansiStyle, "")}\n`)
     })
   return {
     ...current,
-    log: (...args) => write(process.stdout, args),
-    info: (...args) => write(process.stdout, args),
+    log: (...args) => write("out", args),
+    info: (...args) => write("out", args),
     error: (...args) =>
       Effect.sync(() => {
         problems.push(args.map(String).join(" ").replace(ansiStyle, ""))
       }),
-    warn: (...args) => write(process.stderr, args)
+    warn: (...args) => write("err", args)
   }
 }
 
@@ -276,7 +282,9 @@ export const run = <Name extends string, R, E, A>(
       Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(false)),
       Effect.provide(Layer.mergeAll(NodeContext.layer, CliConfig.layer({ showBuiltIns: false }))),
       (effect) =>
-        Effect.flatMap(Effect.console, (current) => Effect.withConsole(effect, plain(current, problems))),
+        Effect.flatMap(Effect.all([Effect.console, Stdio.Stdio]), ([current, stdio]) =>
+          Effect.withConsole(effect, plain(current, stdio, problems))
+        ),
       Effect.flatMap((ok) => {
         if (ok) return Effect.void
         const args = argv.slice(2)

@@ -13,6 +13,7 @@ import type * as Deployment from "./Deployment.js"
 import * as Flags from "./Flags.js"
 import * as Names from "./internal/names.js"
 import * as Output from "./Output.js"
+import * as Stdio from "./Stdio.js"
 
 /** How `mailroom` is called, shown after a bad flag (every flag of every command appears here). */
 export const usage = `Usage: mailroom <command> [--topology FILE] [--database-url [HOST=]URL ...] [--schema-prefix PREFIX] [--json]
@@ -105,9 +106,6 @@ const commands = [
   "console"
 ]
 
-const exit = (code: number) =>
-  Effect.sync(() => {
-    process.exitCode = code
-  })
+const exit = Stdio.exit
 
 const failed = (message: string) => Effect.zipRight(Output.note(`mailroom: ${message}`), exit(1))

@@ -1,4 +1,5 @@
-import { Data, Effect } from "effect"
+import { Data, type Effect } from "effect"
+import * as Stdio from "./Stdio.js"
 
 /** The command's input is wrong in a way flags alone could not tell (no topology, no database, a bad id): exit 2. */
 export class BadInput extends Data.TaggedError("BadInput")<{ readonly message: string }> {}
@@ -8,15 +9,10 @@ export class Failed extends Data.TaggedError("Failed")<{ readonly message: strin
 
 /** Writes text to stdout, ending it with a newline. */
 export const print = (text: string): Effect.Effect<void> =>
-  Effect.sync(() => {
-    process.stdout.write(text.endsWith("\n") ? text : `${text}\n`)
-  })
+  Stdio.out(text.endsWith("\n") ? text : `${text}\n`)
 
 /** Writes a progress or warning line to stderr (never mixed into the JSON on stdout). */
-export const note = (text: string): Effect.Effect<void> =>
-  Effect.sync(() => {
-    process.stderr.write(`${text}\n`)
-  })
+export const note = (text: string): Effect.Effect<void> => Stdio.err(`${text}\n`)
 
 /** Prints a result: as JSON (`--json`), or as the human text. */
 export const emit = (json: boolean, data: unknown, human: () => string): Effect.Effect<void> =>

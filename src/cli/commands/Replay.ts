@@ -4,6 +4,7 @@ import * as Replay from "../../commit/Replay.js"
 import * as Deployment from "../Deployment.js"
 import * as Names from "../internal/names.js"
 import * as Output from "../Output.js"
+import * as Stdio from "../Stdio.js"
 
 /** `mailroom replay --verify`: per host and key, does the state its audit log rebuilds equal the stored one? */
 export const command = (defaults: Deployment.Defaults) =>
@@ -82,7 +83,7 @@ export const command = (defaults: Deployment.Defaults) =>
                     : `${differing.length} of ${plural(reports.length)} differ from their replayed audit log`
                 ].join("\n")
             )
-            if (differing.length > 0) process.exitCode = 1
+            if (differing.length > 0) yield* Stdio.exit(1)
           })
         )
       })

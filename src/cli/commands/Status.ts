@@ -3,6 +3,7 @@ import { Effect, Option } from "effect"
 import * as Deployment from "../Deployment.js"
 import * as Flags from "../Flags.js"
 import * as Output from "../Output.js"
+import * as Stdio from "../Stdio.js"
 
 /** `mailroom status`: per host, backlog, lag, parked and overdue messages, and its timers (scheduled, overdue). */
 export const command = (defaults: Deployment.Defaults) =>
@@ -60,7 +61,7 @@ export const command = (defaults: Deployment.Defaults) =>
               "timers scheduled: messages the host scheduled for later, not due yet · timers overdue: due and not delivered yet (staying above 0: no process of the host runs its relay)"
             ].join("\n")
           )
-          if (hosts.some((h) => h.unreachable !== undefined)) process.exitCode = 1
+          if (hosts.some((h) => h.unreachable !== undefined)) yield* Stdio.exit(1)
         })
       )
   ).pipe(
