@@ -41,10 +41,7 @@ export const flags = <Name extends string, A>(
       Effect.as(true),
       Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(false)),
       Effect.provide(Layer.mergeAll(NodeContext.layer, CliConfig.layer({ showBuiltIns: false }))),
-      (effect) =>
-        Effect.flatMap(Effect.all([Effect.console, Stdio.Stdio]), ([current, stdio]) =>
-          Effect.withConsole(effect, plain(current, stdio, problems))
-        ),
+      withPlainConsole(problems),
       Effect.flatMap((ok) => {
         if (ok) return Effect.succeed(parsed)
         // A mistyped flag can surface as another complaint (about a positional argument, or a flag that
@@ -174,6 +171,14 @@ const missingValue = (usage: string, args: ReadonlyArray<string>): string | unde
 
 const ansiStyle = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g")
 
+/** Runs @effect/cli's parsing with the console `plain` gives, on the current `Stdio`. */
+const withPlainConsole =
+  (problems: Array<string>) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(Effect.all([Effect.console, Stdio.Stdio]), ([current, stdio]) =>
+      Effect.withConsole(effect, plain(current, stdio, problems))
+    )
+
 /**
  * The console @effect/cli writes to while parsing: its help goes to stdout with its ANSI styles kept on a terminal
  * and stripped elsewhere or with NO_COLOR; its complaints are kept in `problems` for `flags` to report.
@@ -281,10 +286,7 @@ export const run = <Name extends string, R, E, A>(
       Effect.as(true),
       Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(false)),
       Effect.provide(Layer.mergeAll(NodeContext.layer, CliConfig.layer({ showBuiltIns: false }))),
-      (effect) =>
-        Effect.flatMap(Effect.all([Effect.console, Stdio.Stdio]), ([current, stdio]) =>
-          Effect.withConsole(effect, plain(current, stdio, problems))
-        ),
+      withPlainConsole(problems),
       Effect.flatMap((ok) => {
         if (ok) return Effect.void
         const args = argv.slice(2)

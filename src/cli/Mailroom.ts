@@ -68,7 +68,7 @@ export const main = (
   const program: Flags.Program = { name: "mailroom", usage }
   const typed = argv[2]
   if (typed === undefined)
-    return Effect.zipRight(Output.note(`${usage}\nRun with --help for every option.`), exit(2))
+    return Effect.zipRight(Output.note(`${usage}\nRun with --help for every option.`), Stdio.exit(2))
   if (!typed.startsWith("-") && !commands.includes(typed))
     return Flags.badUsage(
       program,
@@ -106,6 +106,4 @@ const commands = [
   "console"
 ]
 
-const exit = Stdio.exit
-
-const failed = (message: string) => Effect.zipRight(Output.note(`mailroom: ${message}`), exit(1))
+const failed = (message: string) => Effect.zipRight(Output.note(`mailroom: ${message}`), Stdio.exit(1))

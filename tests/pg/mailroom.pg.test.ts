@@ -17,7 +17,7 @@ import * as Console from "../../src/console/Console.js"
 import { ConsoleApi } from "../../src/console/ConsoleApi.js"
 import * as PgJournal from "../../src/pg/PgJournal.js"
 import * as Placement from "../../src/pg/Placement.js"
-import { type Ran, runProgram } from "../sandbox/child.js"
+import { runProgram } from "../sandbox/child.js"
 import {
   envelopeOf,
   eventually,
@@ -66,7 +66,7 @@ const operator = (url: string, args: ReadonlyArray<string>) =>
         ConfigProvider.orElse(ConfigProvider.fromMap(new Map([["DATABASE_URL", ""]])), ConfigProvider.fromEnv)
       )
     )
-    return ran as Ran
+    return ran
   })
 
 const json = (url: string, args: ReadonlyArray<string>) =>
@@ -77,8 +77,8 @@ const json = (url: string, args: ReadonlyArray<string>) =>
 
 /**
  * Both hosts on a fresh database (one relay attempt: a failing message is parked at once), and a game whose second
- * move was paid. The payment deadline is far away: the operator commands are child processes, each seconds long on a
- * loaded machine, and a deadline firing meanwhile would change the flows they show.
+ * move was paid. The payment deadline is far away: the operator commands take seconds each on a loaded machine (child
+ * processes most of all), and a deadline firing meanwhile would change the flows they show.
  */
 const operatedGame = Effect.gen(function* () {
   const { url } = yield* freshDatabase()
